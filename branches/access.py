@@ -1,0 +1,79 @@
+"""Who may see which units and staff. Every view and API of every app asks here.
+
+Head-office roles (planner, finance, viewer) see the whole bank. A branch manager sees their
+scope unit's subtree. A staff member sees only themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from branches import roles
+from branches.models import Staff, Unit, UserProfile
+
+
+@dataclass(frozen=True)
+class Scope:
+    whole_bank: bool
+    unit_path: str | None = None  # subtree root's path, when not whole_bank
+    staff_id: int | None = None  # a staff member's own record
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.whole_bank and self.unit_path is None and self.staff_id is None
+
+
+NOTHING = Scope(whole_bank=False)
+
+
+def scope_for(user) -> Scope:
+    """The part of the organisation ``user`` may see."""
+    held = roles.roles_of(user)
+    if held & {roles.PLANNER, roles.FINANCE, roles.VIEWER}:
+        return Scope(whole_bank=True)
+    profile = UserProfile.objects.select_related("scope_unit", "staff__unit").filter(user_id=user.pk).first()
+    if profile is None:
+        return NOTHING
+    if roles.BRANCH_MANAGER in held:
+        unit = profile.scope_unit or (profile.staff.unit if profile.staff else None)
+        if unit is not None:
+            return Scope(whole_bank=False, unit_path=unit.path, staff_id=profile.staff_id)
+    if roles.STAFF in held and profile.staff_id:
+        return Scope(whole_bank=False, staff_id=profile.staff_id)
+    return NOTHING
+
+
+def visible_units(user) -> QuerySet[Unit]:
+    scope = scope_for(user)
+    if scope.whole_bank:
+        return Unit.objects.all()
+    if scope.unit_path:
+        return Unit.objects.filter(path__startswith=scope.unit_path)
+    return Unit.objects.none()
+
+
+def visible_staff(user) -> QuerySet[Staff]:
+    scope = scope_for(user)
+    if scope.whole_bank:
+        return Staff.objects.all()
+    if scope.unit_path:
+        return Staff.objects.filter(unit__path__startswith=scope.unit_path)
+    if scope.staff_id:
+        return Staff.objects.filter(pk=scope.staff_id)
+    return Staff.objects.none()
+
+
+def can_see_unit(user, unit: Unit) -> bool:
+    scope = scope_for(user)
+    return scope.whole_bank or (scope.unit_path is not None and unit.path.startswith(scope.unit_path))
+
+
+def can_see_staff(user, staff: Staff) -> bool:
+    scope = scope_for(user)
+    if scope.whole_bank:
+        return True
+    if scope.unit_path is not None and staff.unit.path.startswith(scope.unit_path):
+        return True
+    return scope.staff_id == staff.pk
