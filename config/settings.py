@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "branches",
     "campaigns",
@@ -177,7 +178,25 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Kaimenhong API", "VERSION": "0.1.0"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kaimenhong API",
+    "VERSION": "0.1.0",
+    # The browsable UI is served from our own static files: it works without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Requests per user (or API token) and per anonymous address; the figures endpoint has its own.
+API_THROTTLE_RATE = env.text("API_THROTTLE_RATE", "1200/min")
+API_FIGURES_THROTTLE_RATE = env.text("API_FIGURES_THROTTLE_RATE", "120/min")
+
+# --- Imports (browser files and the API) --------------------------------------------------
+# An upload above IMPORT_MAX_BYTES is refused while it streams in; an .xlsx whose unpacked
+# content is above IMPORT_MAX_UNPACKED_BYTES is refused before it is opened (zip bombs).
+IMPORT_MAX_BYTES = env.integer("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
+IMPORT_MAX_UNPACKED_BYTES = env.integer("IMPORT_MAX_UNPACKED_BYTES", 1024 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.integer("IMPORT_MAX_ROWS", 200_000)
+IMPORT_UPLOAD_DIR = VAR_DIR / "imports" / "uploads"
 
 # --- django-import-export -----------------------------------------------------------------
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
