@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from branches.demo import ACCOUNTS, load_demo_bank
+
+
+class Command(BaseCommand):
+    help = "Load the demo bank (5 regions, 60 branches, 600 staff) and one account per role. Safe to run twice."
+
+    def handle(self, *args, **options):
+        counts = load_demo_bank()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo bank ready: {counts['units']} units ({counts['branches']} branches), {counts['staff']} staff."
+            )
+        )
+        self.stdout.write("Demo accounts (user / password — role):")
+        for account in ACCOUNTS:
+            self.stdout.write(f"  {account.username:<8} / {account.password:<18} — {account.description}")
+        self.stdout.write("Open http://127.0.0.1:8000/ and log in.")
