@@ -62,3 +62,20 @@ def role_users(small_bank):
         roles.STAFF: make_user("staff_e002", roles.STAFF, staff=small_bank["s2"]),
         roles.VIEWER: make_user("viewer", roles.VIEWER),
     }
+
+
+def require_service(name: str) -> str | None:
+    """The service URL from the environment, or skip — but fail when CI requires services."""
+    import os
+
+    url = os.environ.get(name)
+    if not url:
+        if os.environ.get("KMH_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{name} is not set but KMH_REQUIRE_SERVICES=1: CI must run on the real services")
+        pytest.skip(f"{name} not set: runs on the real service in CI")
+    return url
+
+
+@pytest.fixture
+def redis_url():
+    return require_service("REDIS_URL")
