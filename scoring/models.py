@@ -1,1 +1,324 @@
-"""Models arrive with their issue; see docs/architecture.md."""
+"""Scoring configuration (rules, gates, rankings, planner flags) and a day's stored results.
+
+Configuration is plain fields plus a small JSON of parameters validated by the rule kind
+(``scoring.rules``), so the campaign file and the planner's forms can round-trip it.
+
+Results: one ``ResultSet`` per (campaign, business date, version). Exactly one version of a day is
+current; ``scoring.engine.recompute`` writes a new version and switches ``is_current`` in one
+transaction, so readers see the old board or the new one. Result rows carry plain ids (no
+database foreign keys) because they are written in bulk by INSERT … SELECT and removed with their
+result set.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from branches.models import UNIT_CODE_VALIDATOR
+from campaigns.models import Campaign, GroupSet, Metric, Participant
+
+POINTS = {"max_digits": 14, "decimal_places": 4}
+FIGURE = {"max_digits": 24, "decimal_places": 6}
+
+
+class RuleKind(models.TextChoices):
+    COMPLETION = "completion", _("Completion rate × points (完成率计分)")
+    THRESHOLD = "threshold", _("Threshold: full points at the bar (达标计分)")
+    RELATIVE_TO_BEST = "relative_to_best", _("Relative to the best (比最高额)")
+    BANDS = "bands", _("Bands (分档计分)")
+    BONUS = "bonus", _("Bonus item (加分项)")
+    PARTS = "parts", _("Parts of one metric (分项计分)")
+
+
+class Evaluation(models.TextChoices):
+    CUMULATIVE = "cumulative", _("On the cumulative figure (累计)")
+    MONTHLY = "monthly", _("Each month (逐月考核)")
+
+
+class MonthlyCombine(models.TextChoices):
+    AVERAGE = "average", _("Average of the months")
+    LAST = "last", _("Last month")
+    ALL_PASS = "all_pass", _("Full points only when every month earns them")
+
+
+class ScoringRule(models.Model):
+    """One line of the points scheme: a rule kind applied to a metric with parameters."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="rules")
+    code = models.CharField(_("rule code"), max_length=40, validators=[UNIT_CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("rule kind"), max_length=20, choices=RuleKind.choices)
+    metric = models.ForeignKey(
+        Metric, verbose_name=_("metric"), null=True, blank=True, on_delete=models.PROTECT, related_name="rules"
+    )
+    points = models.DecimalField(_("points"), **POINTS, help_text=_("The rule's weight in the scheme (分值)."))
+    parent = models.ForeignKey(
+        "self", verbose_name=_("part of"), null=True, blank=True, on_delete=models.CASCADE, related_name="parts",
+        help_text=_("For a part of a 'parts' rule (e.g. 40 % of the deposit points)."),
+    )
+    evaluation = models.CharField(
+        _("evaluation"), max_length=12, choices=Evaluation.choices, default=Evaluation.CUMULATIVE
+    )
+    monthly_combine = models.CharField(
+        _("quarter result from months"), max_length=10, choices=MonthlyCombine.choices, default=MonthlyCombine.AVERAGE
+    )
+    group_set = models.ForeignKey(
+        GroupSet, verbose_name=_("best within groups of"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text=_("Relative to the best: empty compares with every participant."),
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("scoring rule")
+        verbose_name_plural = _("scoring rules")
+        ordering = ["campaign", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "code"], name="rule_code_unique_in_campaign")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self):
+        from scoring import validation
+
+        validation.validate_rule(self)
+
+    @property
+    def is_bonus(self) -> bool:
+        return self.kind == RuleKind.BONUS
+
+    def rule_kind(self):
+        """The validated rule-kind object (``scoring.rules``) for this rule."""
+        from scoring.rules import rule_kind_for
+
+        return rule_kind_for(self)
+
+
+class ParticipantFlag(models.Model):
+    """An eligibility or veto flag the planner sets per participant (e.g. ``green``, ``falsified``)."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="+")
+    participant = models.ForeignKey(Participant, verbose_name=_("participant"), on_delete=models.CASCADE, related_name="flags")
+    code = models.CharField(_("flag"), max_length=40, validators=[UNIT_CODE_VALIDATOR])
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("set by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(_("set at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("participant flag")
+        verbose_name_plural = _("participant flags")
+        constraints = [models.UniqueConstraint(fields=["participant", "code"], name="flag_once_per_participant")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}:{self.code}"
+
+
+class GateKind(models.TextChoices):
+    FLAG = "flag", _("Veto when a flag is set (一票否决)")
+    METRIC_BELOW = "metric_below", _("Veto when a figure is below a floor")
+
+
+class Gate(models.Model):
+    """A veto (一票否决): a participant it hits is taken out of the named rankings (all when none named)."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="gates")
+    code = models.CharField(_("gate code"), max_length=40, validators=[UNIT_CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=15, choices=GateKind.choices)
+    flag = models.CharField(_("flag"), max_length=40, blank=True, help_text=_("For a flag gate: the flag that vetoes."))
+    metric = models.ForeignKey(Metric, verbose_name=_("metric"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    on_completion = models.BooleanField(_("on the completion rate"), default=False)
+    minimum = models.DecimalField(_("minimum"), **FIGURE, null=True, blank=True)
+    rankings = models.ManyToManyField(
+        "Ranking", verbose_name=_("rankings"), blank=True, related_name="gates", help_text=_("Empty: every ranking.")
+    )
+
+    class Meta:
+        verbose_name = _("gate")
+        verbose_name_plural = _("gates")
+        constraints = [models.UniqueConstraint(fields=["campaign", "code"], name="gate_code_unique_in_campaign")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self):
+        from scoring import validation
+
+        validation.validate_gate(self)
+
+
+class RankingBasis(models.TextChoices):
+    TOTAL_SCORE = "total_score", _("Total score (总得分)")
+    RULE_POINTS = "rule_points", _("Points of one rule")
+    METRIC_FIGURE = "metric_figure", _("A metric's figure (largest, 最大)")
+    METRIC_COMPLETION = "metric_completion", _("A metric's completion rate (fastest, 最快)")
+
+
+class TieBreak(models.TextChoices):
+    COMPETITION = "competition", _("Standard competition: 1, 2, 2, 4")
+    DENSE = "dense", _("Dense: 1, 2, 2, 3")
+    ORDINAL = "ordinal", _("Ordinal: 1, 2, 3, 4 (earlier participant first)")
+
+
+class Ranking(models.Model):
+    """A leaderboard: who is ranked (eligibility), on what, within which groups, and how ties go."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="rankings")
+    code = models.CharField(_("ranking code"), max_length=40, validators=[UNIT_CODE_VALIDATOR])
+    name = models.CharField(_("name"), max_length=100)
+    basis = models.CharField(_("ranked on"), max_length=20, choices=RankingBasis.choices, default=RankingBasis.TOTAL_SCORE)
+    metric = models.ForeignKey(Metric, verbose_name=_("metric"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey(ScoringRule, verbose_name=_("rule"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    group_set = models.ForeignKey(
+        GroupSet, verbose_name=_("per group of"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("Empty: one overall ranking."),
+    )
+    descending = models.BooleanField(_("highest first"), default=True)
+    tie_break = models.CharField(_("ties"), max_length=12, choices=TieBreak.choices, default=TieBreak.COMPETITION)
+    top_n = models.PositiveIntegerField(_("top N"), null=True, blank=True)
+    bottom_n = models.PositiveIntegerField(_("bottom N"), null=True, blank=True)
+    eligibility = models.JSONField(
+        _("eligibility floors"), default=list, blank=True,
+        help_text=_('e.g. [{"metric": "premium", "on": "figure", "min": "3000000"}, {"metric": "premium", "on": "completion", "min": "0.45"}]'),
+    )
+    required_flags = models.JSONField(
+        _("required flags"), default=list, blank=True,
+        help_text=_('"met_all_targets", "met:METRIC" or a planner flag such as "green".'),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("ranking")
+        verbose_name_plural = _("rankings")
+        ordering = ["campaign", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "code"], name="ranking_code_unique_in_campaign")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def clean(self):
+        from scoring import validation
+
+        validation.validate_ranking(self)
+
+
+# --- Results ------------------------------------------------------------------------------
+
+
+class ResultSet(models.Model):
+    """One computed board of a campaign for one business date; ``version`` grows with each recompute."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="result_sets")
+    business_date = models.DateField(_("business date"))
+    version = models.PositiveIntegerField(_("version"))
+    is_current = models.BooleanField(_("current"), default=False)
+    computed_at = models.DateTimeField(_("computed at"))
+    participant_count = models.PositiveIntegerField(_("participants"), default=0)
+    seconds = models.FloatField(_("seconds taken"), default=0)
+
+    class Meta:
+        verbose_name = _("result set")
+        verbose_name_plural = _("result sets")
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "business_date", "version"], name="resultset_version_unique"),
+            models.UniqueConstraint(
+                fields=["campaign", "business_date"], condition=Q(is_current=True), name="resultset_one_current_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}@{self.business_date} v{self.version}"
+
+
+class MetricResult(models.Model):
+    """A participant's figure for one metric over the campaign (period_start = campaign start) or a month."""
+
+    result_set_id = models.BigIntegerField()
+    participant_id = models.BigIntegerField()
+    metric_id = models.BigIntegerField()
+    period_start = models.DateField()
+    actual = models.DecimalField(**FIGURE, null=True)
+    target = models.DecimalField(**FIGURE, null=True)
+    base = models.DecimalField(**FIGURE, null=True)
+    completion = models.DecimalField(**FIGURE, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["result_set_id", "participant_id"], name="metricresult_set_participant")]
+
+
+class RuleScore(models.Model):
+    """Points of one rule for one participant; ``period_start`` set for a month's provisional score.
+
+    ``reference`` holds the rule's extra number (the best figure for relative-to-best, the number
+    of months for a monthly rule) so ``explain()`` can show every figure used.
+    """
+
+    result_set_id = models.BigIntegerField()
+    participant_id = models.BigIntegerField()
+    rule_id = models.BigIntegerField()
+    period_start = models.DateField(null=True)
+    points = models.DecimalField(**POINTS)
+    reference = models.DecimalField(**FIGURE, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["result_set_id", "participant_id"], name="rulescore_set_participant")]
+
+
+class ParticipantResult(models.Model):
+    result_set_id = models.BigIntegerField()
+    participant_id = models.BigIntegerField()
+    total_points = models.DecimalField(**POINTS)
+    base_points = models.DecimalField(**POINTS)
+    bonus_points = models.DecimalField(**POINTS)
+    met_all_targets = models.BooleanField()
+    vetoed = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["result_set_id", "participant_id"], name="partresult_set_participant")]
+
+
+class GateHit(models.Model):
+    result_set_id = models.BigIntegerField()
+    participant_id = models.BigIntegerField()
+    gate_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["result_set_id", "participant_id"], name="gatehit_set_participant")]
+
+
+class RankEntry(models.Model):
+    """A participant's place in one ranking (and group) on the day, with movement and gap."""
+
+    result_set_id = models.BigIntegerField()
+    ranking_id = models.BigIntegerField()
+    participant_id = models.BigIntegerField()
+    group_id = models.BigIntegerField(null=True)
+    value = models.DecimalField(**FIGURE)
+    points = models.DecimalField(**POINTS, null=True)
+    rank = models.PositiveIntegerField()
+    previous_rank = models.PositiveIntegerField(null=True)
+    gap_value = models.DecimalField(**FIGURE, null=True, help_text="To the next better place, in the ranking's terms.")
+    gap_points = models.DecimalField(**POINTS, null=True)
+    in_top = models.BooleanField(default=False)
+    in_bottom = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["result_set_id", "ranking_id", "group_id", "rank"], name="rankentry_board"),
+            models.Index(fields=["result_set_id", "participant_id"], name="rankentry_set_participant"),
+        ]
+
+    @property
+    def movement(self) -> int | None:
+        """Places gained since the previous day (positive = moved up); None when not ranked then."""
+        return None if self.previous_rank is None else self.previous_rank - self.rank
+
+
+ZERO = Decimal(0)

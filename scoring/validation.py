@@ -1,0 +1,106 @@
+"""Checks on scoring configuration (rules, gates, rankings); errors name the field."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+def validate_rule(rule) -> None:
+    """Kind and parameters valid; a metric where the kind needs one; parts add up; bonus not a part."""
+    from scoring.models import Evaluation, RuleKind
+    from scoring.rules import rule_kind_for
+
+    kind = rule_kind_for(rule)  # raises ValidationError naming 'kind' or 'params'
+    errors = {}
+    if kind.needs_metric and not rule.metric_id:
+        errors["metric"] = _("This rule kind needs a metric.")
+    if rule.metric_id and rule.metric.campaign_id != rule.campaign_id:
+        errors["metric"] = _("The metric belongs to another campaign.")
+    if rule.points is not None and rule.points < 0:
+        errors["points"] = _("Points cannot be negative.")
+    if rule.parent_id:
+        if rule.parent.kind != RuleKind.PARTS:
+            errors["parent"] = _("Only a 'parts' rule can have parts.")
+        if rule.kind in (RuleKind.PARTS, RuleKind.BONUS):
+            errors["kind"] = _("A part cannot itself be a 'parts' rule or a bonus item.")
+    if rule.kind == RuleKind.PARTS and rule.evaluation == Evaluation.MONTHLY:
+        errors["evaluation"] = _("Set monthly evaluation on the parts, not on the 'parts' rule.")
+    if rule.group_set_id and rule.kind != RuleKind.RELATIVE_TO_BEST:
+        errors["group_set"] = _("Only a relative-to-best rule compares within groups.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def parts_error(rule) -> str | None:
+    """A message when the parts of a 'parts' rule do not add up to its points, else None."""
+    total = sum((part.points for part in rule.parts.all()), Decimal(0))
+    if total != rule.points:
+        return _("The parts of rule %(code)s add up to %(total)s, not %(points)s.") % {
+            "code": rule.code, "total": total, "points": rule.points,
+        }
+    return None
+
+
+def check_weights(campaign) -> str | None:
+    """A message when the base points (top-level, non-bonus rules) do not sum to the campaign's total.
+
+    Also reports 'parts' rules whose parts do not add up. None when all is well.
+    """
+    from scoring.models import RuleKind, ScoringRule
+
+    top = list(ScoringRule.objects.filter(campaign=campaign, parent__isnull=True).prefetch_related("parts"))
+    base = sum((r.points for r in top if r.kind != RuleKind.BONUS), Decimal(0))
+    messages = []
+    if base != campaign.total_points:
+        messages.append(
+            _("The base points add up to %(sum)s, not the stated total %(total)s.") % {"sum": base, "total": campaign.total_points}
+        )
+    messages += [m for m in (parts_error(r) for r in top if r.kind == RuleKind.PARTS) if m]
+    return " ".join(messages) or None
+
+
+def validate_gate(gate) -> None:
+    from scoring.models import GateKind
+
+    errors = {}
+    if gate.kind == GateKind.FLAG and not gate.flag:
+        errors["flag"] = _("A flag gate needs the flag that vetoes.")
+    if gate.kind == GateKind.METRIC_BELOW:
+        if not gate.metric_id:
+            errors["metric"] = _("This gate needs a metric.")
+        if gate.minimum is None:
+            errors["minimum"] = _("This gate needs a minimum.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_ranking(ranking) -> None:
+    """Basis has what it needs; eligibility floors and flags well-formed and naming known metrics."""
+    from scoring.models import RankingBasis
+
+    errors = {}
+    if ranking.basis == RankingBasis.RULE_POINTS and not ranking.rule_id:
+        errors["rule"] = _("A ranking on a rule's points needs the rule.")
+    if ranking.basis in (RankingBasis.METRIC_FIGURE, RankingBasis.METRIC_COMPLETION) and not ranking.metric_id:
+        errors["metric"] = _("A ranking on a metric needs the metric.")
+    floors = ranking.eligibility
+    if not isinstance(floors, list):
+        errors["eligibility"] = _("Eligibility must be a list of floors.")
+    else:
+        codes = set(ranking.campaign.metrics.values_list("code", flat=True)) if ranking.campaign_id else set()
+        for index, floor in enumerate(floors, start=1):
+            ok = isinstance(floor, dict) and floor.get("metric") in codes and floor.get("on", "figure") in ("figure", "completion")
+            try:
+                Decimal(str(floor.get("min"))) if ok else None
+            except Exception:  # noqa: BLE001 - any bad number is the same user error
+                ok = False
+            if not ok:
+                errors["eligibility"] = _("Floor %(n)s needs a known metric, 'on' figure or completion, and a numeric 'min'.") % {"n": index}
+                break
+    if not isinstance(ranking.required_flags, list) or not all(isinstance(f, str) and f for f in ranking.required_flags):
+        errors["required_flags"] = _("Required flags must be a list of flag names.")
+    if errors:
+        raise ValidationError(errors)
