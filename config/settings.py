@@ -80,6 +80,7 @@ TEMPLATES = [
 # --- Database -----------------------------------------------------------------------------
 DATABASES = {"default": env.database("DATABASE_URL", str(VAR_DIR / "kaimenhong.sqlite3"))}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the server read while an import or a recompute writes.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update({"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"})
