@@ -1,0 +1,221 @@
+"""Turn a scheme's rules into a run's payout lines: entitlement to date minus what was paid.
+
+For every rule due in the run and every payee: E = what the rule owes as of the run's end (full
+precision), after non-stacking and the budget, rounded half-up to the fen once; P = the sum of
+that rule's lines for that payee in the scheme's locked runs. The run gets a line for E − P
+(award or penalty the first time; true-up, clawback or adjustment later, referencing the payee's
+latest earlier line). So the monthly lines plus every later correction add up to the final amount
+by construction, whatever the figures did in between.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from decimal import Decimal
+
+from django.db.models import Max, Sum
+from django.utils.translation import gettext as _
+
+from branches.models import Staff, SubjectKind, Unit
+from branches.selectors import assignments_on
+from rewards import rules as rule_kinds
+from rewards.models import LineKind, PayoutLine, PayoutRun, RewardRule, RunState
+from rewards.money import to_fen
+
+ZERO = Decimal(0)
+
+
+def _date(value, default: datetime.date) -> datetime.date:
+    return datetime.date.fromisoformat(value) if value else default
+
+
+def windows_for(rule: RewardRule, run: PayoutRun) -> list[rule_kinds.Window] | None:
+    """The windows a rule is computed on for ``run``, or None when the rule is not yet due."""
+    period = rule.params.get("period") or {}
+    start = _date(period.get("start"), rule.scheme.start)
+    end = _date(period.get("end"), rule.scheme.end)
+    if run.period_end < start:
+        return None
+    payment = rule.params.get("payment", "cumulative")
+    if payment == "at_end":
+        return [rule_kinds.Window(start, end)] if run.period_end >= end else None
+    if payment == "cumulative":
+        return [rule_kinds.Window(start, min(run.period_end, end))]
+    windows, month_start = [], start
+    while month_start <= end:
+        last_day = calendar.monthrange(month_start.year, month_start.month)[1]
+        month_end = min(month_start.replace(day=last_day), end)
+        if month_end > run.period_end:
+            break
+        windows.append(rule_kinds.Window(month_start, month_end))
+        month_start = month_end + datetime.timedelta(days=1)
+    return windows or None
+
+
+def entitlements_for(run: PayoutRun) -> tuple[dict, set[int]]:
+    """Every due rule's entitlements, keyed by (rule id, payee kind, payee id), and the due rule ids.
+
+    Non-stacking groups and the budget are applied; amounts are rounded to the fen here, once.
+    """
+    scheme = run.scheme
+    entitled: dict[tuple, rule_kinds.Entitlement] = {}
+    due: set[int] = set()
+    rules = {rule.pk: rule for rule in scheme.rules.all()}
+    for rule in rules.values():
+        windows = windows_for(rule, run)
+        if windows is None:
+            continue
+        due.add(rule.pk)
+        kind = rule_kinds.kind_for(rule.kind, rule.params)
+        for window in windows:
+            for ent in kind.entitlements(window):
+                key = (rule.pk, ent.payee_kind, ent.payee_id)
+                if len(windows) > 1:
+                    ent.formula = f"{window.start:%m}: {ent.formula}"
+                    ent.figures = {f"{window.start:%Y-%m}": ent.figures}
+                if key in entitled:  # each_month: the months add up
+                    earlier = entitled[key]
+                    earlier.amount += ent.amount
+                    earlier.formula += f"; {ent.formula}"
+                    earlier.figures.update(ent.figures)
+                else:
+                    entitled[key] = ent
+
+    # Non-stacking: per group and payee only the highest-valued award survives.
+    best: dict[tuple, tuple] = {}
+    for key, ent in entitled.items():
+        group = rules[key[0]].stacking_group
+        if not group:
+            continue
+        slot = (group, key[1], key[2])
+        worth = ent.amount + ent.value
+        if slot not in best or worth > best[slot][0]:
+            best[slot] = (worth, key)
+    for key in list(entitled):
+        group = rules[key[0]].stacking_group
+        if group and best[(group, key[1], key[2])][1] != key:
+            del entitled[key]
+
+    if scheme.budget is not None and scheme.scale_to_budget:
+        total = sum((ent.amount for ent in entitled.values() if not ent.penalty and ent.amount > 0), ZERO)
+        if total > scheme.budget:
+            factor = scheme.budget / total
+            for ent in entitled.values():
+                if not ent.penalty and ent.amount > 0:
+                    ent.amount *= factor
+                    ent.formula += _(" × %(factor)s (scaled to the budget)") % {"factor": f"{factor:.6f}"}
+    for ent in entitled.values():
+        ent.amount = to_fen(ent.amount)
+    return entitled, due
+
+
+def _paid(run: PayoutRun) -> dict[tuple, dict]:
+    rows = (
+        PayoutLine.objects.filter(run__scheme=run.scheme, run__state=RunState.LOCKED, rule__isnull=False)
+        .values("rule_id", "payee_kind", "payee_id")
+        .annotate(total=Sum("amount"), last_id=Max("id"))
+    )
+    paid = {(row["rule_id"], row["payee_kind"], row["payee_id"]): row for row in rows}
+    awards = dict(
+        PayoutLine.objects.filter(pk__in=[row["last_id"] for row in paid.values()]).values_list(
+            "pk", "non_cash_award"
+        )
+    )
+    for row in paid.values():
+        row["award"] = awards.get(row["last_id"], "")
+    return paid
+
+
+def _payee_details(keys, on: datetime.date) -> dict[tuple, dict]:
+    """Snapshot of names, employee numbers and units, two or three queries for all payees."""
+    staff_ids = {pid for kind, pid in keys if kind == SubjectKind.STAFF}
+    unit_ids = {pid for kind, pid in keys if kind == SubjectKind.UNIT}
+    unit_of_staff = dict(assignments_on(on).filter(staff_id__in=staff_ids).values_list("staff_id", "unit_id"))
+    staff = {
+        s["pk"]: s
+        for s in Staff.objects.filter(pk__in=staff_ids).values("pk", "name", "employee_no", "unit_id")
+    }
+    units = {
+        u["pk"]: u
+        for u in Unit.objects.filter(
+            pk__in=unit_ids | set(unit_of_staff.values()) | {s["unit_id"] for s in staff.values()}
+        ).values("pk", "code", "name")
+    }
+    details = {}
+    for kind, pid in keys:
+        if kind == SubjectKind.STAFF:
+            person = staff[pid]
+            unit = units[unit_of_staff.get(pid, person["unit_id"])]
+            details[(kind, pid)] = {
+                "payee_name": person["name"],
+                "employee_no": person["employee_no"],
+                "unit_code": unit["code"],
+                "unit_name": unit["name"],
+            }
+        else:
+            unit = units[pid]
+            details[(kind, pid)] = {
+                "payee_name": unit["name"],
+                "employee_no": "",
+                "unit_code": unit["code"],
+                "unit_name": unit["name"],
+            }
+    return details
+
+
+def fill_run(run: PayoutRun) -> int:
+    """Create the run's lines (entitlement to date minus locked payments); returns how many."""
+    entitled, due = entitlements_for(run)
+    paid = _paid(run)
+    rules = {rule.pk: rule for rule in run.scheme.rules.all()}
+    keys = {key for key in set(entitled) | set(paid) if key[0] in due}
+    details = _payee_details({(kind, pid) for _rule, kind, pid in keys}, run.period_end)
+    lines = []
+    for key in sorted(keys):
+        rule = rules[key[0]]
+        ent, prior = entitled.get(key), paid.get(key)
+        amount = ent.amount if ent else Decimal("0.00")
+        award = ent.award if ent else ""
+        diff = amount - (prior["total"] if prior else ZERO)
+        if prior is None:
+            if diff == 0 and not award:
+                continue
+            kind = LineKind.PENALTY if diff < 0 else LineKind.AWARD
+        else:
+            if diff == 0 and award == prior["award"]:
+                continue
+            if rule_kinds.kind_for(rule.kind, rule.params).penalty:
+                kind = LineKind.ADJUSTMENT
+            else:
+                kind = LineKind.TRUE_UP if diff > 0 else LineKind.CLAWBACK
+            if prior["award"] and not award:
+                award = _("revoked: %(award)s") % {"award": prior["award"]}
+        formula = ent.formula if ent else _("no longer earned")
+        if prior is not None:
+            formula = _("%(formula)s = %(amount)s; less paid %(paid)s") % {
+                "formula": formula,
+                "amount": amount,
+                "paid": prior["total"],
+            }
+        lines.append(
+            PayoutLine(
+                run=run,
+                payee_kind=key[1],
+                payee_id=key[2],
+                **details[(key[1], key[2])],
+                rule=rule,
+                rule_name=rule.name,
+                period_start=run.period_start,
+                period_end=run.period_end,
+                kind=kind,
+                amount=diff,
+                non_cash_award=award[:100],
+                comparison_value=ent.value if ent else ZERO,
+                figures=ent.figures if ent else {},
+                formula=formula,
+                adjusts_id=prior["last_id"] if prior else None,
+            )
+        )
+    PayoutLine.objects.bulk_create(lines, batch_size=2000)
+    return len(lines)

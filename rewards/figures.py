@@ -1,0 +1,176 @@
+"""Figures that reward rules read, computed set-based from facts: one query per figure, all subjects.
+
+A figure is described by a small dict (validated by ``validate_expression``) so a rule is data:
+
+- ``{"indicator": "DEP", "measure": "increase"}`` — a fact-based figure. Measures:
+  ``value`` (value on the as-of date), ``increase`` (value on the as-of date − value on the base
+  date, default the day before the period starts: 年初基数), ``sum`` (sum of daily values over the
+  period: flows and counts), ``daily_average`` (sum ÷ calendar days from the period start to the
+  as-of date: 日均 over calendar days, the rulebooks' default), ``daily_average_increase``
+  (daily average − value on the base date). ``level`` is ``unit`` (default) or ``staff``.
+  ``on`` fixes the date (e.g. a target delivered as a figure on the first day);
+- ``{"ratio": [numerator, denominator]}`` — a completion rate (完成率); missing or zero
+  denominator: no figure for that subject;
+- ``{"min": [a, b, …]}`` / ``{"sum": [a, b, …]}`` — lowest / total of several figures (a subject
+  needs every part);
+- ``{"constant": "300000"}`` — a fixed number (a threshold used in a comparison).
+
+Until the campaigns app's targets are readable here, a target is a fact of a target indicator
+(``{"indicator": "DEP_TARGET", "measure": "value", "on": "2027-01-01"}``). A subject without the
+figure is left out, never treated as 0.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from branches.models import Fact, SubjectKind
+
+MEASURES = ("value", "increase", "sum", "daily_average", "daily_average_increase")
+LEVELS = {"unit": SubjectKind.UNIT, "staff": SubjectKind.STAFF}
+
+Figures = dict[int, Decimal]
+
+
+def _date(value, where: str) -> datetime.date:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError as error:
+        raise ValidationError(
+            _("%(where)s: %(value)r is not a date (YYYY-MM-DD).") % {"where": where, "value": value}
+        ) from error
+
+
+def validate_expression(expr, where: str) -> None:
+    """Raise ValidationError naming ``where`` (the parameter's path) if ``expr`` is not a figure."""
+    if not isinstance(expr, dict) or not expr:
+        raise ValidationError(
+            _('%(where)s: a figure must be an object such as {"indicator": …}.') % {"where": where}
+        )
+    if "indicator" in expr:
+        if expr.get("measure", "value") not in MEASURES:
+            raise ValidationError(
+                _("%(where)s.measure: must be one of %(choices)s.")
+                % {"where": where, "choices": ", ".join(MEASURES)}
+            )
+        if expr.get("level", "unit") not in LEVELS:
+            raise ValidationError(_("%(where)s.level: must be unit or staff.") % {"where": where})
+        for key in ("on", "base_date"):
+            if key in expr:
+                _date(expr[key], f"{where}.{key}")
+        return
+    if "ratio" in expr:
+        parts = expr["ratio"]
+        if not isinstance(parts, list) or len(parts) != 2:
+            raise ValidationError(_("%(where)s.ratio: give [numerator, denominator].") % {"where": where})
+        for index, part in enumerate(parts):
+            validate_expression(part, f"{where}.ratio[{index}]")
+        return
+    for combiner in ("min", "sum"):
+        if combiner in expr:
+            parts = expr[combiner]
+            if not isinstance(parts, list) or not parts:
+                raise ValidationError(
+                    _("%(where)s.%(key)s: give a list of figures.") % {"where": where, "key": combiner}
+                )
+            for index, part in enumerate(parts):
+                validate_expression(part, f"{where}.{combiner}[{index}]")
+            return
+    if "constant" in expr:
+        try:
+            Decimal(str(expr["constant"]))
+        except ArithmeticError as error:
+            raise ValidationError(_("%(where)s.constant: not a number.") % {"where": where}) from error
+        return
+    raise ValidationError(
+        _("%(where)s: a figure needs one of indicator, ratio, min, sum, constant.") % {"where": where}
+    )
+
+
+def level_of(expr) -> int:
+    """The subject kind (unit or staff) an expression's figures are about."""
+    if "indicator" in expr:
+        return LEVELS[expr.get("level", "unit")]
+    for key in ("ratio", "min", "sum"):
+        if key in expr:
+            return level_of(expr[key][0])
+    return SubjectKind.UNIT
+
+
+@dataclass
+class FigureBook:
+    """Evaluates figure expressions for one period and as-of date, caching each query's result."""
+
+    start: datetime.date
+    as_of: datetime.date
+    _cache: dict = field(default_factory=dict)
+
+    def evaluate(self, expr) -> Figures:
+        """Every subject's value of ``expr``; subjects lacking a part are absent, not 0."""
+        key = json.dumps(expr, sort_keys=True, default=str)
+        if key not in self._cache:
+            self._cache[key] = self._evaluate(expr)
+        return self._cache[key]
+
+    def _evaluate(self, expr) -> Figures:
+        if "indicator" in expr:
+            return self._fact_figure(expr)
+        if "ratio" in expr:
+            numerators, denominators = (self.evaluate(part) for part in expr["ratio"])
+            return {sid: numerators[sid] / d for sid, d in denominators.items() if d and sid in numerators}
+        if "min" in expr or "sum" in expr:
+            combiner = "min" if "min" in expr else "sum"
+            evaluated = [self.evaluate(part) for part in expr[combiner]]
+            common = set(evaluated[0]).intersection(*evaluated[1:])
+            if combiner == "min":
+                return {sid: min(values[sid] for values in evaluated) for sid in common}
+            return {sid: sum((values[sid] for values in evaluated), Decimal(0)) for sid in common}
+        return {}  # constants are read by the rule itself
+
+    def _facts(self, expr):
+        return Fact.objects.filter(
+            indicator__code=expr["indicator"], subject_kind=LEVELS[expr.get("level", "unit")]
+        )
+
+    def _value_on(self, expr, day: datetime.date) -> Figures:
+        return dict(self._facts(expr).filter(business_date=day).values_list("subject_id", "value"))
+
+    def _fact_figure(self, expr) -> Figures:
+        measure = expr.get("measure", "value")
+        as_of = _date(expr["on"], "on") if "on" in expr else self.as_of
+        base_day = (
+            _date(expr["base_date"], "base_date")
+            if "base_date" in expr
+            else self.start - datetime.timedelta(days=1)
+        )
+        if measure == "value":
+            return self._value_on(expr, as_of)
+        if measure == "increase":
+            base = self._value_on(expr, base_day)
+            return {
+                sid: value - base[sid] for sid, value in self._value_on(expr, as_of).items() if sid in base
+            }
+        totals = dict(
+            self._facts(expr)
+            .filter(business_date__gte=self.start, business_date__lte=as_of)
+            .values("subject_id")
+            .annotate(total=Sum("value"))
+            .values_list("subject_id", "total")
+        )
+        if measure == "sum":
+            return totals
+        days = Decimal((as_of - self.start).days + 1)
+        averages = {sid: total / days for sid, total in totals.items()}
+        if measure == "daily_average":
+            return averages
+        base = self._value_on(expr, base_day)
+        return {sid: value - base[sid] for sid, value in averages.items() if sid in base}

@@ -1,0 +1,584 @@
+"""Reward rule kinds: a closed set, each validating its parameters and explaining its result.
+
+A rule is data (``RewardRule.kind`` + ``params``); the kinds here turn figures (``rewards.figures``)
+into entitlements: what each payee is owed for the rule's period as of a date, in full Decimal
+precision. ``rewards.calculate`` rounds once, applies non-stacking and the budget, and turns
+entitlements into payout lines (true-ups and clawbacks against what was already paid).
+
+Parameters every kind accepts:
+
+- ``period``: ``{"start": "2027-01-01", "end": "2027-03-31"}``, default the scheme's dates;
+- ``payment``: ``cumulative`` (default: computed on figures to date at every run, paid monthly
+  and trued up; a fall is clawed back), ``at_end`` (only once the period has ended), or
+  ``each_month`` (each calendar month computed on its own figures; the amounts add up);
+- ``participants``: ``{"unit_category": "直管机构", "unit_kinds": ["branch"], "unit_codes": [...]}``;
+- ``conditions``: ``[{"figure": <figure>, "op": ">=", "value": "1"}]`` (``value`` a number or a
+  figure): gates, flags (a 0/1 indicator such as a green rating) and eligibility; all must hold;
+- ``beneficiary``: ``unit`` (default for unit figures), ``self`` (the staff member who made the
+  figure; default for staff figures), ``head``, ``deputies``, ``every_staff``; with ``share``
+  (e.g. deputies 0.8 of the head's amount) and ``excluded_positions`` for ``every_staff``;
+- ``award`` and ``value``: a title or non-cash award (TOP 300, a trip) and its value for comparison.
+"""
+
+from __future__ import annotations
+
+import datetime
+import operator
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from branches.models import Position, SubjectKind, Unit
+from branches.selectors import assignments_on
+from rewards.figures import FigureBook, level_of, validate_expression
+
+ZERO = Decimal(0)
+OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
+BENEFICIARIES = ("unit", "self", "head", "deputies", "every_staff")
+PAYMENTS = ("cumulative", "at_end", "each_month")
+
+
+def _number(params: dict, key: str, where: str, *, required: bool = True, default=None) -> Decimal | None:
+    if key not in params:
+        if required:
+            raise ValidationError(_("%(where)s: %(key)s is required.") % {"where": where, "key": key})
+        return default
+    try:
+        return Decimal(str(params[key]))
+    except ArithmeticError as error:
+        raise ValidationError(
+            _("%(where)s: %(key)s must be a number, not %(value)r.")
+            % {"where": where, "key": key, "value": params[key]}
+        ) from error
+
+
+def _floor(value: Decimal) -> Decimal:
+    return value.to_integral_value(rounding=ROUND_FLOOR)
+
+
+@dataclass
+class Result:
+    """What one subject (unit or staff member) earned under a rule, before it reaches payees."""
+
+    amount: Decimal
+    figures: dict
+    formula: str
+    award: str = ""
+    value: Decimal = ZERO
+
+
+@dataclass
+class Entitlement:
+    """What one payee is owed under a rule to date, unrounded; ``rewards.calculate`` rounds it."""
+
+    payee_kind: int
+    payee_id: int
+    amount: Decimal
+    figures: dict
+    formula: str
+    award: str = ""
+    value: Decimal = ZERO
+    penalty: bool = False
+
+
+@dataclass
+class Window:
+    """The dates a rule is computed for in one run: its period start and the as-of date."""
+
+    start: datetime.date
+    as_of: datetime.date
+    book: FigureBook = field(init=False)
+
+    def __post_init__(self):
+        self.book = FigureBook(start=self.start, as_of=self.as_of)
+
+
+class RuleKind:
+    """Base class: common parameters; subclasses implement ``check`` and ``results``."""
+
+    key: str = ""
+    label = gettext_lazy("rule")
+    penalty = False
+
+    def __init__(self, params: dict):
+        self.params = params
+
+    # --- validation ---------------------------------------------------------------------
+    def validate(self) -> None:
+        params = self.params
+        if params.get("payment", "cumulative") not in PAYMENTS:
+            raise ValidationError(
+                _("payment: must be one of %(choices)s.") % {"choices": ", ".join(PAYMENTS)}
+            )
+        if params.get("beneficiary", "unit") not in BENEFICIARIES:
+            raise ValidationError(
+                _("beneficiary: must be one of %(choices)s.") % {"choices": ", ".join(BENEFICIARIES)}
+            )
+        _number(params, "share", "share", required=False)
+        _number(params, "value", "value", required=False)
+        for index, condition in enumerate(params.get("conditions", [])):
+            where = f"conditions[{index}]"
+            validate_expression(condition.get("figure"), f"{where}.figure")
+            if condition.get("op", ">=") not in OPERATORS:
+                raise ValidationError(_("%(where)s.op: must be one of >=, >, <=, <, ==.") % {"where": where})
+            if isinstance(condition.get("value"), dict):
+                validate_expression(condition["value"], f"{where}.value")
+            else:
+                _number(condition, "value", where)
+        positions = set(Position.values)
+        for name in self.params.get("excluded_positions", []):
+            if name not in positions:
+                raise ValidationError(_("excluded_positions: %(name)s is not a position.") % {"name": name})
+        self.check()
+
+    def check(self) -> None:  # pragma: no cover - every kind overrides
+        raise NotImplementedError
+
+    # --- computation --------------------------------------------------------------------
+    def level(self) -> int:
+        raise NotImplementedError
+
+    def eligible(self, window: Window, subject_ids) -> set[int]:
+        """Subjects meeting every condition and the participant filter."""
+        eligible = set(subject_ids)
+        for condition in self.params.get("conditions", []):
+            values = window.book.evaluate(condition["figure"])
+            compare = OPERATORS[condition.get("op", ">=")]
+            if isinstance(condition.get("value"), dict):
+                bars = window.book.evaluate(condition["value"])
+                eligible = {
+                    sid
+                    for sid in eligible
+                    if sid in values and sid in bars and compare(values[sid], bars[sid])
+                }
+            else:
+                bar = Decimal(str(condition["value"]))
+                eligible = {sid for sid in eligible if sid in values and compare(values[sid], bar)}
+        participants = self.params.get("participants") or {}
+        if participants and self.level() == SubjectKind.UNIT:
+            units = Unit.objects.filter(pk__in=eligible)
+            if "unit_category" in participants:
+                units = units.filter(category=participants["unit_category"])
+            if "unit_kinds" in participants:
+                units = units.filter(kind__in=participants["unit_kinds"])
+            if "unit_codes" in participants:
+                units = units.filter(code__in=participants["unit_codes"])
+            eligible = set(units.values_list("pk", flat=True))
+        return eligible
+
+    def results(self, window: Window) -> dict[int, Result]:
+        raise NotImplementedError
+
+    def entitlements(self, window: Window) -> list[Entitlement]:
+        """What each payee is owed as of ``window.as_of``: results handed to the beneficiaries."""
+        results = self.results(window)
+        share = _number(self.params, "share", "share", required=False, default=Decimal(1))
+        award, value = (
+            self.params.get("award", ""),
+            _number(self.params, "value", "value", required=False, default=ZERO),
+        )
+        level = self.level()
+        beneficiary = self.params.get("beneficiary", "self" if level == SubjectKind.STAFF else "unit")
+        out: list[Entitlement] = []
+
+        def entitle(kind, pid, result: Result, note: str = ""):
+            formula = result.formula + (f" × {share}" if share != 1 else "") + note
+            out.append(
+                Entitlement(
+                    kind,
+                    pid,
+                    result.amount * share,
+                    result.figures,
+                    formula,
+                    result.award or award,
+                    result.value or value,
+                    self.penalty,
+                )
+            )
+
+        if beneficiary in ("unit", "self"):
+            for sid, result in results.items():
+                entitle(level, sid, result)
+            return out
+        assignments = assignments_on(window.as_of).filter(unit_id__in=list(results))
+        if beneficiary == "head":
+            assignments = assignments.filter(position=Position.HEAD)
+        elif beneficiary == "deputies":
+            assignments = assignments.filter(position=Position.DEPUTY)
+        else:
+            assignments = assignments.exclude(position__in=self.params.get("excluded_positions", []))
+        for staff_id, unit_id in assignments.values_list("staff_id", "unit_id"):
+            entitle(SubjectKind.STAFF, staff_id, results[unit_id])
+        return out
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+
+
+class PieceRate(RuleKind):
+    """An amount per unit of a figure (计件): ``rate`` per ``per`` of ``figure``, per full block or
+    in proportion (``mode``), optionally only on the part ``above`` a bar and ``up_to`` a cap.
+    A negative figure earns 0, so money paid for an earlier, higher figure is clawed back."""
+
+    key = "piece_rate"
+    label = gettext_lazy("Piece rate (计件奖励)")
+
+    def check(self):
+        validate_expression(self.params.get("figure"), "figure")
+        _number(self.params, "rate", "rate")
+        if _number(self.params, "per", "per", required=False, default=Decimal(1)) <= 0:
+            raise ValidationError(_("per: must be above 0."))
+        if self.params.get("mode", "block") not in ("block", "proportional"):
+            raise ValidationError(_("mode: must be block or proportional."))
+        _number(self.params, "above", "above", required=False)
+        _number(self.params, "up_to", "up_to", required=False)
+
+    def level(self):
+        return level_of(self.params["figure"])
+
+    def results(self, window):
+        figures = window.book.evaluate(self.params["figure"])
+        rate = _number(self.params, "rate", "rate")
+        per = _number(self.params, "per", "per", required=False, default=Decimal(1))
+        above = _number(self.params, "above", "above", required=False, default=ZERO)
+        up_to = _number(self.params, "up_to", "up_to", required=False)
+        block = self.params.get("mode", "block") == "block"
+        out = {}
+        for sid in self.eligible(window, figures):
+            figure = figures[sid]
+            counted = (min(figure, up_to) if up_to is not None else figure) - above
+            counted = max(counted, ZERO)
+            units = _floor(counted / per) if block else counted / per
+            formula = (
+                f"{_fmt(rate)} × {'⌊' if block else ''}{_fmt(counted)} ÷ {_fmt(per)}{'⌋' if block else ''}"
+            )
+            out[sid] = Result(rate * units, {"figure": str(figure), "counted": str(counted)}, formula)
+        return out
+
+
+class ShortfallPenalty(RuleKind):
+    """A penalty per unit below target (差额扣罚): −``rate`` × full units of (target − figure)."""
+
+    key = "shortfall_penalty"
+    label = gettext_lazy("Shortfall penalty (未完成扣罚)")
+    penalty = True
+
+    def check(self):
+        validate_expression(self.params.get("figure"), "figure")
+        validate_expression(self.params.get("target"), "target")
+        _number(self.params, "rate", "rate")
+
+    def level(self):
+        return level_of(self.params["figure"])
+
+    def results(self, window):
+        figures, targets = (
+            window.book.evaluate(self.params["figure"]),
+            window.book.evaluate(self.params["target"]),
+        )
+        rate = _number(self.params, "rate", "rate")
+        out = {}
+        for sid in self.eligible(window, set(figures) & set(targets)):
+            short = _floor(max(targets[sid] - figures[sid], ZERO))
+            if short:
+                out[sid] = Result(
+                    -rate * short,
+                    {"figure": str(figures[sid]), "target": str(targets[sid])},
+                    f"-{_fmt(rate)} × {_fmt(short)}",
+                )
+        return out
+
+
+def competition_ranks(values: dict[int, Decimal], *, descending: bool = True) -> dict[int, int]:
+    """Standard competition ranking (1, 2, 2, 4): tied subjects share the better place."""
+    ordered = sorted(values.items(), key=lambda item: item[1], reverse=descending)
+    ranks, previous, rank = {}, None, 0
+    for position, (sid, value) in enumerate(ordered, start=1):
+        if value != previous:
+            rank, previous = position, value
+        ranks[sid] = rank
+    return ranks
+
+
+class RankPrize(RuleKind):
+    """Amounts by place in a ranking (名次奖): ``places`` [20000, 15000, …] or ``tiers``
+    [{"winners": 1, "amount": 8000}, {"winners": 2, "amount": 6000}, …] (tier prizes), ranked by
+    ``by`` among the eligible (conditions filter first), within ``group_by`` (unit category or
+    parent) if given. Ties share the better place (1, 2, 2, 4)."""
+
+    key = "rank_prize"
+    label = gettext_lazy("Rank or tier prize (名次奖/等次奖)")
+
+    def check(self):
+        validate_expression(self.params.get("by"), "by")
+        if "tiers" in self.params:
+            for index, tier in enumerate(self.params["tiers"]):
+                if int(tier.get("winners", 0)) < 1:
+                    raise ValidationError(_("tiers[%(index)s].winners: at least 1.") % {"index": index})
+                _number(tier, "amount", f"tiers[{index}]")
+        elif not self.params.get("places"):
+            raise ValidationError(_("places: give the amounts by place, or tiers."))
+        for index, amount in enumerate(self.params.get("places", [])):
+            _number({"amount": amount}, "amount", f"places[{index}]")
+        if self.params.get("group_by") not in (None, "category", "parent"):
+            raise ValidationError(_("group_by: must be category or parent."))
+
+    def level(self):
+        return level_of(self.params["by"])
+
+    def place_amounts(self) -> list[tuple[Decimal, str]]:
+        if "tiers" in self.params:
+            amounts = []
+            for number, tier in enumerate(self.params["tiers"], start=1):
+                amounts += [
+                    (Decimal(str(tier["amount"])), tier.get("award", _("tier %(n)s") % {"n": number}))
+                ] * int(tier["winners"])
+            return amounts
+        return [(Decimal(str(amount)), "") for amount in self.params["places"]]
+
+    def results(self, window):
+        values = window.book.evaluate(self.params["by"])
+        eligible = self.eligible(window, values)
+        groups: dict[object, dict[int, Decimal]] = {}
+        group_by = self.params.get("group_by")
+        if group_by and self.level() == SubjectKind.UNIT:
+            field_name = "category" if group_by == "category" else "parent_id"
+            for pk, key in Unit.objects.filter(pk__in=eligible).values_list("pk", field_name):
+                groups.setdefault(key, {})[pk] = values[pk]
+        else:
+            groups[None] = {sid: values[sid] for sid in eligible}
+        amounts = self.place_amounts()
+        out = {}
+        for members in groups.values():
+            for sid, rank in competition_ranks(
+                members, descending=self.params.get("order", "desc") == "desc"
+            ).items():
+                if rank <= len(amounts):
+                    amount, award = amounts[rank - 1]
+                    out[sid] = Result(
+                        amount,
+                        {"rank": rank, "by": str(members[sid])},
+                        _("place %(rank)s → %(amount)s") % {"rank": rank, "amount": _fmt(amount)},
+                        award,
+                    )
+        return out
+
+
+class CompletionBonus(RuleKind):
+    """A bonus when targets are met (达标奖): ``amount`` when ``completion`` ≥ 1; from ``floor``
+    (e.g. 0.8) pro rata: amount × completion; below the floor nothing. Conditions say which
+    targets must all be met; ``beneficiary`` and ``share`` give amounts per role."""
+
+    key = "completion_bonus"
+    label = gettext_lazy("Completion bonus (达标奖)")
+
+    def check(self):
+        validate_expression(self.params.get("completion"), "completion")
+        _number(self.params, "amount", "amount")
+        floor = _number(self.params, "floor", "floor", required=False)
+        if floor is not None and not (0 < floor <= 1):
+            raise ValidationError(_("floor: must be above 0 and at most 1 (e.g. 0.8)."))
+
+    def level(self):
+        return level_of(self.params["completion"])
+
+    def results(self, window):
+        rates = window.book.evaluate(self.params["completion"])
+        amount = _number(self.params, "amount", "amount")
+        floor = _number(self.params, "floor", "floor", required=False)
+        out = {}
+        for sid in self.eligible(window, rates):
+            rate = rates[sid]
+            if rate >= 1:
+                out[sid] = Result(amount, {"completion": str(rate)}, _fmt(amount))
+            elif floor is not None and rate >= floor:
+                out[sid] = Result(amount * rate, {"completion": str(rate)}, f"{_fmt(amount)} × {rate:.4%}")
+        return out
+
+
+class ThresholdBands(RuleKind):
+    """The highest band reached pays (档次奖): ``bands`` [{"from": 300000, "amount": 200}, …] or
+    {"from": x, "percent": "0.01", "of": <figure>} (a share of a figure), optionally with
+    ``step`` {"every": 50000, "amount": 20} (+ amount per full step above the band's start)
+    and ``award``/``value`` per band for non-cash awards."""
+
+    key = "threshold_bands"
+    label = gettext_lazy("Threshold bands (达档奖励)")
+
+    def check(self):
+        validate_expression(self.params.get("figure"), "figure")
+        bands = self.params.get("bands")
+        if not bands:
+            raise ValidationError(_("bands: give at least one band."))
+        previous = None
+        for index, band in enumerate(bands):
+            where = f"bands[{index}]"
+            start = _number(band, "from", where)
+            if previous is not None and start <= previous:
+                raise ValidationError(_("%(where)s.from: bands must rise.") % {"where": where})
+            previous = start
+            if "percent" in band:
+                _number(band, "percent", where)
+                validate_expression(band.get("of"), f"{where}.of")
+            else:
+                _number(band, "amount", where, required=not band.get("award"))
+            if "step" in band:
+                _number(band["step"], "every", f"{where}.step")
+                _number(band["step"], "amount", f"{where}.step")
+
+    def level(self):
+        return level_of(self.params["figure"])
+
+    def results(self, window):
+        figures = window.book.evaluate(self.params["figure"])
+        bands = sorted(self.params["bands"], key=lambda band: Decimal(str(band["from"])))
+        out = {}
+        for sid in self.eligible(window, figures):
+            figure = figures[sid]
+            reached = [band for band in bands if figure >= Decimal(str(band["from"]))]
+            if not reached:
+                continue
+            band = reached[-1]
+            start = Decimal(str(band["from"]))
+            if "percent" in band:
+                base = window.book.evaluate(band["of"]).get(sid, ZERO)
+                amount = base * Decimal(str(band["percent"]))
+                formula = f"{_fmt(base)} × {Decimal(str(band['percent'])):%}"
+            else:
+                amount = Decimal(str(band.get("amount", 0)))
+                formula = _fmt(amount)
+            if "step" in band:
+                steps = _floor((figure - start) / Decimal(str(band["step"]["every"])))
+                amount += steps * Decimal(str(band["step"]["amount"]))
+                formula += f" + {_fmt(steps)} × {band['step']['amount']}"
+            out[sid] = Result(
+                amount,
+                {"figure": str(figure), "band_from": str(start)},
+                formula,
+                band.get("award", ""),
+                Decimal(str(band.get("value", 0))),
+            )
+        return out
+
+
+class HeadToHead(RuleKind):
+    """Pairs of units (对手赛): the better ``by`` of each pair gets ``winner_amount``; the other
+    pays ``loser_penalty`` if its ``completion`` is below 1. A draw pays nothing."""
+
+    key = "head_to_head"
+    label = gettext_lazy("Head-to-head (对手赛)")
+
+    def check(self):
+        validate_expression(self.params.get("by"), "by")
+        validate_expression(self.params.get("completion"), "completion")
+        pairs = self.params.get("pairs")
+        if not pairs or any(not isinstance(pair, list) or len(pair) != 2 for pair in pairs):
+            raise ValidationError(_('pairs: give pairs of unit codes, e.g. [["B1", "B2"]].'))
+        _number(self.params, "winner_amount", "winner_amount")
+        _number(self.params, "loser_penalty", "loser_penalty")
+
+    def level(self):
+        return SubjectKind.UNIT
+
+    def results(self, window):
+        values, rates = (
+            window.book.evaluate(self.params["by"]),
+            window.book.evaluate(self.params["completion"]),
+        )
+        ids = dict(
+            Unit.objects.filter(code__in=[c for pair in self.params["pairs"] for c in pair]).values_list(
+                "code", "pk"
+            )
+        )
+        win = _number(self.params, "winner_amount", "winner_amount")
+        lose = _number(self.params, "loser_penalty", "loser_penalty")
+        eligible = self.eligible(window, values)
+        out = {}
+        for code_a, code_b in self.params["pairs"]:
+            a, b = ids.get(code_a), ids.get(code_b)
+            if a not in eligible or b not in eligible or values[a] == values[b]:
+                continue
+            winner, loser = (a, b) if values[a] > values[b] else (b, a)
+            out[winner] = Result(win, {"own": str(values[winner]), "rival": str(values[loser])}, _fmt(win))
+            if rates.get(loser, ZERO) < 1:
+                out[loser] = Result(
+                    -lose,
+                    {
+                        "own": str(values[loser]),
+                        "rival": str(values[winner]),
+                        "completion": str(rates.get(loser)),
+                    },
+                    f"-{_fmt(lose)}",
+                )
+        return out
+
+
+class Title(RuleKind):
+    """A title or non-cash award (称号/旅游名额): everyone meeting the conditions, or the top
+    ``top_n`` of them by ``by`` (ties at the cut all win); ``award``, ``value`` and an optional
+    cash ``amount``."""
+
+    key = "title"
+    label = gettext_lazy("Title or non-cash award (荣誉/实物奖励)")
+
+    def check(self):
+        if not self.params.get("award"):
+            raise ValidationError(_("award: name the title or award."))
+        validate_expression(self.params.get("by"), "by")
+        if "top_n" in self.params and int(self.params["top_n"]) < 1:
+            raise ValidationError(_("top_n: at least 1."))
+        _number(self.params, "amount", "amount", required=False)
+
+    def level(self):
+        return level_of(self.params["by"])
+
+    def results(self, window):
+        values = window.book.evaluate(self.params["by"])
+        members = {sid: values[sid] for sid in self.eligible(window, values)}
+        amount = _number(self.params, "amount", "amount", required=False, default=ZERO)
+        ranks = competition_ranks(members)
+        top_n = int(self.params.get("top_n", 0)) or len(members)
+        return {
+            sid: Result(amount, {"rank": rank, "by": str(members[sid])}, self.params["award"])
+            for sid, rank in ranks.items()
+            if rank <= top_n
+        }
+
+
+KINDS: dict[str, type[RuleKind]] = {
+    kind.key: kind
+    for kind in (PieceRate, ShortfallPenalty, RankPrize, CompletionBonus, ThresholdBands, HeadToHead, Title)
+}
+
+
+def kind_for(kind: str, params: dict) -> RuleKind:
+    """The rule kind object for ``kind`` with ``params``; ValidationError for an unknown kind."""
+    if kind not in KINDS:
+        raise ValidationError(
+            _("kind: %(kind)s is not a reward rule kind (%(choices)s).")
+            % {"kind": kind, "choices": ", ".join(KINDS)}
+        )
+    return KINDS[kind](params)
+
+
+def validate(kind: str, params: dict) -> None:
+    """Raise ValidationError naming the parameter if ``params`` are not valid for ``kind``."""
+    if not isinstance(params, dict):
+        raise ValidationError(_("params: must be an object."))
+    kind_for(kind, params).validate()
+
+
+def explain(kind: str, params: dict) -> str:
+    """A one-line description of a rule for planners and statements."""
+    rule = kind_for(kind, params)
+    parts = [str(rule.label)]
+    for key in ("rate", "per", "amount", "places", "tiers", "bands", "floor", "share", "award"):
+        if key in params:
+            parts.append(f"{key}={params[key]}")
+    if params.get("conditions"):
+        parts.append(_("%(n)s condition(s)") % {"n": len(params["conditions"])})
+    return "; ".join(parts)

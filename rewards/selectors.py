@@ -1,0 +1,97 @@
+"""Reads of payouts: a run's lines and totals, budget status, and statements per person and unit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from branches import access
+from branches.models import SubjectKind
+from rewards.models import LineKind, PayoutLine, PayoutRun, RewardScheme, RunState
+
+ZERO = Decimal("0.00")
+
+
+def runs_for(user) -> QuerySet[PayoutRun]:
+    """Payout runs ``user`` may see: finance and head-office roles see all, others none."""
+    if access.scope_for(user).whole_bank:
+        return PayoutRun.objects.select_related(
+            "scheme", "created_by", "reviewed_by", "approved_by", "locked_by"
+        )
+    return PayoutRun.objects.none()
+
+
+def run_lines(run: PayoutRun) -> QuerySet[PayoutLine]:
+    """The run's lines in statement order (unit, employee number)."""
+    return run.lines.order_by("unit_code", "employee_no", "id")
+
+
+def run_total(run: PayoutRun) -> Decimal:
+    return run.lines.aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+def totals_by_unit(run: PayoutRun) -> list[dict]:
+    """[{unit_code, unit_name, lines, total}] for the run, one row per unit (one query)."""
+    return list(
+        run.lines.values("unit_code", "unit_name")
+        .annotate(lines=Count("id"), total=Sum("amount"))
+        .order_by("unit_code")
+    )
+
+
+def totals_by_rule(run: PayoutRun) -> list[dict]:
+    """[{rule_name, kind, lines, total}] for the run, one row per rule and line kind."""
+    return list(
+        run.lines.values("rule_name", "kind")
+        .annotate(lines=Count("id"), total=Sum("amount"))
+        .order_by("rule_name", "kind")
+    )
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    budget: Decimal | None
+    awarded: Decimal  # awards to date: locked runs plus this run, penalties not counted
+    overrun: Decimal  # how far ``awarded`` exceeds the budget (0 when within or uncapped)
+
+
+def budget_status(run: PayoutRun) -> BudgetStatus:
+    """The scheme's awards to date (locked runs + this run) against its budget; shown before approval."""
+    scheme: RewardScheme = run.scheme
+    awarded = (
+        PayoutLine.objects.filter(Q(run__scheme=scheme, run__state=RunState.LOCKED) | Q(run=run))
+        .exclude(kind=LineKind.PENALTY)
+        .exclude(kind=LineKind.ADJUSTMENT, amount__lt=0, rule__kind="shortfall_penalty")
+        .aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    overrun = max(awarded - scheme.budget, ZERO) if scheme.budget is not None else ZERO
+    return BudgetStatus(scheme.budget, awarded, overrun)
+
+
+def statement(*, payee_kind: int, payee_id: int, scheme: RewardScheme | None = None) -> QuerySet[PayoutLine]:
+    """Every line paid to one staff member or unit, oldest run first (a person's or unit's statement)."""
+    lines = PayoutLine.objects.filter(payee_kind=payee_kind, payee_id=payee_id).select_related("run")
+    if scheme is not None:
+        lines = lines.filter(run__scheme=scheme)
+    return lines.order_by("run__period_end", "run_id", "id")
+
+
+def unit_statement(*, unit_code: str, scheme: RewardScheme | None = None) -> QuerySet[PayoutLine]:
+    """Every line for a unit and its staff (by the unit code copied on each line)."""
+    lines = PayoutLine.objects.filter(unit_code=unit_code).select_related("run")
+    if scheme is not None:
+        lines = lines.filter(run__scheme=scheme)
+    return lines.order_by("run__period_end", "run_id", "payee_kind", "employee_no", "id")
+
+
+def paid_to_date(*, scheme: RewardScheme, payee_kind: int = SubjectKind.STAFF, payee_id: int) -> Decimal:
+    """What locked runs of ``scheme`` paid one payee in total."""
+    return (
+        PayoutLine.objects.filter(
+            run__scheme=scheme, run__state=RunState.LOCKED, payee_kind=payee_kind, payee_id=payee_id
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )

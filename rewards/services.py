@@ -1,0 +1,186 @@
+"""Writes for payouts, one function per action finance takes, in the bank's words.
+
+Every function checks the acting user's role (finance) and the run's state, records who and when,
+and raises ``PayoutError`` (a ValidationError with a translated message) when it refuses.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from branches import roles
+from rewards.models import LineKind, PayoutLine, PayoutRun, PeriodKind, RewardScheme, RunState
+
+
+class PayoutError(ValidationError):
+    """A payout action refused for a business reason (wrong state, four eyes, open run)."""
+
+
+def _require_finance(user) -> None:
+    if roles.FINANCE not in roles.roles_of(user):
+        raise PermissionDenied(_("Only finance (财务部) may work on payout runs."))
+
+
+def _require_state(run: PayoutRun, expected: str, action: str) -> None:
+    if run.state != expected:
+        raise PayoutError(
+            _("Payout run #%(id)s is %(state)s; it must be %(expected)s to %(action)s.")
+            % {
+                "id": run.pk,
+                "state": run.get_state_display(),
+                "expected": RunState(expected).label,
+                "action": action,
+            }
+        )
+
+
+@transaction.atomic
+def create_payout_run(
+    *,
+    scheme: RewardScheme,
+    period_kind: str,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    by,
+    calculate: bool = True,
+    note: str = "",
+) -> PayoutRun:
+    """Make a draft run for a month, the quarter or a correction, and calculate its lines.
+
+    Lines are what each rule owes for the period, less what locked runs of the scheme already
+    paid (``rewards.calculate``), so monthly payments plus later true-ups and clawbacks always add
+    up to the final amount. Refuses while another run of the scheme is not locked: what was paid
+    must be settled before the next run is computed against it.
+    """
+    _require_finance(by)
+    if period_kind not in PeriodKind.values:
+        raise PayoutError(_("Unknown period kind %(kind)s.") % {"kind": period_kind}, code="period_kind")
+    if period_end < period_start:
+        raise PayoutError(_("The period ends before it starts."), code="period_end")
+    # Serialise run creation per scheme (PostgreSQL row lock; SQLite locks the database anyway).
+    RewardScheme.objects.select_for_update().get(pk=scheme.pk)
+    open_run = scheme.runs.exclude(state=RunState.LOCKED).first()
+    if open_run is not None:
+        raise PayoutError(
+            _("Payout run #%(id)s of this scheme is not locked yet; lock it before making the next run.")
+            % {"id": open_run.pk}
+        )
+    run = PayoutRun.objects.create(
+        scheme=scheme,
+        period_kind=period_kind,
+        period_start=period_start,
+        period_end=period_end,
+        created_by=by,
+        note=note,
+    )
+    if calculate:
+        from rewards import calculate as calculation
+
+        calculation.fill_run(run)
+    return run
+
+
+@transaction.atomic
+def recalculate_payout_run(run: PayoutRun, *, by) -> PayoutRun:
+    """Throw away a draft run's computed lines and compute them again from today's figures."""
+    _require_finance(by)
+    run = PayoutRun.objects.select_for_update().get(pk=run.pk)
+    _require_state(run, RunState.DRAFT, _("recalculate it"))
+    from rewards import calculate as calculation
+
+    run.lines.all().delete()
+    calculation.fill_run(run)
+    return run
+
+
+@transaction.atomic
+def add_adjustment_line(run: PayoutRun, *, original: PayoutLine, amount, reason: str, by) -> PayoutLine:
+    """Add a manual correction (e.g. falsified figures found: 退钱交荣誉) to a draft run.
+
+    The new line references ``original``, which must belong to a locked run of the same scheme.
+    """
+    from rewards.money import to_fen
+
+    _require_finance(by)
+    run = PayoutRun.objects.select_for_update().get(pk=run.pk)
+    _require_state(run, RunState.DRAFT, _("add lines"))
+    if original.run.scheme_id != run.scheme_id or original.run.state != RunState.LOCKED:
+        raise PayoutError(
+            _("An adjustment must correct a line of a locked run of the same scheme."), code="original"
+        )
+    if not reason.strip():
+        raise PayoutError(_("Give the reason for the adjustment."), code="reason")
+    return PayoutLine.objects.create(
+        run=run,
+        payee_kind=original.payee_kind,
+        payee_id=original.payee_id,
+        payee_name=original.payee_name,
+        employee_no=original.employee_no,
+        unit_code=original.unit_code,
+        unit_name=original.unit_name,
+        rule=original.rule,
+        rule_name=original.rule_name,
+        period_start=original.period_start,
+        period_end=original.period_end,
+        kind=LineKind.ADJUSTMENT,
+        amount=to_fen(amount),
+        figures={"reason": reason, "by": by.get_username()},
+        formula=reason,
+        adjusts=original,
+    )
+
+
+@transaction.atomic
+def review_payout_run(run: PayoutRun, *, by) -> PayoutRun:
+    """Mark a draft run as checked (复核) by ``by``; records who and when."""
+    _require_finance(by)
+    run = PayoutRun.objects.select_for_update().get(pk=run.pk)
+    _require_state(run, RunState.DRAFT, _("review it"))
+    run.state, run.reviewed_by, run.reviewed_at = RunState.REVIEWED, by, timezone.now()
+    run.save()
+    return run
+
+
+@transaction.atomic
+def approve_payout_run(run: PayoutRun, *, by) -> PayoutRun:
+    """Approve a reviewed run (审批). Four eyes: the maker of the run may not approve it."""
+    _require_finance(by)
+    run = PayoutRun.objects.select_for_update().get(pk=run.pk)
+    _require_state(run, RunState.REVIEWED, _("approve it"))
+    if run.created_by_id == by.pk:
+        raise PayoutError(
+            _("Four eyes: the person who made payout run #%(id)s may not approve it.") % {"id": run.pk},
+            code="four_eyes",
+        )
+    run.state, run.approved_by, run.approved_at = RunState.APPROVED, by, timezone.now()
+    run.save()
+    return run
+
+
+@transaction.atomic
+def return_payout_run_to_draft(run: PayoutRun, *, by) -> PayoutRun:
+    """Send a reviewed or approved (not locked) run back to draft; clears the sign-offs."""
+    _require_finance(by)
+    run = PayoutRun.objects.select_for_update().get(pk=run.pk)
+    if run.state not in (RunState.REVIEWED, RunState.APPROVED):
+        _require_state(run, RunState.REVIEWED, _("send it back"))
+    run.state = RunState.DRAFT
+    run.reviewed_by = run.reviewed_at = run.approved_by = run.approved_at = None
+    run.save()
+    return run
+
+
+@transaction.atomic
+def lock_payout_run(run: PayoutRun, *, by) -> PayoutRun:
+    """Lock an approved run (锁定): from now on neither the run nor its lines ever change."""
+    _require_finance(by)
+    run = PayoutRun.objects.select_for_update().get(pk=run.pk)
+    _require_state(run, RunState.APPROVED, _("lock it"))
+    run.state, run.locked_by, run.locked_at = RunState.LOCKED, by, timezone.now()
+    run.save()
+    return run

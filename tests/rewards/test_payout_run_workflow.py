@@ -1,0 +1,71 @@
+"""A payout run goes draft → reviewed → approved → locked, by finance only, with four eyes."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+
+from branches import roles
+from rewards import services
+from rewards.models import PayoutRun, PeriodKind, RunState
+from tests.rewards.conftest import JAN_END, Q1_START
+
+
+def make_run(scheme, user):
+    return services.create_payout_run(scheme=scheme, period_kind=PeriodKind.MONTH, period_start=Q1_START,
+                                      period_end=JAN_END, by=user)
+
+
+def test_run_moves_through_states_recording_who_and_when(scheme, finance):
+    run = make_run(scheme, finance["maker"])
+    assert run.state == RunState.DRAFT and run.created_by == finance["maker"]
+    run = services.review_payout_run(run, by=finance["maker"])
+    assert (run.state, run.reviewed_by) == (RunState.REVIEWED, finance["maker"]) and run.reviewed_at
+    run = services.approve_payout_run(run, by=finance["checker"])
+    assert (run.state, run.approved_by) == (RunState.APPROVED, finance["checker"]) and run.approved_at
+    run = services.lock_payout_run(run, by=finance["checker"])
+    assert (run.state, run.locked_by) == (RunState.LOCKED, finance["checker"]) and run.locked_at
+
+
+def test_maker_may_not_approve_own_run(scheme, finance):
+    run = services.review_payout_run(make_run(scheme, finance["maker"]), by=finance["checker"])
+    with pytest.raises(services.PayoutError, match="Four eyes|四眼|approve"):
+        services.approve_payout_run(run, by=finance["maker"])
+    assert PayoutRun.objects.get(pk=run.pk).state == RunState.REVIEWED
+
+
+def test_database_refuses_maker_as_approver(scheme, finance):
+    run = make_run(scheme, finance["maker"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PayoutRun.objects.filter(pk=run.pk).update(approved_by=finance["maker"])
+
+
+def test_steps_must_follow_in_order(scheme, finance):
+    run = make_run(scheme, finance["maker"])
+    with pytest.raises(services.PayoutError):
+        services.approve_payout_run(run, by=finance["checker"])
+    with pytest.raises(services.PayoutError):
+        services.lock_payout_run(run, by=finance["checker"])
+
+
+@pytest.mark.parametrize("role", [roles.PLANNER, roles.BRANCH_MANAGER, roles.STAFF, roles.VIEWER])
+def test_only_finance_may_make_or_approve_runs(scheme, finance, role_users, role):
+    with pytest.raises(PermissionDenied):
+        make_run(scheme, role_users[role])
+    run = services.review_payout_run(make_run(scheme, finance["maker"]), by=finance["maker"])
+    with pytest.raises(PermissionDenied):
+        services.approve_payout_run(run, by=role_users[role])
+
+
+def test_next_run_waits_until_the_open_run_is_locked(scheme, finance):
+    make_run(scheme, finance["maker"])
+    with pytest.raises(services.PayoutError, match="lock"):
+        make_run(scheme, finance["checker"])
+
+
+def test_returned_run_loses_its_sign_offs(scheme, finance):
+    run = services.review_payout_run(make_run(scheme, finance["maker"]), by=finance["checker"])
+    run = services.approve_payout_run(run, by=finance["checker"])
+    run = services.return_payout_run_to_draft(run, by=finance["maker"])
+    assert run.state == RunState.DRAFT and run.approved_by is None and run.reviewed_by is None
