@@ -224,11 +224,68 @@ class SubjectKind(models.IntegerChoices):
     STAFF = 2, _("Staff member")
 
 
+class ImportBatch(models.Model):
+    """One write of figures: a file, an API batch, a manual edit or a system load.
+
+    Every fact version points at the batch that wrote it, so "who, when, from where" is one join.
+    A rejected or previewed batch is kept too (with its error count), so the data team can see
+    what was refused and why.
+    """
+
+    class Kind(models.TextChoices):
+        FILE = "file", _("File (文件导入)")
+        API = "api", _("API batch (接口批次)")
+        MANUAL = "manual", _("Manual edit (手工修改)")
+        SYSTEM = "system", _("System load (系统加载)")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        MERGED = "merged", _("Merged (已入库)")
+        REJECTED = "rejected", _("Rejected: errors, nothing written (有错误，未写入)")
+        PREVIEW = "preview", _("Preview only (预览)")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    reference = models.CharField(
+        _("reference"), max_length=255, blank=True, help_text=_("File name, client batch id or a short note.")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.CharField(
+        _("actor"), max_length=150, blank=True, help_text=_("User name, API token name or system account.")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    row_count = models.BigIntegerField(_("rows"), default=0)
+    new_count = models.BigIntegerField(_("new figures"), default=0)
+    changed_count = models.BigIntegerField(_("changed figures"), default=0)
+    unchanged_count = models.BigIntegerField(_("unchanged figures"), default=0)
+    error_count = models.BigIntegerField(_("errors"), default=0)
+    error_file = models.CharField(
+        _("error file"), max_length=500, blank=True, help_text=_("CSV of every error, relative to the var directory.")
+    )
+
+    class Meta:
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["kind", "reference"], name="importbatch_kind_ref_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.reference} ({self.status})"
+
+
 class Fact(models.Model):
     """The current value of one indicator for one unit or staff member on one business date.
 
     ``subject_id`` is a Unit id when ``subject_kind`` is UNIT and a Staff id when STAFF: one key
     pair lets the scoring SQL join facts to participants of either level with a single equality.
+
+    This row is the *current* version: its value, the batch and row that wrote it and the value it
+    replaced. Superseded versions move to FactVersion, so a first import writes each figure once
+    and a re-import of the same figures writes nothing. Write only through ``branches.facts``.
     """
 
     indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.PROTECT)
@@ -236,6 +293,18 @@ class Fact(models.Model):
     subject_id = models.BigIntegerField(_("subject id"))
     business_date = models.DateField(_("business date"))
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
+    version_no = models.PositiveIntegerField(_("version"), default=1)
+    previous_value = models.DecimalField(
+        _("previous value"), max_digits=20, decimal_places=4, null=True, blank=True,
+        help_text=_("The value this version replaced; empty for the first version."),
+    )
+    # No database constraint: the bulk path inserts millions of rows and a per-row RI trigger
+    # would double its cost; batches are never deleted (on_delete PROTECT in Django).
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("source batch"), null=True, blank=True, on_delete=models.PROTECT,
+        db_constraint=False, related_name="+",
+    )
+    source_row = models.BigIntegerField(_("source row"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("fact")
@@ -251,3 +320,32 @@ class Fact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id}/{self.subject_kind}:{self.subject_id}@{self.business_date}={self.value}"
+
+
+class FactVersion(models.Model):
+    """A superseded version of a fact (append-only): its value, who wrote it, and what it replaced.
+
+    The current version is the Fact row itself; ``fact_history`` returns both, newest first.
+    """
+
+    fact = models.ForeignKey(Fact, verbose_name=_("fact"), on_delete=models.CASCADE, related_name="versions")
+    version_no = models.PositiveIntegerField(_("version"))
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
+    previous_value = models.DecimalField(_("previous value"), max_digits=20, decimal_places=4, null=True, blank=True)
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("source batch"), null=True, blank=True, on_delete=models.PROTECT,
+        db_constraint=False, related_name="+",
+    )
+    source_row = models.BigIntegerField(_("source row"), null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        ImportBatch, verbose_name=_("superseded by"), null=True, blank=True, on_delete=models.PROTECT,
+        db_constraint=False, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("fact version")
+        verbose_name_plural = _("fact versions")
+        constraints = [models.UniqueConstraint(fields=["fact", "version_no"], name="factversion_once_per_number")]
+
+    def __str__(self) -> str:
+        return f"{self.fact_id} v{self.version_no}={self.value}"
