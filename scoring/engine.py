@@ -1,0 +1,557 @@
+"""The scoring engine: one campaign, one business date, computed set-based in the database.
+
+``recompute(campaign_id, business_date)`` runs a handful of INSERT … SELECT statements (window
+functions for bests and ranks), independent of the number of participants:
+
+1. figures per participant and metric (one statement for point-in-time figures, one for figures
+   over a date range), for the campaign period and for each month a monthly rule needs;
+2. rule points: one statement for every plain rule, one per relative-to-best rule (a window MAX
+   per group), one to combine monthly scores, one to add up parts;
+3. gates (vetoes), then participant totals and the "met every target" flag;
+4. one statement per ranking (RANK / DENSE_RANK / ROW_NUMBER, the gap to the next better place
+   through a GROUPS window frame, movement against the previous day's current result set).
+
+The day's new version becomes current in the same transaction, so readers see the old board or
+the new one; a failure rolls everything back and leaves the previous results. Two recomputes of the
+same day are serialised by a lock. The same SQL runs on SQLite and PostgreSQL; ``SqlDialect`` holds
+the few spellings that differ.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign, CampaignStatus, Figure, Metric, Participant, TargetPeriod
+from scoring.models import (
+    Evaluation,
+    Gate,
+    GateHit,
+    GateKind,
+    MetricResult,
+    MonthlyCombine,
+    ParticipantResult,
+    RankEntry,
+    Ranking,
+    RankingBasis,
+    ResultSet,
+    RuleKind,
+    RuleScore,
+    ScoringRule,
+    TieBreak,
+)
+from scoring.rules import SqlDialect
+
+log = logging.getLogger(__name__)
+
+POINT_FIGURES = {Figure.VALUE_AT_DATE, Figure.INCREASE_OVER_BASE, Figure.AS_DELIVERED}
+RESULT_MODELS = (MetricResult, RuleScore, ParticipantResult, GateHit, RankEntry)
+
+
+class CampaignClosed(Exception):
+    """The campaign is closed or archived: its results no longer change."""
+
+
+def T(model) -> str:  # noqa: N802 - reads like a table name in the SQL below
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def month_periods(start: datetime.date, end: datetime.date, day: datetime.date) -> list[tuple[datetime.date, datetime.date]]:
+    """(first, last) days of every month of [start, end] that has begun by ``day``, clipped to ``day``."""
+    periods = []
+    first = start
+    last_day = min(day, end)
+    while first <= last_day:
+        month_end = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        periods.append((first, min(month_end, last_day)))
+        first = month_end + datetime.timedelta(days=1)
+    return periods
+
+
+@dataclass
+class Run:
+    campaign: Campaign
+    day: datetime.date
+    result_set: ResultSet
+    previous_set_id: int | None
+    sql: SqlDialect
+    cursor: object
+    rules: list[ScoringRule] = field(default_factory=list)
+    metrics: dict[int, Metric] = field(default_factory=dict)
+
+    @property
+    def rs(self) -> int:
+        return self.result_set.pk
+
+    @property
+    def period_end(self) -> datetime.date:
+        return min(self.day, self.campaign.end_date)
+
+    @property
+    def start(self) -> datetime.date:
+        return self.campaign.start_date
+
+    def execute(self, sql: str, params: list | tuple = ()) -> None:
+        self.cursor.execute(sql, params)
+
+    def active_participants(self, alias: str = "p") -> tuple[str, list]:
+        return (
+            f"{alias}.campaign_id = {int(self.campaign.pk)} "
+            f"AND ({alias}.joined_on IS NULL OR {alias}.joined_on <= %s) "
+            f"AND ({alias}.left_on IS NULL OR {alias}.left_on >= %s)",
+            [self.day, self.day],
+        )
+
+
+def recompute(campaign_id: int, business_date: datetime.date) -> ResultSet:
+    """Compute every figure, point, gate and rank of ``campaign_id`` for ``business_date``.
+
+    Returns the new current ``ResultSet`` (its ``version`` is one more than the day's last).
+    Idempotent: recomputing with unchanged facts and configuration gives the same rows.
+    Raises ``CampaignClosed`` for a closed or archived campaign, ``Campaign.DoesNotExist`` for an
+    unknown id; any database error rolls back and leaves the previous results current.
+    """
+    started = time.monotonic()
+    with transaction.atomic():
+        _lock_day(campaign_id, business_date)
+        campaign = Campaign.objects.get(pk=campaign_id)
+        if campaign.status in (CampaignStatus.CLOSED, CampaignStatus.ARCHIVED):
+            raise CampaignClosed(campaign.code)
+        last = ResultSet.objects.filter(campaign_id=campaign_id, business_date=business_date).order_by("-version").first()
+        previous = ResultSet.objects.filter(
+            campaign_id=campaign_id, business_date=business_date - datetime.timedelta(days=1), is_current=True
+        ).first()
+        result_set = ResultSet.objects.create(
+            campaign=campaign,
+            business_date=business_date,
+            version=(last.version + 1) if last else 1,
+            is_current=False,
+            computed_at=timezone.now(),
+        )
+        with connection.cursor() as cursor:
+            run = Run(
+                campaign=campaign,
+                day=business_date,
+                result_set=result_set,
+                previous_set_id=previous.pk if previous else None,
+                sql=SqlDialect(connection.vendor),
+                cursor=cursor,
+                rules=list(ScoringRule.objects.filter(campaign=campaign).select_related("metric")),
+                metrics={m.pk: m for m in Metric.objects.filter(campaign=campaign)},
+            )
+            _compute_metric_results(run)
+            _compute_rule_scores(run)
+            _compute_gate_hits(run)
+            _compute_participant_results(run)
+            for ranking in Ranking.objects.filter(campaign=campaign).prefetch_related("gates"):
+                _compute_ranking(run, ranking)
+        ResultSet.objects.filter(campaign_id=campaign_id, business_date=business_date, is_current=True).update(
+            is_current=False
+        )
+        result_set.is_current = True
+        result_set.computed_at = timezone.now()
+        result_set.participant_count = ParticipantResult.objects.filter(result_set_id=result_set.pk).count()
+        result_set.seconds = round(time.monotonic() - started, 3)
+        result_set.save(update_fields=["is_current", "computed_at", "participant_count", "seconds"])
+    _drop_old_versions(campaign_id, business_date, keep_from=result_set.version - 1)
+    log.info("recomputed campaign %s for %s: v%s in %.2fs", campaign_id, business_date, result_set.version, result_set.seconds)
+    return result_set
+
+
+def _lock_day(campaign_id: int, day: datetime.date) -> None:
+    """Serialise recomputes of one (campaign, day) until the transaction ends."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)" % (int(campaign_id), day.toordinal()))
+        else:
+            # A write first takes SQLite's single write lock now (waiting up to the busy timeout),
+            # rather than failing later when a read transaction tries to upgrade.
+            cursor.execute(
+                f"UPDATE {T(ResultSet)} SET version = version WHERE campaign_id = %s AND business_date = %s",
+                [campaign_id, day],
+            )
+
+
+def _drop_old_versions(campaign_id: int, day: datetime.date, *, keep_from: int) -> None:
+    """Delete versions older than ``keep_from`` (the previous version stays for readers mid-page)."""
+    old = list(
+        ResultSet.objects.filter(campaign_id=campaign_id, business_date=day, version__lt=keep_from, is_current=False)
+        .values_list("pk", flat=True)
+    )
+    if not old:
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        ids = ", ".join(str(int(i)) for i in old)
+        for model in RESULT_MODELS:
+            cursor.execute(f"DELETE FROM {T(model)} WHERE result_set_id IN ({ids})")
+        ResultSet.objects.filter(pk__in=old).delete()
+
+
+# --- 1. Figures --------------------------------------------------------------------------------
+
+
+def _compute_metric_results(run: Run) -> None:
+    metrics = list(run.metrics.values())
+    if not metrics:
+        return
+    monthly_metric_ids = {r.metric_id for r in run.rules if r.evaluation == Evaluation.MONTHLY and r.metric_id}
+    periods = [(run.start, run.period_end, TargetPeriod.CAMPAIGN, [m.pk for m in metrics])]
+    if monthly_metric_ids:
+        for first, last in month_periods(run.start, run.campaign.end_date, run.day):
+            periods.append((first, last, TargetPeriod.MONTH, sorted(monthly_metric_ids)))
+    for first, last, target_period, metric_ids in periods:
+        point = [i for i in metric_ids if run.metrics[i].figure in POINT_FIGURES]
+        ranged = [i for i in metric_ids if run.metrics[i].figure not in POINT_FIGURES]
+        if point:
+            _insert_figures(run, point, first, last, target_period, ranged_scan=False)
+        if ranged:
+            _insert_figures(run, ranged, first, last, target_period, ranged_scan=True)
+
+
+def _insert_figures(run, metric_ids, first, last, target_period, *, ranged_scan: bool) -> None:
+    """One INSERT … SELECT of (participant × metric) figures, targets and completion rates.
+
+    Facts are summed through the metric's components (sign ±1), so a metric can be the sum of
+    several indicators or a ratio of two sums. The automatic base (when a target has none) is
+    the figure on the day before the campaign starts.
+    """
+    sql = run.sql
+    base_day = run.start - datetime.timedelta(days=1)
+    days = (last - first).days + 1
+    ids = ", ".join(str(int(i)) for i in metric_ids)
+    from branches.models import Fact  # the organisation's figures (read-only here)
+
+    date_filter = "f.business_date BETWEEN %s AND %s" if ranged_scan else "f.business_date IN (%s, %s)"
+    date_params = [min(base_day, first), last] if ranged_scan else [base_day, last]
+    signed = "c.sign * f.value"
+    facts = (
+        f"SELECT f.subject_id, c.metric_id, "
+        f"SUM(CASE WHEN c.role = 'term' AND f.business_date = %s THEN {signed} END) AS v_end, "
+        f"SUM(CASE WHEN c.role = 'term' AND f.business_date = %s THEN {signed} END) AS v_base, "
+        f"SUM(CASE WHEN c.role = 'term' AND f.business_date >= %s THEN {signed} END) AS v_sum, "
+        f"SUM(CASE WHEN c.role = 'numerator' AND f.business_date >= %s THEN {signed} END) AS v_num, "
+        f"SUM(CASE WHEN c.role = 'denominator' AND f.business_date >= %s THEN {signed} END) AS v_den "
+        f"FROM {T(Fact)} f JOIN campaigns_metriccomponent c ON c.indicator_id = f.indicator_id "
+        f"WHERE c.metric_id IN ({ids}) AND f.subject_kind = {int(run.campaign.subject_kind)} AND {date_filter} "
+        f"GROUP BY f.subject_id, c.metric_id"
+    )
+    facts_params = [last, base_day, first, first, first, *date_params]
+    base = "COALESCE(t.base_value, x.v_base, 0)"
+    average = sql.div("x.v_sum", str(days))
+    actual = (
+        "CASE m.figure "
+        f"WHEN '{Figure.VALUE_AT_DATE}' THEN x.v_end "
+        f"WHEN '{Figure.AS_DELIVERED}' THEN x.v_end "
+        f"WHEN '{Figure.INCREASE_OVER_BASE}' THEN x.v_end - {base} "
+        f"WHEN '{Figure.DAILY_AVERAGE}' THEN {average} "
+        f"WHEN '{Figure.DAILY_AVERAGE_INCREASE}' THEN {average} - {base} "
+        f"WHEN '{Figure.FLOW_SUM}' THEN x.v_sum "
+        f"WHEN '{Figure.RATIO_OF_SUMS}' THEN {sql.div('x.v_num', 'x.v_den')} END"
+    )
+    shown_base = (
+        f"CASE WHEN m.figure IN ('{Figure.INCREASE_OVER_BASE}', '{Figure.DAILY_AVERAGE_INCREASE}') THEN {base} END"
+    )
+    where, where_params = run.active_participants()
+    run.execute(
+        f"INSERT INTO {T(MetricResult)} "
+        "(result_set_id, participant_id, metric_id, period_start, actual, target, base, completion) "
+        f"SELECT {run.rs}, y.pid, y.mid, %s, y.actual, y.target, y.base, "
+        f"CASE WHEN y.target > 0 THEN {sql.div('y.actual', 'y.target')} END "
+        "FROM ("
+        f"  SELECT p.id AS pid, m.id AS mid, {actual} AS actual, t.target_value AS target, {shown_base} AS base "
+        "  FROM campaigns_participant p "
+        f"  CROSS JOIN campaigns_metric m "
+        f"  LEFT JOIN ({facts}) x ON x.subject_id = p.subject_id AND x.metric_id = m.id "
+        "  LEFT JOIN campaigns_target t ON t.participant_id = p.id AND t.metric_id = m.id "
+        "       AND t.period = %s AND t.period_start = %s "
+        f"  WHERE m.id IN ({ids}) AND {where}"
+        ") y",
+        [first, *facts_params, target_period, first, *where_params],
+    )
+
+
+# --- 2. Rule points ------------------------------------------------------------------------------
+
+
+def _compute_rule_scores(run: Run) -> None:
+    leaves = [r for r in run.rules if r.kind != RuleKind.PARTS]
+    cumulative = [r for r in leaves if r.evaluation == Evaluation.CUMULATIVE]
+    monthly = [r for r in leaves if r.evaluation == Evaluation.MONTHLY]
+    _insert_rule_points(run, cumulative, run.start, store_period=False)
+    if monthly:
+        months = month_periods(run.start, run.campaign.end_date, run.day)
+        for first, _last in months:
+            _insert_rule_points(run, monthly, first, store_period=True)
+        for rule in monthly:
+            _combine_months(run, rule, last_month=months[-1][0] if months else run.start)
+    parents = [r for r in run.rules if r.kind == RuleKind.PARTS]
+    if parents:
+        ids = ", ".join(str(r.pk) for r in parents)
+        run.execute(
+            f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
+            f"SELECT {run.rs}, s.participant_id, r.parent_id, NULL, SUM(s.points), NULL "
+            f"FROM {T(RuleScore)} s JOIN {T(ScoringRule)} r ON r.id = s.rule_id "
+            f"WHERE s.result_set_id = {run.rs} AND s.period_start IS NULL AND r.parent_id IN ({ids}) "
+            "GROUP BY s.participant_id, r.parent_id"
+        )
+
+
+def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: datetime.date, *, store_period: bool) -> None:
+    """Points of ``rules`` from the figures of the period starting ``period_start``.
+
+    Plain kinds go in one statement (a CASE on the rule id); each relative-to-best rule needs its
+    own window over its groups.
+    """
+    if not rules:
+        return
+    sql = run.sql
+    period_value = "%s" if store_period else "NULL"
+    plain = [r for r in rules if r.kind != RuleKind.RELATIVE_TO_BEST]
+    if plain:
+        cases = " ".join(f"WHEN {r.pk} THEN {r.rule_kind().points_sql(sql)}" for r in plain)
+        ids = ", ".join(str(r.pk) for r in plain)
+        run.execute(
+            f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
+            f"SELECT {run.rs}, src.participant_id, r.id, {period_value}, CASE r.id {cases} END, NULL "
+            f"FROM {T(MetricResult)} src JOIN {T(ScoringRule)} r ON r.metric_id = src.metric_id "
+            f"WHERE src.result_set_id = {run.rs} AND src.period_start = %s AND r.id IN ({ids})",
+            ([period_start] if store_period else []) + [period_start],
+        )
+    for rule in rules:
+        if rule.kind != RuleKind.RELATIVE_TO_BEST:
+            continue
+        kind = rule.rule_kind()
+        on = "mr.completion" if kind.params["on"] == "completion" else "mr.actual"
+        if rule.group_set_id:
+            join = (
+                "LEFT JOIN campaigns_groupmembership gm ON gm.participant_id = mr.participant_id "
+                f"AND gm.group_set_id = {int(rule.group_set_id)}"
+            )
+            window = "PARTITION BY gm.group_id"
+        else:
+            join, window = "", ""
+        run.execute(
+            f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
+            f"SELECT {run.rs}, src.participant_id, {rule.pk}, {period_value}, {kind.points_sql(sql)}, src.best "
+            "FROM ("
+            f"  SELECT mr.participant_id, mr.actual, mr.target, mr.completion, MAX({on}) OVER ({window}) AS best "
+            f"  FROM {T(MetricResult)} mr {join} "
+            f"  WHERE mr.result_set_id = {run.rs} AND mr.metric_id = {int(rule.metric_id)} AND mr.period_start = %s"
+            ") src",
+            ([period_start] if store_period else []) + [period_start],
+        )
+
+
+def _combine_months(run: Run, rule: ScoringRule, *, last_month: datetime.date) -> None:
+    """The quarter's result of a monthly rule: average, last month, or full points only if every month had them."""
+    sql = run.sql
+    if rule.monthly_combine == MonthlyCombine.LAST:
+        combined = "MAX(CASE WHEN s.period_start = %s THEN s.points END)"
+        params = [last_month]
+    elif rule.monthly_combine == MonthlyCombine.ALL_PASS:
+        combined = f"CASE WHEN MIN(s.points) >= {sql.lit(rule.points)} THEN {sql.lit(rule.points)} ELSE 0 END"
+        params = []
+    else:
+        combined = f"{sql.num('SUM(s.points)')} / COUNT(*)"
+        params = []
+    run.execute(
+        f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
+        f"SELECT {run.rs}, s.participant_id, {rule.pk}, NULL, {combined}, COUNT(*) "
+        f"FROM {T(RuleScore)} s WHERE s.result_set_id = {run.rs} AND s.rule_id = {rule.pk} AND s.period_start IS NOT NULL "
+        "GROUP BY s.participant_id",
+        params,
+    )
+
+
+# --- 3. Gates and totals ---------------------------------------------------------------------------
+
+
+def _compute_gate_hits(run: Run) -> None:
+    for gate in Gate.objects.filter(campaign=run.campaign):
+        if gate.kind == GateKind.FLAG:
+            where, params = run.active_participants()
+            run.execute(
+                f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id) "
+                f"SELECT {run.rs}, p.id, {gate.pk} FROM campaigns_participant p "
+                "JOIN scoring_participantflag fl ON fl.participant_id = p.id AND fl.code = %s "
+                f"WHERE {where}",
+                [gate.flag, *params],
+            )
+        else:
+            column = "completion" if gate.on_completion else "actual"
+            run.execute(
+                f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id) "
+                f"SELECT {run.rs}, mr.participant_id, {gate.pk} FROM {T(MetricResult)} mr "
+                f"WHERE mr.result_set_id = {run.rs} AND mr.metric_id = {int(gate.metric_id)} AND mr.period_start = %s "
+                f"AND (mr.{column} IS NULL OR mr.{column} < {run.sql.lit(gate.minimum)})",
+                [run.start],
+            )
+
+
+def _compute_participant_results(run: Run) -> None:
+    """Totals (base + bonus points of top-level rules), 'met every target', and veto."""
+    top = [r for r in run.rules if r.parent_id is None]
+    bonus_ids = {r.pk for r in top if r.kind == RuleKind.BONUS}
+    covers_bonus = bool(run.campaign.options.get("met_all_covers_bonus", False))
+    scored_metrics = {
+        r.metric_id for r in run.rules if r.metric_id and (covers_bonus or r.kind != RuleKind.BONUS)
+    }
+    top_ids = ", ".join(str(r.pk) for r in top) or "NULL"
+    bonus_list = ", ".join(str(i) for i in bonus_ids) or "NULL"
+    metric_list = ", ".join(str(i) for i in scored_metrics) or "NULL"
+    where, params = run.active_participants()
+    run.execute(
+        f"INSERT INTO {T(ParticipantResult)} "
+        "(result_set_id, participant_id, total_points, base_points, bonus_points, met_all_targets, vetoed) "
+        f"SELECT {run.rs}, p.id, COALESCE(s.total, 0), COALESCE(s.total, 0) - COALESCE(s.bonus, 0), COALESCE(s.bonus, 0), "
+        "CASE WHEN COALESCE(mm.missed, 0) = 0 THEN TRUE ELSE FALSE END, "
+        "CASE WHEN g.participant_id IS NULL THEN FALSE ELSE TRUE END "
+        "FROM campaigns_participant p "
+        "LEFT JOIN ("
+        "  SELECT participant_id, SUM(points) AS total, "
+        f"  SUM(CASE WHEN rule_id IN ({bonus_list}) THEN points ELSE 0 END) AS bonus "
+        f"  FROM {T(RuleScore)} WHERE result_set_id = {run.rs} AND period_start IS NULL AND rule_id IN ({top_ids}) "
+        "  GROUP BY participant_id"
+        ") s ON s.participant_id = p.id "
+        "LEFT JOIN ("
+        "  SELECT participant_id, "
+        "  SUM(CASE WHEN target IS NOT NULL AND (actual IS NULL OR actual < target) THEN 1 ELSE 0 END) AS missed "
+        f"  FROM {T(MetricResult)} WHERE result_set_id = {run.rs} AND period_start = %s AND metric_id IN ({metric_list}) "
+        "  GROUP BY participant_id"
+        ") mm ON mm.participant_id = p.id "
+        f"LEFT JOIN (SELECT DISTINCT participant_id FROM {T(GateHit)} WHERE result_set_id = {run.rs}) g "
+        "  ON g.participant_id = p.id "
+        f"WHERE {where}",
+        [run.start, *params],
+    )
+
+
+# --- 4. Rankings ---------------------------------------------------------------------------------------
+
+
+def _compute_ranking(run: Run, ranking: Ranking) -> None:
+    """One INSERT … SELECT: eligible participants ranked within their group, with gap and movement."""
+    sql = run.sql
+    rs = run.rs
+    params: list = []
+    if ranking.basis == RankingBasis.TOTAL_SCORE:
+        source = (
+            f"SELECT pr.participant_id AS pid, pr.total_points AS v, pr.total_points AS pts FROM {T(ParticipantResult)} pr "
+            f"WHERE pr.result_set_id = {rs}"
+        )
+    elif ranking.basis == RankingBasis.RULE_POINTS:
+        source = (
+            f"SELECT s.participant_id AS pid, s.points AS v, s.points AS pts FROM {T(RuleScore)} s "
+            f"WHERE s.result_set_id = {rs} AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
+        )
+    else:
+        column = "completion" if ranking.basis == RankingBasis.METRIC_COMPLETION else "actual"
+        points = "s.points" if ranking.rule_id else "NULL"
+        rule_join = (
+            f"LEFT JOIN {T(RuleScore)} s ON s.result_set_id = {rs} AND s.participant_id = mr.participant_id "
+            f"AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
+            if ranking.rule_id
+            else ""
+        )
+        source = (
+            f"SELECT mr.participant_id AS pid, mr.{column} AS v, {points} AS pts FROM {T(MetricResult)} mr {rule_join} "
+            f"WHERE mr.result_set_id = {rs} AND mr.metric_id = {int(ranking.metric_id)} AND mr.period_start = %s "
+            f"AND mr.{column} IS NOT NULL"
+        )
+        params.append(run.start)
+
+    conditions = []
+    metric_ids = {m.code: m.pk for m in run.metrics.values()}
+    for floor in ranking.eligibility:
+        column = "completion" if floor.get("on") == "completion" else "actual"
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM {T(MetricResult)} e WHERE e.result_set_id = {rs} AND e.participant_id = b.pid "
+            f"AND e.metric_id = {int(metric_ids[floor['metric']])} AND e.period_start = %s "
+            f"AND e.{column} >= {sql.lit(Decimal(str(floor['min'])))})"
+        )
+        params.append(run.start)
+    for flag in ranking.required_flags:
+        if flag == "met_all_targets":
+            conditions.append(
+                f"EXISTS (SELECT 1 FROM {T(ParticipantResult)} q WHERE q.result_set_id = {rs} "
+                "AND q.participant_id = b.pid AND q.met_all_targets = TRUE)"
+            )
+        elif flag.startswith("met:"):
+            conditions.append(
+                f"EXISTS (SELECT 1 FROM {T(MetricResult)} e WHERE e.result_set_id = {rs} AND e.participant_id = b.pid "
+                f"AND e.metric_id = {int(metric_ids[flag[4:]])} AND e.period_start = %s "
+                "AND e.target IS NOT NULL AND e.actual >= e.target)"
+            )
+            params.append(run.start)
+        else:
+            conditions.append(
+                "EXISTS (SELECT 1 FROM scoring_participantflag fl WHERE fl.participant_id = b.pid AND fl.code = %s)"
+            )
+            params.append(flag)
+    gate_ids = [g.pk for g in ranking.gates.all()]
+    all_gates = list(Gate.objects.filter(campaign=run.campaign).exclude(rankings__isnull=False).values_list("pk", flat=True))
+    vetoing = sorted(set(gate_ids) | set(all_gates))
+    if vetoing:
+        conditions.append(
+            f"NOT EXISTS (SELECT 1 FROM {T(GateHit)} gh WHERE gh.result_set_id = {rs} AND gh.participant_id = b.pid "
+            f"AND gh.gate_id IN ({', '.join(str(i) for i in vetoing)}))"
+        )
+    if ranking.group_set_id:
+        group_join = (
+            f"JOIN campaigns_groupmembership gm ON gm.participant_id = b.pid AND gm.group_set_id = {int(ranking.group_set_id)}"
+        )
+        group = "gm.group_id"
+    else:
+        group_join, group = "", "NULL"
+    where = " AND ".join(conditions) or "1 = 1"
+
+    best_first = "DESC" if ranking.descending else "ASC"
+    worst_first = "ASC" if ranking.descending else "DESC"
+    partition = "PARTITION BY z0.gid"
+    if ranking.tie_break == TieBreak.ORDINAL:
+        rank = f"ROW_NUMBER() OVER ({partition} ORDER BY z0.v {best_first}, z0.pid)"
+        bottom = f"ROW_NUMBER() OVER ({partition} ORDER BY z0.v {worst_first}, z0.pid DESC)"
+        frame = f"({partition} ORDER BY z0.v {best_first}, z0.pid ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
+    else:
+        function = "DENSE_RANK()" if ranking.tie_break == TieBreak.DENSE else "RANK()"
+        rank = f"{function} OVER ({partition} ORDER BY z0.v {best_first})"
+        bottom = f"{function} OVER ({partition} ORDER BY z0.v {worst_first})"
+        frame = f"({partition} ORDER BY z0.v {best_first} GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
+    gap = "z.better_v - z.v" if ranking.descending else "z.v - z.better_v"
+    top_n = f"CASE WHEN z.rnk <= {int(ranking.top_n)} THEN TRUE ELSE FALSE END" if ranking.top_n else "FALSE"
+    bottom_n = f"CASE WHEN z.brnk <= {int(ranking.bottom_n)} THEN TRUE ELSE FALSE END" if ranking.bottom_n else "FALSE"
+    previous = (
+        f"LEFT JOIN {T(RankEntry)} prev ON prev.result_set_id = {int(run.previous_set_id)} "
+        f"AND prev.ranking_id = {ranking.pk} AND prev.participant_id = z.pid"
+        if run.previous_set_id
+        else ""
+    )
+    previous_rank = "prev.rank" if run.previous_set_id else "NULL"
+    run.execute(
+        f"INSERT INTO {T(RankEntry)} (result_set_id, ranking_id, participant_id, group_id, value, points, rank, "
+        "previous_rank, gap_value, gap_points, in_top, in_bottom) "
+        f"SELECT {rs}, {ranking.pk}, z.pid, z.gid, z.v, z.pts, z.rnk, {previous_rank}, {gap}, z.better_pts - z.pts, "
+        f"{top_n}, {bottom_n} "
+        "FROM ("
+        f"  SELECT z0.pid, z0.gid, z0.v, z0.pts, {rank} AS rnk, {bottom} AS brnk, "
+        f"  MIN(z0.v) OVER {frame} AS better_v, MIN(z0.pts) OVER {frame} AS better_pts "
+        f"  FROM (SELECT b.pid, {group} AS gid, b.v, b.pts FROM ({source}) b {group_join} WHERE {where}) z0"
+        f") z {previous}",
+        params,
+    )
+
+
+def active_participant_ids(campaign: Campaign, day: datetime.date):
+    """Participants taking part on ``day`` (joined on or before, not yet left)."""
+    from django.db.models import Q
+
+    return Participant.objects.filter(campaign=campaign).filter(
+        Q(joined_on__isnull=True) | Q(joined_on__lte=day), Q(left_on__isnull=True) | Q(left_on__gte=day)
+    )
