@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches import roles
-from rewards.models import LineKind, PayoutLine, PayoutRun, PeriodKind, RewardScheme, RunState
+from rewards.models import LineKind, PayoutExport, PayoutLine, PayoutRun, PeriodKind, RewardScheme, RunState
 
 
 class PayoutError(ValidationError):
@@ -184,3 +184,19 @@ def lock_payout_run(run: PayoutRun, *, by) -> PayoutRun:
     run.state, run.locked_by, run.locked_at = RunState.LOCKED, by, timezone.now()
     run.save()
     return run
+
+
+def request_payout_export(run: PayoutRun, *, exporter: str, by) -> PayoutExport:
+    """Queue an export of ``run`` (any state: finance checks drafts too) and return it.
+
+    The file is written by a Celery task (in-process when embedded); ``PayoutExport`` carries the
+    progress for the progress bar and the file for the download link.
+    """
+    from rewards import exporters, tasks
+
+    _require_finance(by)
+    if exporter not in exporters.REGISTRY:
+        raise PayoutError(_("Unknown export %(name)s.") % {"name": exporter}, code="exporter")
+    export = PayoutExport.objects.create(run=run, exporter=exporter, requested_by=by)
+    transaction.on_commit(lambda: tasks.render_payout_export.delay(export.pk))
+    return export

@@ -1,0 +1,49 @@
+"""Admin for rewards: schemes and rules are edited here until the planner's editor exists; runs are
+read-only (their lifecycle goes through ``rewards.services`` so that four eyes and locking hold)."""
+
+from django.contrib import admin
+from import_export.admin import ExportMixin
+
+from rewards.models import PayoutExport, PayoutLine, PayoutRun, RewardRule, RewardScheme
+from rewards.resources import PayoutLineResource
+
+
+class RewardRuleInline(admin.StackedInline):
+    model = RewardRule
+    extra = 0
+
+
+@admin.register(RewardScheme)
+class RewardSchemeAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "campaign_code", "start", "end", "budget", "scale_to_budget")
+    inlines = [RewardRuleInline]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PayoutRun)
+class PayoutRunAdmin(ReadOnlyAdmin):
+    list_display = ("id", "scheme", "period_kind", "period_start", "period_end", "state", "created_by", "approved_by")
+    list_filter = ("state", "scheme")
+
+
+@admin.register(PayoutLine)
+class PayoutLineAdmin(ExportMixin, ReadOnlyAdmin):
+    resource_classes = [PayoutLineResource]
+    list_display = ("run", "payee_name", "employee_no", "unit_code", "rule_name", "kind", "amount")
+    list_filter = ("run__scheme", "kind")
+    search_fields = ("payee_name", "employee_no", "unit_code")
+
+
+@admin.register(PayoutExport)
+class PayoutExportAdmin(ReadOnlyAdmin):
+    list_display = ("run", "exporter", "state", "rows_done", "rows_total", "requested_at")
