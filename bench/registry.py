@@ -5,4 +5,5 @@ Add your module with a one-line edit; each runs in its own process.
 """
 
 MEASUREMENTS = [
+    "bench.payout_export",
 ]

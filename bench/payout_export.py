@@ -1,0 +1,130 @@
+"""Payout workbook export: 500,000 lines streamed from PostgreSQL into a constant-memory workbook.
+
+Bars (issue 5): the export ≤ 1.5 × the floor and peak memory ≤ 300 MiB. The floor, timed in the
+same run, is a bare XlsxWriter ``constant_memory`` write of the same rows (already in memory, no
+formats beyond the ¥ one, no neutralising). Each side runs in its own child process so that each
+peak memory is its own (the floor holds every row in memory on purpose; the export must not).
+
+    python -m bench --only payout_export
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.common import bench_environment, line, peak_mib, raw_connection, run_child, timer
+
+LINES = 500_000
+SCHEME_CODE = "BENCH-PAYOUT"
+
+
+def _prepare(lines: int) -> int:
+    """A draft run with ``lines`` lines, loaded with COPY; reused when already there. Returns its id."""
+    from django.contrib.auth.models import User
+
+    from rewards.models import PayoutRun, RewardScheme
+
+    scheme, _ = RewardScheme.objects.get_or_create(
+        code=SCHEME_CODE,
+        defaults={"name": "bench", "start": datetime.date(2027, 1, 1), "end": datetime.date(2027, 3, 31)},
+    )
+    run = scheme.runs.first()
+    if run is not None and run.lines.count() == lines:
+        return run.pk
+    if run is not None:
+        run.lines.all().delete()
+        run.delete()
+    maker, _ = User.objects.get_or_create(username="bench-finance")
+    run = PayoutRun.objects.create(scheme=scheme, period_kind="quarter", period_start=scheme.start,
+                                   period_end=scheme.end, created_by=maker)
+    columns = ("run_id, payee_kind, payee_id, payee_name, employee_no, unit_code, unit_name, rule_name, "
+               "period_start, period_end, kind, amount, non_cash_award, comparison_value, figures, formula")
+    with raw_connection() as connection, connection.cursor() as cursor:
+        with cursor.copy(f"COPY rewards_payoutline ({columns}) FROM STDIN") as copy:
+            for number in range(lines):
+                increase = 1_000_000 + number * 37 % 9_000_000
+                copy.write_row((
+                    run.pk, 2, number + 1, f"员工{number:06d}", f"E{number:07d}", f"B{number % 5000:04d}",
+                    f"第{number % 5000}信用社", "存款计件奖励", scheme.start, scheme.end, "award",
+                    f"{increase // 1_000_000 * 1000}.00", "", "0.00", "{}",
+                    f"1000 × ⌊{increase} ÷ 1000000⌋",
+                ))
+        cursor.execute("ANALYZE rewards_payoutline")
+    return run.pk
+
+
+def _floor(run_id: int, out: str) -> float:
+    """Bare constant-memory write of the run's rows, loaded into memory first (untimed)."""
+    import xlsxwriter
+
+    from rewards.exporters import LINE_FIELDS, YUAN_FORMAT
+    from rewards.models import PayoutLine
+
+    fields = [field for field in LINE_FIELDS if field != "run_id"]
+    rows = [(*row, run_id) for row in PayoutLine.objects.filter(run_id=run_id).values_list(*fields).iterator(5000)]
+    amount_col = LINE_FIELDS.index("amount")
+    with timer() as elapsed:
+        workbook = xlsxwriter.Workbook(out, {"constant_memory": True})
+        sheet = workbook.add_worksheet()
+        yuan = workbook.add_format({"num_format": YUAN_FORMAT})
+        date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        for number, row in enumerate(rows, start=1):
+            row = list(row)
+            row[amount_col] = float(row[amount_col])
+            sheet.write_row(number, 0, row[:6])
+            sheet.write_datetime(number, 6, row[6], date)
+            sheet.write_datetime(number, 7, row[7], date)
+            sheet.write_number(number, 8, row[8], yuan)
+            sheet.write_row(number, 9, row[9:])
+        workbook.close()
+    return elapsed.seconds
+
+
+def _export(run_id: int, out: str) -> float:
+    """The product's path: the registered payout workbook exporter, streaming from the database."""
+    from rewards import exporters
+    from rewards.models import PayoutRun
+
+    run = PayoutRun.objects.select_related("scheme", "created_by").get(pk=run_id)
+    with timer() as elapsed:
+        exporters.get("payout_xlsx").render(run, out)
+    return elapsed.seconds
+
+
+def measure(size: str) -> list[dict]:
+    """Time the floor and the export of ``LINES`` lines, each in a child process (size: same at both)."""
+    lines = int(os.environ.get("BENCH_PAYOUT_LINES", LINES))
+    with timer() as load:
+        run_id = _prepare(lines)
+    report = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        for side in ("floor", "export"):
+            result = Path(workdir) / f"{side}.json"
+            _wall, peak = run_child([sys.executable, "-m", "bench.payout_export", side, str(run_id),
+                                     str(Path(workdir) / f"{side}.xlsx"), str(result)], env=bench_environment())
+            report[side] = {**json.loads(result.read_text()), "peak": peak}
+    floor, export = report["floor"], report["export"]
+    return [
+        line("payout_export_floor_xlsxwriter", floor["seconds"], None, floor["peak"], rows=lines,
+             load_seconds=round(load.seconds, 2)),
+        line("payout_export_xlsx", export["seconds"], floor["seconds"], export["peak"], rows=lines,
+             bars={"ratio": 1.5, "peak_mib": 300}, file_mib=export["file_mib"]),
+    ]
+
+
+def _child(side: str, run_id: str, out: str, result: str) -> None:
+    from bench.common import setup_django
+
+    setup_django(migrate=False)
+    seconds = (_floor if side == "floor" else _export)(int(run_id), out)
+    Path(result).write_text(json.dumps({"seconds": seconds, "file_mib": round(os.path.getsize(out) / 2**20, 1),
+                                        "self_peak": peak_mib()}))
+
+
+if __name__ == "__main__":
+    _child(*sys.argv[1:5])
