@@ -1,0 +1,196 @@
+"""Reads of stored results for pages, the API and rewards: a constant number of queries each."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q
+
+from campaigns.models import Group, Metric, Participant
+from scoring.models import (
+    Gate,
+    GateHit,
+    MetricResult,
+    ParticipantResult,
+    RankEntry,
+    Ranking,
+    ResultSet,
+    RuleScore,
+    ScoringRule,
+)
+from scoring.rules import Numbers, explain_monthly
+
+
+def current_result_set(campaign_id: int, day: datetime.date) -> ResultSet | None:
+    """The current result set of (campaign, day), or None when never computed. One query.
+
+    Poll ``version`` / ``computed_at`` to learn whether the day's board changed.
+    """
+    return (
+        ResultSet.objects.select_related("campaign")
+        .filter(campaign_id=campaign_id, business_date=day, is_current=True)
+        .first()
+    )
+
+
+@dataclass
+class BoardRow:
+    participant_id: int
+    code: str
+    name: str
+    group_id: int | None
+    rank: int
+    value: Decimal
+    points: Decimal | None
+    previous_rank: int | None
+    movement: int | None
+    gap_value: Decimal | None
+    gap_points: Decimal | None
+    in_top: bool
+    in_bottom: bool
+
+
+def leaderboard(
+    campaign_id: int,
+    day: datetime.date,
+    ranking_code: str,
+    group: str | int | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[BoardRow]:
+    """One ranking's rows for the day, best first; ``group`` a group code or id to show one group.
+
+    Empty when the day was not computed. Raises ``Ranking.DoesNotExist`` for an unknown code.
+    Four queries whatever the number of rows.
+    """
+    ranking = Ranking.objects.get(campaign_id=campaign_id, code=ranking_code)
+    result_set = current_result_set(campaign_id, day)
+    if result_set is None:
+        return []
+    entries = RankEntry.objects.filter(result_set_id=result_set.pk, ranking_id=ranking.pk)
+    if group is not None:
+        if isinstance(group, str):
+            group = Group.objects.get(group_set_id=ranking.group_set_id, code=group).pk
+        entries = entries.filter(group_id=group)
+    entries = list(entries.order_by("group_id", "rank", "participant_id")[offset : (offset + limit) if limit else None])
+    participants = Participant.objects.select_related("unit", "staff").in_bulk([e.participant_id for e in entries])
+    rows = []
+    for e in entries:
+        p = participants.get(e.participant_id)
+        rows.append(
+            BoardRow(
+                participant_id=e.participant_id, code=p.code if p else "", name=p.display_name if p else "",
+                group_id=e.group_id, rank=e.rank, value=e.value, points=e.points, previous_rank=e.previous_rank,
+                movement=e.movement, gap_value=e.gap_value, gap_points=e.gap_points, in_top=e.in_top, in_bottom=e.in_bottom,
+            )
+        )
+    return rows
+
+
+@dataclass
+class RuleLine:
+    rule_id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+    points: Decimal
+    actual: Decimal | None
+    target: Decimal | None
+    completion: Decimal | None
+    reference: Decimal | None
+    explanation: str
+    months: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class ParticipantScores:
+    result_set: ResultSet
+    participant_id: int
+    total_points: Decimal
+    base_points: Decimal
+    bonus_points: Decimal
+    met_all_targets: bool
+    vetoed_by: list[str]
+    rules: list[RuleLine]
+    figures: dict[str, dict]
+    ranks: dict[str, RankEntry]
+
+
+def participant_scores(campaign_id: int, day: datetime.date, participant_id: int) -> ParticipantScores | None:
+    """Everything one participant earned on the day, with the explanation of every point.
+
+    None when the day was not computed or the participant did not take part. Nine queries, whatever the number of rules.
+    """
+    result_set = current_result_set(campaign_id, day)
+    if result_set is None:
+        return None
+    total = ParticipantResult.objects.filter(result_set_id=result_set.pk, participant_id=participant_id).first()
+    if total is None:
+        return None
+    rules = {r.pk: r for r in ScoringRule.objects.filter(campaign_id=campaign_id)}
+    metrics = {m.pk: m for m in Metric.objects.filter(campaign_id=campaign_id)}
+    figures_rows = MetricResult.objects.filter(result_set_id=result_set.pk, participant_id=participant_id)
+    by_metric_period = {(f.metric_id, f.period_start): f for f in figures_rows}
+    scores = list(RuleScore.objects.filter(result_set_id=result_set.pk, participant_id=participant_id))
+    months: dict[int, list[RuleScore]] = {}
+    for s in scores:
+        if s.period_start is not None:
+            months.setdefault(s.rule_id, []).append(s)
+    lines = []
+    start = result_set.campaign.start_date  # figures of the whole campaign period start here
+    for s in sorted((s for s in scores if s.period_start is None), key=lambda s: (rules[s.rule_id].position, s.rule_id)):
+        rule = rules[s.rule_id]
+        figure = by_metric_period.get((rule.metric_id, start))
+        numbers = Numbers(
+            actual=figure.actual if figure else None, target=figure.target if figure else None,
+            completion=figure.completion if figure else None, reference=s.reference, points=s.points,
+        )
+        if rule.evaluation == "monthly" and rule.kind != "parts":
+            explanation = explain_monthly(rule, s.reference, s.points)
+        else:
+            explanation = rule.rule_kind().explain(numbers)
+        month_lines = []
+        for m in sorted(months.get(rule.pk, []), key=lambda m: m.period_start):
+            mf = by_metric_period.get((rule.metric_id, m.period_start))
+            month_numbers = Numbers(
+                actual=mf.actual if mf else None, target=mf.target if mf else None,
+                completion=mf.completion if mf else None, reference=m.reference, points=m.points,
+            )
+            month_lines.append(
+                {"month": m.period_start, "points": m.points, "explanation": rule.rule_kind().explain(month_numbers)}
+            )
+        lines.append(
+            RuleLine(
+                rule_id=rule.pk, code=rule.code, name=rule.name, kind=rule.kind, parent_id=rule.parent_id,
+                points=s.points, actual=numbers.actual, target=numbers.target, completion=numbers.completion,
+                reference=s.reference, explanation=explanation, months=month_lines,
+            )
+        )
+    vetoes = GateHit.objects.filter(result_set_id=result_set.pk, participant_id=participant_id).values("gate_id")
+    vetoed_by = list(Gate.objects.filter(pk__in=vetoes).values_list("code", flat=True))
+    ranking_codes = dict(Ranking.objects.filter(campaign_id=campaign_id).values_list("pk", "code"))
+    ranks = {
+        ranking_codes.get(e.ranking_id, str(e.ranking_id)): e
+        for e in RankEntry.objects.filter(result_set_id=result_set.pk, participant_id=participant_id)
+    }
+    figures = {
+        metrics[f.metric_id].code: {"actual": f.actual, "target": f.target, "base": f.base, "completion": f.completion}
+        for (metric_id, period), f in by_metric_period.items()
+        if period == start and metric_id in metrics
+    }
+    return ParticipantScores(
+        result_set=result_set, participant_id=participant_id, total_points=total.total_points,
+        base_points=total.base_points, bonus_points=total.bonus_points, met_all_targets=total.met_all_targets,
+        vetoed_by=vetoed_by, rules=lines, figures=figures, ranks=ranks,
+    )
+
+
+def results_changed_since(campaign_id: int, day: datetime.date, version: int | None) -> bool:
+    """True when the day's current board is newer than ``version`` (for polling screens). One query."""
+    return ResultSet.objects.filter(
+        Q(campaign_id=campaign_id, business_date=day, is_current=True) & ~Q(version=version or 0)
+    ).exists()
