@@ -1,0 +1,677 @@
+"""The campaign file: a whole campaign's configuration as one YAML document, and back.
+
+Participants, groups, metrics, rules and targets are written by code (unit code, employee number,
+metric code …), never by database id, so a file exported from one bank's system loads into
+another's with the same organisation codes. The format is documented in docs/campaign-file.md.
+
+Loading validates every object with the same checks the planner's forms use (model ``clean()``
+→ ``campaigns.validation`` / ``scoring.validation``) and either creates the whole campaign or
+nothing; errors name the place in the file (``rules[3].params``) and the reason.
+
+Other apps add their own sections (rewards) through ``register_section``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+from branches.models import Indicator, Staff, SubjectKind, Unit
+from campaigns.models import (
+    Campaign,
+    Group,
+    GroupMembership,
+    GroupSet,
+    Metric,
+    MetricComponent,
+    Participant,
+    Phase,
+    Target,
+    TargetPeriod,
+)
+from scoring.models import Gate, ParticipantFlag, Ranking, ScoringRule
+
+FORMAT = "kaimenhong-campaign/1"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "builtin_templates"
+
+
+class CampaignFileError(Exception):
+    """The file cannot be loaded; ``errors`` is a list of (place in the file, reason)."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{place}: {reason}" for place, reason in errors))
+
+
+# --- Plain fields -------------------------------------------------------------------------
+
+# Fields never written to the file: ids, links handled by hand, and state that belongs to a
+# running campaign rather than to its configuration.
+SKIPPED_FIELDS = {
+    "id", "campaign", "status", "published_at", "published_by", "created_at", "period_start",
+    "set_by", "set_at", "subject_kind", "subject_id",
+}
+
+
+def plain_fields(model: type[models.Model], handled: set[str] = frozenset()) -> list[models.Field]:
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.name not in SKIPPED_FIELDS and field.name not in handled and not field.is_relation
+    ]
+
+
+def to_file_value(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime.time):
+        return value.strftime("%H:%M")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def dump_plain(obj: models.Model, handled: set[str] = frozenset()) -> dict:
+    out = {}
+    for field in plain_fields(type(obj), handled):
+        value = getattr(obj, field.attname)
+        default = field.get_default() if field.has_default() else None
+        if value in ("", None) or (field.has_default() and value == default and field.name not in {"code", "name"}):
+            continue
+        out[field.name] = to_file_value(value)
+    return out
+
+
+def load_plain(model: type[models.Model], data: dict, place: str, errors: list, handled: set[str]) -> dict:
+    """Convert the plain fields of one mapping; unknown keys and bad values become errors."""
+    fields = {f.name: f for f in plain_fields(model, handled)}
+    values = {}
+    if not isinstance(data, dict):
+        errors.append((place, _("expected a mapping of field to value")))
+        return values
+    for key, raw in data.items():
+        if key in handled:
+            continue
+        field = fields.get(key)
+        if field is None:
+            errors.append((f"{place}.{key}", _("unknown field")))
+            continue
+        try:
+            values[key] = field.to_python(str(raw) if isinstance(raw, float) else raw)
+        except ValidationError as exc:
+            errors.append((f"{place}.{key}", " ".join(exc.messages)))
+    return values
+
+
+def collect(errors: list, place: str, obj: models.Model, exclude: list[str] | None = None) -> bool:
+    """full_clean ``obj``; on failure add one error per field under ``place``."""
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=False)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            where = place if field == "__all__" else f"{place}.{field}"
+            errors.extend((where, message) for message in messages)
+        return False
+    return True
+
+
+# --- Extension sections -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section another app adds to the file: ``dump(campaign) -> list`` and ``load(campaign, items, errors)``."""
+
+    key: str
+    dump: Callable[[Campaign], list]
+    load: Callable[[Campaign, list, list], None]
+
+
+_SECTIONS: dict[str, Section] = {}
+
+
+def register_section(section: Section) -> None:
+    _SECTIONS[section.key] = section
+
+
+# --- Export -------------------------------------------------------------------------------
+
+
+def participant_code(participant: Participant) -> str:
+    return participant.unit.code if participant.unit_id else participant.staff.employee_no
+
+
+def export_campaign(campaign: Campaign) -> dict:
+    """The campaign's whole configuration as plain data (what ``dump_yaml`` writes)."""
+    participants = list(campaign.participants.select_related("unit", "staff").order_by("id"))
+    code_of = {p.pk: participant_code(p) for p in participants}
+    memberships: dict[int, dict[str, str]] = {}
+    for m in GroupMembership.objects.filter(participant__campaign=campaign).select_related("group__group_set"):
+        memberships.setdefault(m.participant_id, {})[m.group.group_set.code] = m.group.code
+    flags: dict[int, list[str]] = {}
+    for flag in ParticipantFlag.objects.filter(campaign=campaign).order_by("code"):
+        flags.setdefault(flag.participant_id, []).append(flag.code)
+
+    metrics = list(campaign.metrics.prefetch_related("components__indicator").order_by("position", "code"))
+    indicator_ids = {c.indicator_id for m in metrics for c in m.components.all()}
+    rules = list(ScoringRule.objects.filter(campaign=campaign).select_related("metric", "parent", "group_set"))
+    doc = {
+        "format": FORMAT,
+        "campaign": dump_plain(campaign),
+        "phases": [dump_plain(p) for p in campaign.phases.order_by("start_date")],
+        "indicators": [dump_plain(i) for i in Indicator.objects.filter(pk__in=indicator_ids).order_by("code")],
+        "group_sets": [
+            {**dump_plain(gs), "groups": [dump_plain(g, {"group_set"}) for g in gs.groups.order_by("code")]}
+            for gs in campaign.group_sets.order_by("code")
+        ],
+        "metrics": [
+            {
+                **dump_plain(m),
+                "components": [
+                    {"indicator": c.indicator.code, "sign": c.sign, "role": c.role} for c in m.components.order_by("role", "id")
+                ],
+            }
+            for m in metrics
+        ],
+        "participants": [
+            {
+                **({"unit": p.unit.code} if p.unit_id else {"staff": p.staff.employee_no}),
+                **dump_plain(p),
+                **({"groups": memberships[p.pk]} if p.pk in memberships else {}),
+                **({"flags": flags[p.pk]} if p.pk in flags else {}),
+            }
+            for p in participants
+        ],
+        "rules": [
+            {
+                **dump_plain(r, {"params"}),
+                **({"metric": r.metric.code} if r.metric_id else {}),
+                **({"parent": r.parent.code} if r.parent_id else {}),
+                **({"group_set": r.group_set.code} if r.group_set_id else {}),
+                **({"params": r.params} if r.params else {}),
+            }
+            for r in sorted(rules, key=lambda r: (r.parent_id is not None, r.position, r.pk))
+        ],
+        "rankings": [
+            {
+                **dump_plain(k),
+                **({"metric": k.metric.code} if k.metric_id else {}),
+                **({"rule": k.rule.code} if k.rule_id else {}),
+                **({"group_set": k.group_set.code} if k.group_set_id else {}),
+            }
+            for k in Ranking.objects.filter(campaign=campaign).select_related("metric", "rule", "group_set")
+        ],
+        "gates": [
+            {
+                **dump_plain(g),
+                **({"metric": g.metric.code} if g.metric_id else {}),
+                **({"rankings": sorted(g.rankings.values_list("code", flat=True))} if g.rankings.exists() else {}),
+            }
+            for g in Gate.objects.filter(campaign=campaign).select_related("metric").order_by("code")
+        ],
+        "targets": [
+            {
+                "participant": code_of[t.participant_id],
+                "metric": t.metric.code,
+                "period": t.period,
+                **({"phase": t.phase.code} if t.phase_id else {}),
+                **({"month": t.month.strftime("%Y-%m")} if t.month else {}),
+                "target": to_file_value(t.target_value),
+                **({"base": to_file_value(t.base_value)} if t.base_value is not None else {}),
+            }
+            for t in campaign.targets.select_related("metric", "phase").order_by("participant_id", "metric__position", "period_start")
+        ],
+    }
+    for section in _SECTIONS.values():
+        doc[section.key] = section.dump(campaign)
+    return doc
+
+
+def dump_yaml(campaign: Campaign) -> str:
+    return yaml.safe_dump(export_campaign(campaign), allow_unicode=True, sort_keys=False, width=120)
+
+
+# --- Import -------------------------------------------------------------------------------
+
+
+def parse_yaml(text: str) -> dict:
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = _("line %(line)s") % {"line": mark.line + 1} if mark else _("the file")
+        raise CampaignFileError([(where, _("not valid YAML: %(problem)s") % {"problem": getattr(exc, "problem", exc)})]) from None
+    if not isinstance(doc, dict):
+        raise CampaignFileError([(_("the file"), _("expected a mapping with a 'campaign' section"))])
+    return doc
+
+
+def load_template(name: str) -> dict:
+    """A built-in template (``a-county-credit-union`` …) as plain data."""
+    path = TEMPLATE_DIR / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(builtin_templates())
+        raise CampaignFileError([(name, _("no such template; known: %(known)s") % {"known": known})])
+    return parse_yaml(path.read_text(encoding="utf-8"))
+
+
+def builtin_templates() -> list[str]:
+    return sorted(p.stem for p in TEMPLATE_DIR.glob("*.yaml"))
+
+
+def import_campaign(doc: dict | str, *, code: str | None = None, name: str | None = None, start_date=None) -> Campaign:
+    """Create a campaign from a file (text or parsed). All or nothing.
+
+    ``code``/``name`` override the file's (to start a new campaign from a template or from last
+    year's); ``start_date`` shifts every date in the file by the same number of days.
+    Raises CampaignFileError listing every problem found.
+    """
+    if isinstance(doc, str):
+        doc = parse_yaml(doc)
+    errors: list[tuple[str, str]] = []
+    if doc.get("format") != FORMAT:
+        errors.append(("format", _("expected '%(format)s'") % {"format": FORMAT}))
+        raise CampaignFileError(errors)
+    if start_date is not None:
+        doc = shift_dates(doc, start_date)
+    try:
+        with transaction.atomic():
+            campaign = _Loader(doc, errors).load(code=code, name=name)
+            if errors:
+                raise _Rollback
+    except _Rollback:
+        raise CampaignFileError(errors) from None
+    return campaign
+
+
+class _Rollback(Exception):
+    pass
+
+
+def shift_dates(doc: dict, new_start: datetime.date) -> dict:
+    """A copy of ``doc`` with every date moved so the campaign starts on ``new_start``.
+
+    When the new start falls on the same day of the month, dates move by whole calendar months
+    and a month's last day stays its last day, so last year's 1 Jan – 31 Mar stays a whole first
+    quarter in a leap year; otherwise every date moves by the same number of days.
+    """
+    import calendar
+    import copy
+
+    old_start = datetime.date.fromisoformat(str(doc["campaign"]["start_date"]))
+    month_delta = (new_start.year - old_start.year) * 12 + (new_start.month - old_start.month)
+    by_month = new_start.day == old_start.day
+
+    def moved(day: datetime.date) -> datetime.date:
+        if not by_month:
+            return day + (new_start - old_start)
+        index = day.year * 12 + (day.month - 1) + month_delta
+        year, month = divmod(index, 12)
+        last = calendar.monthrange(year, month + 1)[1]
+        was_last = day.day == calendar.monthrange(day.year, day.month)[1]
+        return datetime.date(year, month + 1, last if was_last else min(day.day, last))
+
+    def move(mapping: dict, keys: tuple[str, ...]):
+        for key in keys:
+            if mapping.get(key):
+                mapping[key] = moved(datetime.date.fromisoformat(str(mapping[key]))).isoformat()
+
+    doc = copy.deepcopy(doc)
+    move(doc["campaign"], ("start_date", "end_date"))
+    for phase in doc.get("phases", []):
+        move(phase, ("start_date", "end_date"))
+    for participant in doc.get("participants", []):
+        move(participant, ("joined_on", "left_on"))
+    for target in doc.get("targets", []):
+        if target.get("month"):
+            year, month = (int(x) for x in str(target["month"]).split("-")[:2])
+            target["month"] = moved(datetime.date(year, month, 1)).strftime("%Y-%m")
+    return doc
+
+
+class _Loader:
+    """Builds one campaign from a parsed file, collecting errors instead of stopping at the first."""
+
+    def __init__(self, doc: dict, errors: list):
+        self.doc = doc
+        self.errors = errors
+
+    def items(self, key: str) -> list:
+        value = self.doc.get(key) or []
+        if not isinstance(value, list):
+            self.errors.append((key, _("expected a list")))
+            return []
+        return value
+
+    def load(self, *, code: str | None, name: str | None) -> Campaign | None:
+        campaign = self.campaign(code, name)
+        if campaign is None:
+            return None
+        self.phases = {p.code: p for p in self.load_phases(campaign)}
+        self.load_indicators()
+        self.groups = self.load_group_sets(campaign)
+        self.metrics = self.load_metrics(campaign)
+        self.participants = self.load_participants(campaign)
+        self.rules = self.load_rules(campaign)
+        self.rankings = self.load_rankings(campaign)
+        self.load_gates(campaign)
+        self.load_targets(campaign)
+        for section in _SECTIONS.values():
+            section.load(campaign, self.items(section.key), self.errors)
+        return campaign
+
+    def campaign(self, code, name) -> Campaign | None:
+        data = dict(self.doc.get("campaign") or {})
+        if code:
+            data["code"] = code
+        if name:
+            data["name"] = name
+        values = load_plain(Campaign, data, "campaign", self.errors, set())
+        campaign = Campaign(**values)
+        if not collect(self.errors, "campaign", campaign):
+            return None
+        if Campaign.objects.filter(code=campaign.code).exists():
+            self.errors.append(("campaign.code", _("a campaign with code %(code)s already exists") % {"code": campaign.code}))
+            return None
+        campaign.save()
+        return campaign
+
+    def load_phases(self, campaign):
+        phases = []
+        for index, data in enumerate(self.items("phases")):
+            place = f"phases[{index}]"
+            phase = Phase(campaign=campaign, **load_plain(Phase, data, place, self.errors, set()))
+            if collect(self.errors, place, phase, exclude=["campaign"]):
+                phase.save()
+                phases.append(phase)
+        return phases
+
+    def load_indicators(self):
+        """Indicators belong to the bank: create missing ones, never change existing ones."""
+        for index, data in enumerate(self.items("indicators")):
+            place = f"indicators[{index}]"
+            values = load_plain(Indicator, data, place, self.errors, set())
+            if "code" not in values:
+                self.errors.append((f"{place}.code", _("required")))
+                continue
+            if Indicator.objects.filter(code=values["code"]).exists():
+                continue
+            indicator = Indicator(**values)
+            if collect(self.errors, place, indicator):
+                indicator.save()
+
+    def load_group_sets(self, campaign) -> dict[tuple[str, str], Group]:
+        groups = {}
+        self.group_sets = {}
+        for index, data in enumerate(self.items("group_sets")):
+            place = f"group_sets[{index}]"
+            group_set = GroupSet(campaign=campaign, **load_plain(GroupSet, data, place, self.errors, {"groups", "derive"}))
+            if not collect(self.errors, place, group_set, exclude=["campaign"]):
+                continue
+            group_set.save()
+            self.group_sets[group_set.code] = (group_set, data.get("derive"))
+            for g_index, g_data in enumerate(data.get("groups") or []):
+                g_place = f"{place}.groups[{g_index}]"
+                group = Group(group_set=group_set, **load_plain(Group, g_data, g_place, self.errors, set()))
+                if collect(self.errors, g_place, group, exclude=["group_set"]):
+                    group.save()
+                    groups[(group_set.code, group.code)] = group
+        return groups
+
+    def load_metrics(self, campaign) -> dict[str, Metric]:
+        metrics = {}
+        indicators = dict(Indicator.objects.values_list("code", "id"))
+        for index, data in enumerate(self.items("metrics")):
+            place = f"metrics[{index}]"
+            metric = Metric(campaign=campaign, **load_plain(Metric, data, place, self.errors, {"components"}))
+            if not collect(self.errors, place, metric, exclude=["campaign"]):
+                continue
+            metric.save()
+            for c_index, comp in enumerate(data.get("components") or []):
+                c_place = f"{place}.components[{c_index}]"
+                code = (comp or {}).get("indicator")
+                if code not in indicators:
+                    self.errors.append((f"{c_place}.indicator", _("unknown indicator %(code)s") % {"code": code}))
+                    continue
+                component = MetricComponent(
+                    metric=metric, indicator_id=indicators[code], sign=comp.get("sign", 1), role=comp.get("role", "term")
+                )
+                if collect(self.errors, c_place, component, exclude=["metric", "indicator"]):
+                    component.save()
+            collect(self.errors, place, metric, exclude=["campaign"])  # components checked now they exist
+            metrics[metric.code] = metric
+        return metrics
+
+    def load_participants(self, campaign) -> dict[str, Participant]:
+        """Participants listed one by one, or selected: ``{select: {under: HO, kinds: [branch], category: …}}``."""
+        entries = []
+        for index, data in enumerate(self.items("participants")):
+            place = f"participants[{index}]"
+            if isinstance(data, dict) and "select" in data:
+                entries.extend(self.select_units(campaign, data["select"], place))
+            else:
+                entries.append((place, data))
+        units = {u.code: u for u in Unit.objects.filter(code__in=[d.get("unit") for _p, d in entries if isinstance(d, dict)])}
+        staff = {
+            s.employee_no: s for s in Staff.objects.filter(employee_no__in=[d.get("staff") for _p, d in entries if isinstance(d, dict)])
+        }
+        participants: dict[str, Participant] = {}
+        flags, memberships = [], []
+        for place, data in entries:
+            if not isinstance(data, dict):
+                self.errors.append((place, _("expected a mapping")))
+                continue
+            values = load_plain(Participant, data, place, self.errors, {"unit", "staff", "groups", "flags"})
+            if data.get("unit"):
+                unit = units.get(data["unit"])
+                if unit is None:
+                    self.errors.append((f"{place}.unit", _("unknown unit code %(code)s") % {"code": data["unit"]}))
+                    continue
+                participant = Participant(campaign=campaign, subject_kind=SubjectKind.UNIT, subject_id=unit.pk, unit=unit, **values)
+                code = unit.code
+            elif data.get("staff"):
+                person = staff.get(data["staff"])
+                if person is None:
+                    self.errors.append((f"{place}.staff", _("unknown employee number %(code)s") % {"code": data["staff"]}))
+                    continue
+                participant = Participant(
+                    campaign=campaign, subject_kind=SubjectKind.STAFF, subject_id=person.pk, staff=person, **values
+                )
+                code = person.employee_no
+            else:
+                self.errors.append((place, _("a participant needs 'unit' or 'staff'")))
+                continue
+            if code in participants:
+                self.errors.append((place, _("%(code)s is listed twice") % {"code": code}))
+                continue
+            if not collect(self.errors, place, participant, exclude=["campaign", "unit", "staff"]):
+                continue
+            participants[code] = participant
+            memberships.append((place, participant, data.get("groups") or {}))
+            flags.extend((place, participant, flag) for flag in data.get("flags") or [])
+        Participant.objects.bulk_create(participants.values(), batch_size=2000)
+        self.save_memberships(memberships)
+        ParticipantFlag.objects.bulk_create(
+            ParticipantFlag(campaign=campaign, participant=p, code=flag) for _place, p, flag in flags
+        )
+        return participants
+
+    def select_units(self, campaign, select: dict, place: str) -> list[tuple[str, dict]]:
+        under_code = (select or {}).get("under")
+        under = Unit.objects.filter(code=under_code).first()
+        if under is None:
+            self.errors.append((f"{place}.select.under", _("unknown unit code %(code)s") % {"code": under_code}))
+            return []
+        units = Unit.objects.filter(path__startswith=under.path).order_by("path")
+        if select.get("kinds"):
+            units = units.filter(kind__in=select["kinds"])
+        if select.get("category"):
+            units = units.filter(category=select["category"])
+        active_on = datetime.date.fromisoformat(str(self.doc["campaign"]["start_date"]))
+        units = units.filter(active_from__lte=campaign.end_date).exclude(active_to__lt=active_on)
+        return [(f"{place}[{unit.code}]", {"unit": unit.code}) for unit in units]
+
+    def save_memberships(self, memberships):
+        """Explicit ``groups: {set: group}`` per participant, else the set's ``derive`` rule."""
+        rows = []
+        for set_code, (group_set, derive) in self.group_sets.items():
+            for place, participant, explicit in memberships:
+                group_code = explicit.get(set_code) or self.derived_group(participant, derive)
+                if group_code is None:
+                    continue
+                group = self.groups.get((set_code, group_code))
+                if group is None and derive and not explicit.get(set_code):
+                    group = self.derived_group_object(group_set, participant, derive, group_code)
+                if group is None:
+                    self.errors.append((f"{place}.groups.{set_code}", _("unknown group %(code)s") % {"code": group_code}))
+                    continue
+                rows.append(GroupMembership(group_set=group_set, group=group, participant=participant))
+        for place, _participant, explicit in memberships:
+            for set_code in explicit:
+                if set_code not in self.group_sets:
+                    self.errors.append((f"{place}.groups.{set_code}", _("unknown group set")))
+        GroupMembership.objects.bulk_create(rows, batch_size=2000)
+
+    @staticmethod
+    def subject_unit(participant) -> Unit | None:
+        return participant.unit if participant.unit_id else (participant.staff.unit if participant.staff_id else None)
+
+    def derived_group(self, participant, derive) -> str | None:
+        """``derive: region`` groups by the ancestor region; ``derive: category`` by the unit's category."""
+        unit = self.subject_unit(participant)
+        if unit is None or not derive:
+            return None
+        if derive == "category":
+            return unit.category or None
+        if derive == "region":
+            codes = [c for c in unit.path.strip("/").split("/")]
+            return codes[1] if len(codes) > 1 else None
+        if derive == "branch":
+            codes = [c for c in unit.path.strip("/").split("/")]
+            return codes[2] if len(codes) > 2 else None
+        return None
+
+    def derived_group_object(self, group_set, participant, derive, group_code) -> Group:
+        """A derived group that the file did not list is created, named after the unit or category."""
+        name = group_code
+        if derive in ("region", "branch"):
+            name = Unit.objects.filter(code=group_code).values_list("name", flat=True).first() or group_code
+        group = Group.objects.create(group_set=group_set, code=group_code.replace(" ", "_"), name=name)
+        self.groups[(group_set.code, group_code)] = group
+        return group
+
+    def load_rules(self, campaign) -> dict[str, ScoringRule]:
+        rules: dict[str, ScoringRule] = {}
+        for index, data in enumerate(self.items("rules")):
+            place = f"rules[{index}]"
+            values = load_plain(ScoringRule, data, place, self.errors, {"metric", "parent", "group_set", "params"})
+            rule = ScoringRule(campaign=campaign, params=data.get("params") or {}, **values)
+            if not self.link(rule, data, place, metric=True, parent=rules, group_set=True):
+                continue
+            if collect(self.errors, place, rule, exclude=["campaign"]):
+                rule.save()
+                rules[rule.code] = rule
+        return rules
+
+    def link(self, obj, data, place, *, metric=False, parent=None, group_set=False, rule=False) -> bool:
+        ok = True
+        lookups = []
+        if metric:
+            lookups.append(("metric", self.metrics))
+        if parent is not None:
+            lookups.append(("parent", parent))
+        if group_set:
+            lookups.append(("group_set", {code: gs for code, (gs, _d) in self.group_sets.items()}))
+        if rule:
+            lookups.append(("rule", self.rules))
+        for key, known in lookups:
+            code = data.get(key)
+            if code in (None, ""):
+                continue
+            if code not in known:
+                self.errors.append((f"{place}.{key}", _("unknown code %(code)s") % {"code": code}))
+                ok = False
+                continue
+            setattr(obj, key, known[code])
+        return ok
+
+    def load_rankings(self, campaign) -> dict[str, Ranking]:
+        rankings = {}
+        for index, data in enumerate(self.items("rankings")):
+            place = f"rankings[{index}]"
+            values = load_plain(Ranking, data, place, self.errors, {"metric", "rule", "group_set"})
+            ranking = Ranking(campaign=campaign, **values)
+            if not self.link(ranking, data, place, metric=True, group_set=True, rule=True):
+                continue
+            if collect(self.errors, place, ranking, exclude=["campaign"]):
+                ranking.save()
+                rankings[ranking.code] = ranking
+        return rankings
+
+    def load_gates(self, campaign) -> None:
+        for index, data in enumerate(self.items("gates")):
+            place = f"gates[{index}]"
+            values = load_plain(Gate, data, place, self.errors, {"metric", "rankings"})
+            gate = Gate(campaign=campaign, **values)
+            if not self.link(gate, data, place, metric=True):
+                continue
+            if not collect(self.errors, place, gate, exclude=["campaign"]):
+                continue
+            gate.save()
+            codes = data.get("rankings") or []
+            unknown = [c for c in codes if c not in self.rankings]
+            if unknown:
+                self.errors.append((f"{place}.rankings", _("unknown ranking(s) %(codes)s") % {"codes": ", ".join(unknown)}))
+            gate.rankings.set([self.rankings[c] for c in codes if c in self.rankings])
+
+    def load_targets(self, campaign) -> None:
+        rows = []
+        for index, data in enumerate(self.items("targets")):
+            place = f"targets[{index}]"
+            if not isinstance(data, dict):
+                self.errors.append((place, _("expected a mapping")))
+                continue
+            participant = self.participants.get(str(data.get("participant")))
+            metric = self.metrics.get(data.get("metric"))
+            if participant is None:
+                self.errors.append((f"{place}.participant", _("not a participant: %(code)s") % {"code": data.get("participant")}))
+            if metric is None:
+                self.errors.append((f"{place}.metric", _("unknown metric %(code)s") % {"code": data.get("metric")}))
+            if participant is None or metric is None:
+                continue
+            target = Target(campaign=campaign, participant=participant, metric=metric, period=data.get("period", TargetPeriod.CAMPAIGN))
+            try:
+                target.target_value = Decimal(str(data["target"]))
+                target.base_value = Decimal(str(data["base"])) if data.get("base") not in (None, "") else None
+            except (KeyError, ArithmeticError, ValueError):
+                self.errors.append((f"{place}.target", _("a number is required")))
+                continue
+            if data.get("phase"):
+                target.phase = self.phases.get(data["phase"])
+                if target.phase is None:
+                    self.errors.append((f"{place}.phase", _("unknown phase %(code)s") % {"code": data["phase"]}))
+                    continue
+            if data.get("month"):
+                try:
+                    year, month = (int(x) for x in str(data["month"]).split("-")[:2])
+                    target.month = datetime.date(year, month, 1)
+                except ValueError:
+                    self.errors.append((f"{place}.month", _("expected a month as YYYY-MM")))
+                    continue
+            if not collect(self.errors, place, target, exclude=["campaign", "participant", "metric", "period_start"]):
+                continue
+            target.period_start = target.compute_period_start()
+            rows.append(target)
+        keys = [(t.participant.pk, t.metric.pk, t.period, t.period_start) for t in rows]
+        if len(set(keys)) != len(keys):
+            self.errors.append(("targets", _("the same participant, metric and period appear twice")))
+            return
+        Target.objects.bulk_create(rows, batch_size=2000)
