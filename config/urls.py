@@ -14,4 +14,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include("config.api_urls")),
+    path("imports/", include("branches.imports.urls")),
 ]

@@ -1,0 +1,14 @@
+"""URLs of the browser imports, included from config/urls.py under imports/."""
+
+from django.urls import path
+
+from branches import import_views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("", import_views.import_index, name="index"),
+    path("decompose/", import_views.decompose_target, name="decompose"),
+    path("preview/<str:token>/", import_views.import_preview, name="preview"),
+    path("<slug:kind>/", import_views.import_upload, name="upload"),
+]

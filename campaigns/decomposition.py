@@ -1,0 +1,111 @@
+"""Target decomposition (任务分解): split one unit's target among its sub-units or staff.
+
+Three ways, all pure functions on Decimals: equally, by given weights, or in proportion to last
+year's figures. Each share is rounded half-up to ``quantum`` (0.01 yuan by default; 1 for counts
+such as POS terminals) and the rounding remainder lands on one named participant, so the shares
+always add up exactly to the total (checked before returning).
+
+``last_year_figures`` reads the figures to split by from the facts; the rest touches no database.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext as _
+
+EQUAL = "equal"
+WEIGHTS = "weights"
+LAST_YEAR = "last_year"
+FEN = Decimal("0.01")
+
+
+class DecompositionError(ValueError):
+    """The split cannot be made; the message (translated) names the participant or input at fault."""
+
+
+def split_equally(total: Decimal, keys: Sequence[str], *, remainder_to: str, quantum: Decimal = FEN) -> dict[str, Decimal]:
+    """``total`` in equal shares over ``keys`` (in their order); remainder on ``remainder_to``."""
+    return split_by_weights(total, {key: Decimal(1) for key in keys}, remainder_to=remainder_to, quantum=quantum)
+
+
+def split_by_weights(
+    total: Decimal, weights: Mapping[str, Decimal], *, remainder_to: str, quantum: Decimal = FEN
+) -> dict[str, Decimal]:
+    """``total`` × weight ÷ Σ weights for each key, rounded half-up to ``quantum``.
+
+    Raises DecompositionError when there is no participant, a weight is negative, the weights add
+    up to 0, ``remainder_to`` is not a participant, or the remainder would make its share change
+    sign.
+    """
+    total = Decimal(total)
+    if not weights:
+        raise DecompositionError(_("There is no participant to split the target among."))
+    for key, weight in weights.items():
+        if Decimal(weight) < 0:
+            raise DecompositionError(_("The weight of %(key)s is negative (%(weight)s).") % {"key": key, "weight": weight})
+    weight_sum = sum((Decimal(weight) for weight in weights.values()), Decimal(0))
+    if weight_sum == 0:
+        raise DecompositionError(_("The weights add up to 0: nothing to split by."))
+    if remainder_to not in weights:
+        raise DecompositionError(
+            _("%(key)s, who should take the rounding remainder, is not among the participants.") % {"key": remainder_to}
+        )
+    shares = {
+        key: (total * Decimal(weight) / weight_sum).quantize(quantum, rounding=ROUND_HALF_UP)
+        for key, weight in weights.items()
+    }
+    others = sum((share for key, share in shares.items() if key != remainder_to), Decimal(0))
+    shares[remainder_to] = total - others
+    if shares[remainder_to] != 0 and (shares[remainder_to] < 0) != (total < 0):
+        raise DecompositionError(
+            _("The rounding remainder would turn the share of %(key)s to %(share)s; name another participant.")
+            % {"key": remainder_to, "share": shares[remainder_to]}
+        )
+    check_sum(total, shares)
+    return shares
+
+
+def split_by_last_year(
+    total: Decimal, last_year: Mapping[str, Decimal], *, remainder_to: str, quantum: Decimal = FEN
+) -> dict[str, Decimal]:
+    """``total`` in proportion to each participant's figure last year (negative figures count 0)."""
+    weights = {key: max(Decimal(value or 0), Decimal(0)) for key, value in last_year.items()}
+    return split_by_weights(total, weights, remainder_to=remainder_to, quantum=quantum)
+
+
+def check_sum(total: Decimal, shares: Mapping[str, Decimal]) -> None:
+    """Raise DecompositionError unless the shares add up exactly to ``total``."""
+    added = sum(shares.values(), Decimal(0))
+    if added != Decimal(total):
+        raise DecompositionError(
+            _("The shares add up to %(sum)s, not to the target %(total)s.") % {"sum": added, "total": total}
+        )
+
+
+def last_year_figures(*, subject_kind: int, subjects: Mapping[str, int], indicator_id: int, on: datetime.date) -> dict[str, Decimal]:
+    """Each subject's figure of ``indicator_id`` on ``on`` (0 when there is none): one query.
+
+    ``subjects`` maps the code shown (unit code, employee number) to the Fact subject id.
+    """
+    from branches.models import Fact
+
+    values = dict(
+        Fact.objects.filter(
+            subject_kind=subject_kind, subject_id__in=subjects.values(), indicator_id=indicator_id, business_date=on
+        ).values_list("subject_id", "value")
+    )
+    return {code: values.get(subject_id, Decimal(0)) for code, subject_id in subjects.items()}
+
+
+def split(method: str, total: Decimal, weights: Mapping[str, Decimal], *, remainder_to: str, quantum: Decimal = FEN):
+    """Dispatch on ``method`` (EQUAL, WEIGHTS, LAST_YEAR); ``weights`` are ignored for EQUAL."""
+    if method == EQUAL:
+        return split_equally(total, list(weights), remainder_to=remainder_to, quantum=quantum)
+    if method == WEIGHTS:
+        return split_by_weights(total, weights, remainder_to=remainder_to, quantum=quantum)
+    if method == LAST_YEAR:
+        return split_by_last_year(total, weights, remainder_to=remainder_to, quantum=quantum)
+    raise DecompositionError(_("Unknown way to split: %(method)s") % {"method": method})

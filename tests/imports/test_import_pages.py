@@ -1,0 +1,101 @@
+"""The browser import: upload → preview (nothing written) → confirm (all or nothing); planners only."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from branches import roles
+from branches.models import Fact
+from tests.imports.conftest import csv_bytes
+
+GOOD = [["机构号", "日期", "存款余额"], ["B1", "2027-01-05", "100"], ["B2", "2027-01-05", "200"]]
+
+
+@pytest.fixture
+def planner_client(client, role_users, indicators, quarter_campaign):
+    client.force_login(role_users[roles.PLANNER])
+    return client
+
+
+def upload(client, rows, name="d.csv", **extra):
+    response = client.post(reverse("imports:upload", args=["figures"]), {"file": SimpleUploadedFile(name, csv_bytes(rows)), **extra})
+    return response
+
+
+def test_upload_redirects_to_a_preview_that_lists_every_row_and_writes_nothing(planner_client):
+    response = upload(planner_client, GOOD)
+    assert response.status_code == 302
+    page = planner_client.get(response["Location"])
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "B1 · 存款余额 · 2027-01-05" in body and "B2 · 存款余额 · 2027-01-05" in body
+    assert Fact.objects.count() == 0
+
+
+def test_confirm_writes_the_whole_file_and_a_second_import_says_nothing_changed(planner_client):
+    preview_url = upload(planner_client, GOOD)["Location"]
+    done = planner_client.post(preview_url)
+    assert done.status_code == 200 and Fact.objects.count() == 2
+    again = planner_client.get(upload(planner_client, GOOD)["Location"])
+    assert again.context["preview"].changes_nothing
+    assert planner_client.post(again.request["PATH_INFO"]).context["result"].changed_anything is False
+
+
+def test_preview_with_errors_cannot_be_confirmed(planner_client):
+    preview_url = upload(planner_client, [["机构号", "日期", "存款余额"], ["B1", "2027-01-05", "x"], ["ZZ", "2027-01-05", "1"]])["Location"]
+    page = planner_client.get(preview_url)
+    body = page.content.decode()
+    assert "存款余额" in body and "ZZ" in body and "Confirm" not in body
+    response = planner_client.post(preview_url)
+    assert response.status_code == 409 and Fact.objects.count() == 0
+
+
+@pytest.mark.parametrize("role", [roles.BRANCH_MANAGER, roles.FINANCE, roles.STAFF, roles.VIEWER])
+def test_only_planners_may_import(client, role_users, role):
+    client.force_login(role_users[role])
+    assert client.get(reverse("imports:upload", args=["figures"])).status_code == 403
+    assert upload(client, GOOD).status_code == 403
+
+
+def test_someone_elses_token_is_not_found(planner_client, client, role_users):
+    preview_url = upload(planner_client, GOOD)["Location"]
+    other = type(role_users[roles.PLANNER]).objects.create_user("planner2", password="x" * 12)
+    roles.grant_role(other, roles.PLANNER)
+    client.force_login(other)
+    assert client.get(preview_url).status_code == 404
+    assert client.get("/imports/preview/../../etc/").status_code == 404
+
+
+def test_oversized_upload_is_refused_with_a_message_while_streaming(planner_client, settings):
+    settings.IMPORT_MAX_BYTES = 2000
+    response = upload(planner_client, GOOD * 200)
+    assert response.status_code == 413
+    assert re.search(r"limit", response.content.decode())
+
+
+def test_200_mb_upload_is_refused_before_its_body_is_read(planner_client):
+    # The body is never read: the declared length alone (201 MB) is refused, at once.
+    response = planner_client.generic(
+        "POST",
+        reverse("imports:upload", args=["figures"]),
+        data=b"",
+        content_type="multipart/form-data; boundary=xyz",
+        CONTENT_LENGTH=str(201 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+    assert "200 MB" in response.content.decode()
+
+
+def test_decomposition_page_splits_and_offers_csv(planner_client, small_bank):
+    params = {
+        "unit_code": "R1", "level": "units", "total": "100", "method": "equal", "remainder_to": "B1", "quantum": "0.01",
+    }
+    page = planner_client.get(reverse("imports:decompose"), params)
+    assert page.context["shares"] == [("B1", Decimal("50.00")), ("B2", Decimal("50.00"))]
+    csv_response = planner_client.get(reverse("imports:decompose"), {**params, "format": "csv"})
+    assert csv_response.content.decode("utf-8-sig").splitlines()[1] == "B1,50.00"
