@@ -261,8 +261,8 @@ def _insert_figures(run, metric_ids, first, last, target_period, *, ranged_scan:
     where, where_params = run.active_participants()
     run.execute(
         f"INSERT INTO {T(MetricResult)} "
-        "(result_set_id, participant_id, metric_id, period_start, actual, target, base, completion) "
-        f"SELECT {run.rs}, y.pid, y.mid, %s, y.actual, y.target, y.base, "
+        "(result_set_id, participant_id, metric_id, period_start, monthly, actual, target, base, completion) "
+        f"SELECT {run.rs}, y.pid, y.mid, %s, {'TRUE' if target_period == TargetPeriod.MONTH else 'FALSE'}, y.actual, y.target, y.base, "
         f"CASE WHEN y.target > 0 THEN {sql.div('y.actual', 'y.target')} END "
         "FROM ("
         f"  SELECT p.id AS pid, m.id AS mid, {actual} AS actual, t.target_value AS target, {shown_base} AS base "
@@ -313,6 +313,7 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
         return
     sql = run.sql
     period_value = "%s" if store_period else "NULL"
+    monthly = "TRUE" if store_period else "FALSE"
     plain = [r for r in rules if r.kind != RuleKind.RELATIVE_TO_BEST]
     if plain:
         cases = " ".join(f"WHEN {r.pk} THEN {r.rule_kind().points_sql(sql)}" for r in plain)
@@ -321,7 +322,7 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
             f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
             f"SELECT {run.rs}, src.participant_id, r.id, {period_value}, CASE r.id {cases} END, NULL "
             f"FROM {T(MetricResult)} src JOIN {T(ScoringRule)} r ON r.metric_id = src.metric_id "
-            f"WHERE src.result_set_id = {run.rs} AND src.period_start = %s AND r.id IN ({ids})",
+            f"WHERE src.result_set_id = {run.rs} AND src.period_start = %s AND src.monthly = {monthly} AND r.id IN ({ids})",
             ([period_start] if store_period else []) + [period_start],
         )
     for rule in rules:
@@ -343,7 +344,8 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
             "FROM ("
             f"  SELECT mr.participant_id, mr.actual, mr.target, mr.completion, MAX({on}) OVER ({window}) AS best "
             f"  FROM {T(MetricResult)} mr {join} "
-            f"  WHERE mr.result_set_id = {run.rs} AND mr.metric_id = {int(rule.metric_id)} AND mr.period_start = %s"
+            f"  WHERE mr.result_set_id = {run.rs} AND mr.metric_id = {int(rule.metric_id)} AND mr.period_start = %s "
+            f"  AND mr.monthly = {monthly}"
             ") src",
             ([period_start] if store_period else []) + [period_start],
         )
@@ -389,7 +391,7 @@ def _compute_gate_hits(run: Run) -> None:
             run.execute(
                 f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id) "
                 f"SELECT {run.rs}, mr.participant_id, {gate.pk} FROM {T(MetricResult)} mr "
-                f"WHERE mr.result_set_id = {run.rs} AND mr.metric_id = {int(gate.metric_id)} AND mr.period_start = %s "
+                f"WHERE mr.result_set_id = {run.rs} AND mr.metric_id = {int(gate.metric_id)} AND mr.period_start = %s AND mr.monthly = FALSE "
                 f"AND (mr.{column} IS NULL OR mr.{column} < {run.sql.lit(gate.minimum)})",
                 [run.start],
             )
@@ -423,7 +425,7 @@ def _compute_participant_results(run: Run) -> None:
         "LEFT JOIN ("
         "  SELECT participant_id, "
         "  SUM(CASE WHEN target IS NOT NULL AND (actual IS NULL OR actual < target) THEN 1 ELSE 0 END) AS missed "
-        f"  FROM {T(MetricResult)} WHERE result_set_id = {run.rs} AND period_start = %s AND metric_id IN ({metric_list}) "
+        f"  FROM {T(MetricResult)} WHERE result_set_id = {run.rs} AND period_start = %s AND monthly = FALSE AND metric_id IN ({metric_list}) "
         "  GROUP BY participant_id"
         ") mm ON mm.participant_id = p.id "
         f"LEFT JOIN (SELECT DISTINCT participant_id FROM {T(GateHit)} WHERE result_set_id = {run.rs}) g "
@@ -463,7 +465,7 @@ def _compute_ranking(run: Run, ranking: Ranking) -> None:
         source = (
             f"SELECT mr.participant_id AS pid, mr.{column} AS v, {points} AS pts FROM {T(MetricResult)} mr {rule_join} "
             f"WHERE mr.result_set_id = {rs} AND mr.metric_id = {int(ranking.metric_id)} AND mr.period_start = %s "
-            f"AND mr.{column} IS NOT NULL"
+            f"AND mr.monthly = FALSE AND mr.{column} IS NOT NULL"
         )
         params.append(run.start)
 
@@ -473,7 +475,7 @@ def _compute_ranking(run: Run, ranking: Ranking) -> None:
         column = "completion" if floor.get("on") == "completion" else "actual"
         conditions.append(
             f"EXISTS (SELECT 1 FROM {T(MetricResult)} e WHERE e.result_set_id = {rs} AND e.participant_id = b.pid "
-            f"AND e.metric_id = {int(metric_ids[floor['metric']])} AND e.period_start = %s "
+            f"AND e.metric_id = {int(metric_ids[floor['metric']])} AND e.period_start = %s AND e.monthly = FALSE "
             f"AND e.{column} >= {sql.lit(Decimal(str(floor['min'])))})"
         )
         params.append(run.start)
@@ -486,7 +488,7 @@ def _compute_ranking(run: Run, ranking: Ranking) -> None:
         elif flag.startswith("met:"):
             conditions.append(
                 f"EXISTS (SELECT 1 FROM {T(MetricResult)} e WHERE e.result_set_id = {rs} AND e.participant_id = b.pid "
-                f"AND e.metric_id = {int(metric_ids[flag[4:]])} AND e.period_start = %s "
+                f"AND e.metric_id = {int(metric_ids[flag[4:]])} AND e.period_start = %s AND e.monthly = FALSE "
                 "AND e.target IS NOT NULL AND e.actual >= e.target)"
             )
             params.append(run.start)

@@ -244,6 +244,8 @@ class MetricResult(models.Model):
     participant_id = models.BigIntegerField()
     metric_id = models.BigIntegerField()
     period_start = models.DateField()
+    # January's month row and the campaign row share a period_start; this tells them apart.
+    monthly = models.BooleanField(default=False)
     actual = models.DecimalField(**FIGURE, null=True)
     target = models.DecimalField(**FIGURE, null=True)
     base = models.DecimalField(**FIGURE, null=True)

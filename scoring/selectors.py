@@ -134,17 +134,16 @@ def participant_scores(campaign_id: int, day: datetime.date, participant_id: int
     rules = {r.pk: r for r in ScoringRule.objects.filter(campaign_id=campaign_id)}
     metrics = {m.pk: m for m in Metric.objects.filter(campaign_id=campaign_id)}
     figures_rows = MetricResult.objects.filter(result_set_id=result_set.pk, participant_id=participant_id)
-    by_metric_period = {(f.metric_id, f.period_start): f for f in figures_rows}
+    by_metric_period = {(f.metric_id, f.period_start if f.monthly else None): f for f in figures_rows}
     scores = list(RuleScore.objects.filter(result_set_id=result_set.pk, participant_id=participant_id))
     months: dict[int, list[RuleScore]] = {}
     for s in scores:
         if s.period_start is not None:
             months.setdefault(s.rule_id, []).append(s)
     lines = []
-    start = result_set.campaign.start_date  # figures of the whole campaign period start here
     for s in sorted((s for s in scores if s.period_start is None), key=lambda s: (rules[s.rule_id].position, s.rule_id)):
         rule = rules[s.rule_id]
-        figure = by_metric_period.get((rule.metric_id, start))
+        figure = by_metric_period.get((rule.metric_id, None))
         numbers = Numbers(
             actual=figure.actual if figure else None, target=figure.target if figure else None,
             completion=figure.completion if figure else None, reference=s.reference, points=s.points,
@@ -180,7 +179,7 @@ def participant_scores(campaign_id: int, day: datetime.date, participant_id: int
     figures = {
         metrics[f.metric_id].code: {"actual": f.actual, "target": f.target, "base": f.base, "completion": f.completion}
         for (metric_id, period), f in by_metric_period.items()
-        if period == start and metric_id in metrics
+        if period is None and metric_id in metrics
     }
     return ParticipantScores(
         result_set=result_set, participant_id=participant_id, total_points=total.total_points,

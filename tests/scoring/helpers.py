@@ -17,7 +17,7 @@ def rule_points(build, result_set, rule):
 
 def figures(build, result_set, metric_code, column="actual"):
     rows = MetricResult.objects.filter(
-        result_set_id=result_set.pk, metric_id=build.metrics[metric_code].pk, period_start=build.campaign.start_date
+        result_set_id=result_set.pk, metric_id=build.metrics[metric_code].pk, period_start=build.campaign.start_date, monthly=False
     )
     return by_code(build, rows.values_list("participant_id", column))
 
