@@ -37,18 +37,19 @@ def windows_for(rule: RewardRule, run: PayoutRun) -> list[rule_kinds.Window] | N
     end = _date(period.get("end"), rule.scheme.end)
     if run.period_end < start:
         return None
+    code = rule.scheme.campaign_code
     payment = rule.params.get("payment", "cumulative")
     if payment == "at_end":
-        return [rule_kinds.Window(start, end)] if run.period_end >= end else None
+        return [rule_kinds.Window(start, end, code)] if run.period_end >= end else None
     if payment == "cumulative":
-        return [rule_kinds.Window(start, min(run.period_end, end))]
+        return [rule_kinds.Window(start, min(run.period_end, end), code)]
     windows, month_start = [], start
     while month_start <= end:
         last_day = calendar.monthrange(month_start.year, month_start.month)[1]
         month_end = min(month_start.replace(day=last_day), end)
         if month_end > run.period_end:
             break
-        windows.append(rule_kinds.Window(month_start, month_end))
+        windows.append(rule_kinds.Window(month_start, month_end, code))
         month_start = month_end + datetime.timedelta(days=1)
     return windows or None
 

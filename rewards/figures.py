@@ -13,11 +13,17 @@ A figure is described by a small dict (validated by ``validate_expression``) so 
   denominator: no figure for that subject;
 - ``{"min": [a, b, …]}`` / ``{"sum": [a, b, …]}`` — lowest / total of several figures (a subject
   needs every part);
-- ``{"constant": "300000"}`` — a fixed number (a threshold used in a comparison).
+- ``{"constant": "300000"}`` — a fixed number (a threshold used in a comparison);
+- read from the scheme's campaign (``RewardScheme.campaign_code``) and its stored results on the
+  as-of date (``scoring.selectors.current_result_set``):
+  ``{"target": "DEP"}`` (the participant's whole-campaign target for metric DEP),
+  ``{"metric": "DEP", "field": "completion"}`` (``actual``, ``target``, ``base`` or
+  ``completion`` of the campaign-wide metric result), ``{"score": "total_points"}`` (or
+  ``base_points``, ``met_all_targets`` and ``vetoed`` as 1/0), ``{"rank": "OVERALL"}`` (the place
+  in a named ranking; rank with ``"order": "asc"``), ``{"flag": "green"}`` (1 when set).
 
-Until the campaigns app's targets are readable here, a target is a fact of a target indicator
-(``{"indicator": "DEP_TARGET", "measure": "value", "on": "2027-01-01"}``). A subject without the
-figure is left out, never treated as 0.
+A target may also be a fact of a target indicator (``{"indicator": "DEP_TARGET", "on":
+"2027-01-01"}``). A subject without the figure is left out, never treated as 0.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ from django.utils.translation import gettext as _
 
 from branches.models import Fact, SubjectKind
 
+CAMPAIGN_SOURCES = ("target", "metric", "score", "rank", "flag")
+METRIC_FIELDS = ("actual", "target", "base", "completion")
+SCORE_FIELDS = ("total_points", "base_points", "bonus_points", "met_all_targets", "vetoed")
 MEASURES = ("value", "increase", "sum", "daily_average", "daily_average_increase")
 LEVELS = {"unit": SubjectKind.UNIT, "staff": SubjectKind.STAFF}
 
@@ -85,6 +94,15 @@ def validate_expression(expr, where: str) -> None:
             for index, part in enumerate(parts):
                 validate_expression(part, f"{where}.{combiner}[{index}]")
             return
+    for source in CAMPAIGN_SOURCES:
+        if source in expr:
+            if source == "metric" and expr.get("field", "completion") not in METRIC_FIELDS:
+                raise ValidationError(_("%(where)s.field: must be one of %(choices)s.")
+                                      % {"where": where, "choices": ", ".join(METRIC_FIELDS)})
+            if source == "score" and expr["score"] not in SCORE_FIELDS:
+                raise ValidationError(_("%(where)s.score: must be one of %(choices)s.")
+                                      % {"where": where, "choices": ", ".join(SCORE_FIELDS)})
+            return
     if "constant" in expr:
         try:
             Decimal(str(expr["constant"]))
@@ -92,13 +110,14 @@ def validate_expression(expr, where: str) -> None:
             raise ValidationError(_("%(where)s.constant: not a number.") % {"where": where}) from error
         return
     raise ValidationError(
-        _("%(where)s: a figure needs one of indicator, ratio, min, sum, constant.") % {"where": where}
+        _("%(where)s: a figure needs one of indicator, ratio, min, sum, constant, target, metric, score, rank, flag.")
+        % {"where": where}
     )
 
 
 def level_of(expr) -> int:
     """The subject kind (unit or staff) an expression's figures are about."""
-    if "indicator" in expr:
+    if "indicator" in expr or any(source in expr for source in CAMPAIGN_SOURCES):
         return LEVELS[expr.get("level", "unit")]
     for key in ("ratio", "min", "sum"):
         if key in expr:
@@ -112,6 +131,7 @@ class FigureBook:
 
     start: datetime.date
     as_of: datetime.date
+    campaign_code: str = ""
     _cache: dict = field(default_factory=dict)
 
     def evaluate(self, expr) -> Figures:
@@ -124,6 +144,8 @@ class FigureBook:
     def _evaluate(self, expr) -> Figures:
         if "indicator" in expr:
             return self._fact_figure(expr)
+        if any(source in expr for source in CAMPAIGN_SOURCES):
+            return self._campaign_figure(expr)
         if "ratio" in expr:
             numerators, denominators = (self.evaluate(part) for part in expr["ratio"])
             return {sid: numerators[sid] / d for sid, d in denominators.items() if d and sid in numerators}
@@ -174,3 +196,38 @@ class FigureBook:
             return averages
         base = self._value_on(expr, base_day)
         return {sid: value - base[sid] for sid, value in averages.items() if sid in base}
+
+    def _campaign_figure(self, expr) -> Figures:
+        """Figures the campaigns and scoring apps store, keyed by the participant's subject id."""
+        from campaigns.models import Campaign, Participant, Target, TargetPeriod
+        from scoring import selectors as scoring
+        from scoring.models import MetricResult, ParticipantFlag, ParticipantResult, RankEntry, Ranking
+
+        campaign = Campaign.objects.filter(code=self.campaign_code).first()
+        if campaign is None:
+            return {}
+        subjects = dict(Participant.objects.filter(campaign=campaign).values_list("pk", "subject_id"))
+        if "target" in expr:
+            rows = Target.objects.filter(campaign=campaign, metric__code=expr["target"], period=TargetPeriod.CAMPAIGN)
+            pairs = rows.values_list("participant_id", "target_value")
+        elif "flag" in expr:
+            flagged = ParticipantFlag.objects.filter(campaign=campaign, code=expr["flag"])
+            return {subjects[pid]: Decimal(1) for pid in flagged.values_list("participant_id", flat=True)}
+        else:
+            result_set = scoring.current_result_set(campaign.pk, self.as_of)
+            if result_set is None:
+                return {}
+            if "metric" in expr:
+                metric_id = campaign.metrics.filter(code=expr["metric"]).values_list("pk", flat=True).first()
+                pairs = MetricResult.objects.filter(
+                    result_set_id=result_set.pk, metric_id=metric_id, period_start=campaign.start_date
+                ).values_list("participant_id", expr.get("field", "completion"))
+            elif "score" in expr:
+                pairs = ParticipantResult.objects.filter(result_set_id=result_set.pk).values_list(
+                    "participant_id", expr["score"])
+            else:
+                ranking_id = Ranking.objects.filter(campaign=campaign, code=expr["rank"]).values_list("pk", flat=True).first()
+                pairs = RankEntry.objects.filter(result_set_id=result_set.pk, ranking_id=ranking_id).values_list(
+                    "participant_id", "rank")
+        return {subjects[pid]: Decimal(int(value) if isinstance(value, bool) else value)
+                for pid, value in pairs if value is not None and pid in subjects}

@@ -90,10 +90,11 @@ class Window:
 
     start: datetime.date
     as_of: datetime.date
+    campaign_code: str = ""
     book: FigureBook = field(init=False)
 
     def __post_init__(self):
-        self.book = FigureBook(start=self.start, as_of=self.as_of)
+        self.book = FigureBook(start=self.start, as_of=self.as_of, campaign_code=self.campaign_code)
 
 
 class RuleKind:
