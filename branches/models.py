@@ -349,3 +349,5 @@ class FactVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.fact_id} v{self.version_no}={self.value}"
+
+from branches.api_models import ApiClient, ApiFigureBatch  # noqa: E402,F401  (REST API accounts; see that module)
