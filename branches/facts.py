@@ -152,6 +152,18 @@ class Rejected(Exception):
     """Raised inside the merge transaction to roll it back; carries the outcome."""
 
 
+class StageError(Exception):
+    """A loader cannot stage its input at all (unreadable file, bad header …): nothing is written.
+
+    ``message`` is already in the user's language; ``row_no`` and ``column`` say where, if known.
+    """
+
+    def __init__(self, message: str, *, row_no: int = 0, column: str = "", value: str = ""):
+        self.message = str(message)
+        self.row_no, self.column, self.value = row_no, column, value
+        super().__init__(self.message)
+
+
 # --------------------------------------------------------------------------------------------
 # The staging pipeline (shared with branches.bulk_import)
 # --------------------------------------------------------------------------------------------
@@ -361,69 +373,83 @@ def _drop_repeated_rows(cursor, stage: Stage) -> None:
 
 
 def _merge_stage(cursor, stage: Stage, *, batch_id: int) -> tuple[int, int, list[tuple[int, datetime.date]]]:
-    """Archive and update changed facts, insert new ones; return (new, changed, affected pairs)."""
+    """Archive and update changed facts, insert new ones; return (new, changed, affected pairs).
+
+    The facts compared are read through the (business_date, indicator) index for the staged
+    dates only, so the cost follows the size of the file, not of the fact table. One join
+    classifies the rows first; statements with nothing to do are skipped (a re-import of the same
+    file is that one join).
+    """
     fact, version = Fact._meta.db_table, FactVersion._meta.db_table
-    params = {"batch": batch_id}
+    new, changed, in_dates, params = _classify(cursor, stage, batch_id=batch_id)
+    if changed:
+        cursor.execute(
+            f"""
+            INSERT INTO {version} (fact_id, version_no, value, previous_value, batch_id, source_row, superseded_by_id)
+            SELECT f.id, f.version_no, f.value, f.previous_value, f.batch_id, f.source_row, %(batch)s
+            FROM {fact} f JOIN {stage.table} s ON {KEY_JOIN}
+            WHERE {in_dates} AND f.value <> s.value
+            """,
+            params,
+        )
+        cursor.execute(
+            f"""
+            UPDATE {fact} AS f SET value = s.value, previous_value = f.value, version_no = f.version_no + 1,
+                   batch_id = %(batch)s, source_row = s.row_no
+            FROM {stage.table} s WHERE {KEY_JOIN} AND {in_dates} AND f.value <> s.value
+            """,
+            params,
+        )
+    if new:
+        cursor.execute(
+            f"""
+            INSERT INTO {fact} (indicator_id, subject_kind, subject_id, business_date, value, version_no,
+                                previous_value, batch_id, source_row)
+            SELECT s.indicator_id, s.subject_kind, s.subject_id, s.business_date, s.value, 1, NULL, %(batch)s, s.row_no
+            FROM {stage.table} s
+            WHERE NOT EXISTS (SELECT 1 FROM {fact} f WHERE {KEY_JOIN} AND {in_dates})
+            """,
+            params,
+        )
+    if not (new or changed):
+        return 0, 0, []
+    cursor.execute(f"SELECT COUNT(*) FROM {stage.table}")
+    if new + changed == cursor.fetchone()[0]:
+        # Every staged row was written: the staged pairs are exactly the affected ones.
+        cursor.execute(f"SELECT DISTINCT indicator_id, business_date FROM {stage.table}")
+    else:
+        cursor.execute(
+            f"SELECT DISTINCT f.indicator_id, f.business_date FROM {fact} f WHERE {in_dates} AND f.batch_id = %(batch)s",
+            params,
+        )
+    pairs = cursor.fetchall()
+    return new, changed, sorted((indicator_id, _as_date(day)) for indicator_id, day in pairs)
+
+
+def _classify(cursor, stage: Stage, *, batch_id: int | None = None, skip_errors: bool = False):
+    """Count staged rows that are new and changed: one join with the facts of the staged dates.
+
+    Returns (new, changed, the SQL restricting ``f`` to those dates, its parameters).
+    """
+    fact = Fact._meta.db_table
+    cursor.execute(f"SELECT DISTINCT business_date FROM {stage.table} WHERE business_date IS NOT NULL")
+    dates = [row[0] for row in cursor.fetchall()]
+    params = {"batch": batch_id, **{f"d{n}": day for n, day in enumerate(dates)}}
+    in_dates = "f.business_date IN (" + ", ".join(f"%(d{n})s" for n in range(len(dates))) + ")"
+    if not dates:
+        return 0, 0, in_dates, params
+    without_errors = (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {stage.errors} e WHERE e.row_no = s.row_no)" if skip_errors else ""
+    )
     cursor.execute(
         f"""
-        INSERT INTO {version} (fact_id, version_no, value, previous_value, batch_id, source_row, superseded_by_id)
-        SELECT f.id, f.version_no, f.value, f.previous_value, f.batch_id, f.source_row, %(batch)s
-        FROM {fact} f JOIN {stage.table} s ON {KEY_JOIN}
-        WHERE f.value <> s.value
+        SELECT SUM(CASE WHEN f.id IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN f.value <> s.value THEN 1 ELSE 0 END)
+        FROM {stage.table} s LEFT JOIN {fact} f ON {KEY_JOIN} AND {in_dates}{without_errors}
         """,
         params,
     )
-    changed = cursor.rowcount
-    pairs: set[tuple[int, datetime.date]] = set()
-    if changed:
-        if stage.pg:
-            cursor.execute(
-                f"""
-                WITH updated AS (
-                    UPDATE {fact} AS f SET value = s.value, previous_value = f.value, version_no = f.version_no + 1,
-                           batch_id = %(batch)s, source_row = s.row_no
-                    FROM {stage.table} s WHERE {KEY_JOIN} AND f.value <> s.value
-                    RETURNING f.indicator_id, f.business_date
-                )
-                SELECT DISTINCT indicator_id, business_date FROM updated
-                """,
-                params,
-            )
-            pairs.update(cursor.fetchall())
-        else:
-            cursor.execute(
-                f"""
-                UPDATE {fact} AS f SET value = s.value, previous_value = f.value, version_no = f.version_no + 1,
-                       batch_id = %(batch)s, source_row = s.row_no
-                FROM {stage.table} s WHERE {KEY_JOIN} AND f.value <> s.value
-                """,
-                params,
-            )
-    insert_new = f"""
-        INSERT INTO {fact} (indicator_id, subject_kind, subject_id, business_date, value, version_no,
-                            previous_value, batch_id, source_row)
-        SELECT s.indicator_id, s.subject_kind, s.subject_id, s.business_date, s.value, 1, NULL, %(batch)s, s.row_no
-        FROM {stage.table} s
-        WHERE NOT EXISTS (SELECT 1 FROM {fact} f WHERE {KEY_JOIN})
-    """
-    if stage.pg:
-        cursor.execute(
-            f"WITH inserted AS ({insert_new} RETURNING indicator_id, business_date)"
-            " SELECT COUNT(*), indicator_id, business_date FROM inserted GROUP BY indicator_id, business_date",
-        params,
-        )
-        grouped = cursor.fetchall()
-        new = sum(row[0] for row in grouped)
-        pairs.update((row[1], row[2]) for row in grouped)
-    else:
-        cursor.execute(insert_new, params)
-        new = cursor.rowcount
-        if new or changed:
-            cursor.execute(
-                f"SELECT DISTINCT indicator_id, business_date FROM {fact} WHERE batch_id = %(batch)s", params
-            )
-            pairs.update(cursor.fetchall())
-    return new, changed, sorted((indicator_id, _as_date(day)) for indicator_id, day in pairs)
+    new, changed = (int(n or 0) for n in cursor.fetchone())
+    return new, changed, in_dates, params
 
 
 def _preview_fates(cursor, stage: Stage, messages: dict[int, str]) -> list[RowFate]:
@@ -495,10 +521,13 @@ def run_merge(
     loader: Loader,
     source: FactSource,
     preview: bool = False,
+    with_fates: bool = True,
     check_subjects: bool = True,
     column_labels: dict[str, str] | None = None,
 ) -> MergeOutcome:
     """Stage with ``loader(cursor, stage) -> row count``, validate, then merge or preview.
+
+    ``with_fates``: in preview, list every row's fate (browser-sized inputs); without, only count.
 
     The building block of ``merge_facts`` and ``branches.bulk_import``; see ``merge_facts``.
     """
@@ -522,7 +551,7 @@ def run_merge(
             outcome.error_count = validate_stage(cursor, stage, check_subjects=check_subjects)
             if outcome.error_count:
                 outcome.errors, outcome.error_file = _collect_errors(cursor, stage, batch.pk, column_labels or {})
-            if preview:
+            if preview and with_fates:
                 messages = {}
                 for error in outcome.errors:
                     messages.setdefault(error.row_no, error.message)
@@ -530,6 +559,11 @@ def run_merge(
                 for fate in outcome.fates:
                     if fate.fate in ("new", "changed", "unchanged"):
                         setattr(outcome, fate.fate, getattr(outcome, fate.fate) + 1)
+            if preview:
+                if not with_fates:
+                    outcome.new, outcome.changed, _, _ = _classify(cursor, stage, skip_errors=True)
+                    cursor.execute(f"SELECT COUNT(DISTINCT row_no) FROM {stage.errors}")
+                    outcome.unchanged = outcome.rows - outcome.new - outcome.changed - cursor.fetchone()[0]
                 outcome.status = ImportBatch.Status.PREVIEW
                 raise Rejected
             if outcome.error_count:
@@ -548,6 +582,10 @@ def run_merge(
                 queue_recomputes_for_changed_facts(outcome.changed_pairs)
     except Rejected:
         pass
+    except StageError as problem:
+        outcome.status = ImportBatch.Status.REJECTED
+        outcome.error_count = 1
+        outcome.errors = [RowError(problem.row_no, problem.column, problem.value, problem.message)]
     except Exception:
         ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.FAILED, finished_at=timezone.now())
         raise

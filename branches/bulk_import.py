@@ -1,0 +1,370 @@
+"""The bulk path: a national bank's daily file (millions of rows) into facts, streamed, set-based.
+
+File format (long: one figure per row; see docs/performance.md, "Daily file"):
+
+=================  =========================================  ======================================
+column             accepted headers                           content
+=================  =========================================  ======================================
+business date      business_date, date, 业务日期, 数据日期, 日期   YYYY-MM-DD, YYYY/MM/DD or YYYYMMDD;
+                                                              optional when ``--date`` is given
+unit code          unit_code, 机构号, 机构代码, 机构编号, 网点号     for a unit's figure
+employee number    employee_no, 工号, 员工号, 员工编号, 柜员号     for a staff member's figure
+indicator          indicator, indicator_code, 指标, 指标代码,     the indicator's code (or its name)
+                   指标编号, 指标名称
+value              value, 数值, 指标值, 值, 金额                    a number; thousands separators allowed;
+                                                              rates as fractions (0.97 = 97 %)
+=================  =========================================  ======================================
+
+Each row names a unit or a staff member (a file may hold both columns; each row fills one).
+CSV in UTF-8 (with or without BOM) or GB18030/GBK; or ``.xlsx`` (first sheet, streamed).
+
+On PostgreSQL the CSV bytes are streamed into ``COPY`` (never held in Python), resolved to ids
+and validated with a handful of statements, then merged through ``branches.facts`` in one
+transaction. On SQLite (the embedded default) rows are parsed in Python and inserted in batches:
+fine for small files.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime
+import io
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from branches import facts
+from branches.facts import FactSource, MergeOutcome, StageError
+from branches.models import ImportBatch, Indicator, Staff, SubjectKind, Unit
+
+CHUNK_BYTES = 1 << 20
+SNIFF_BYTES = 1 << 16
+BATCH_ROWS = 5000
+
+HEADER_ALIASES = {
+    facts.COL_DATE: ["business_date", "date", "业务日期", "数据日期", "日期"],
+    facts.COL_UNIT: ["unit_code", "机构号", "机构代码", "机构编号", "网点号"],
+    facts.COL_STAFF: ["employee_no", "工号", "员工号", "员工编号", "柜员号"],
+    facts.COL_INDICATOR: ["indicator", "indicator_code", "指标", "指标代码", "指标编号", "指标名称"],
+    facts.COL_VALUE: ["value", "数值", "指标值", "值", "金额"],
+}
+_ALIAS_TO_KEY = {alias.casefold(): key for key, aliases in HEADER_ALIASES.items() for alias in aliases}
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
+NUMBER_PATTERN = r"^[+-]?([0-9]{1,16}([.][0-9]*)?|[.][0-9]+)$"
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+def import_daily_file(
+    path: str | Path,
+    *,
+    business_date: datetime.date | None = None,
+    source: FactSource | None = None,
+    preview: bool = False,
+    with_fates: bool = False,
+) -> MergeOutcome:
+    """Import a daily figures file (CSV or xlsx) into facts: all rows or none, with history.
+
+    ``business_date``: the date of the file; fills rows without a date column and rejects rows
+    dated otherwise. ``source`` defaults to a file batch named after the file. Returns the
+    MergeOutcome of ``branches.facts.merge_facts`` (counts, first 1,000 errors, the error CSV
+    under var/imports/). A file that cannot be read at all yields one error and writes nothing.
+    ``preview``: validate and count, write nothing; ``with_fates`` also lists every row's fate.
+    """
+    path = Path(path)
+    source = source or FactSource(kind=ImportBatch.Kind.FILE, reference=path.name, actor="system:import_daily_file")
+    loader = DailyFileLoader(path, business_date=business_date)
+    return facts.run_merge(
+        loader=loader, source=source, preview=preview, with_fates=with_fates, check_subjects=False, column_labels=loader.labels
+    )
+
+
+class DailyFileLoader:
+    """Stages one daily file: raw text rows first (COPY), then ids resolved set-based."""
+
+    def __init__(self, path: Path, *, business_date: datetime.date | None):
+        self.path = path
+        self.business_date = business_date
+        self.labels: dict[str, str] = {}
+        self.columns: list[str] = []
+        self.encoding = "utf-8"
+        self.header_bytes = 0
+        self.is_xlsx = False
+
+    # -- reading the file ------------------------------------------------------------------
+    def sniff(self) -> None:
+        try:
+            with self.path.open("rb") as handle:
+                head = handle.read(SNIFF_BYTES)
+        except OSError as exc:
+            raise StageError(_("The file cannot be read: %(reason)s") % {"reason": exc.strerror}) from None
+        if not head.strip():
+            raise StageError(_("The file is empty."))
+        suffix = self.path.suffix.lower()
+        self.is_xlsx = head.startswith(XLSX_MAGIC)
+        if suffix == ".xlsx" and not self.is_xlsx:
+            raise StageError(_("The file is named .xlsx but is not an Excel workbook."))
+        if suffix in (".csv", ".txt") and self.is_xlsx:
+            raise StageError(_("The file is named %(suffix)s but is an Excel workbook: rename it to .xlsx.") % {"suffix": suffix})
+        if self.is_xlsx:
+            self.header = self._xlsx_header()
+        else:
+            self.encoding = _detect_encoding(head)
+            self.header = self._csv_header(head)
+        self._map_header(self.header)
+
+    def _csv_header(self, head: bytes) -> list[str]:
+        bom = codecs.BOM_UTF8 if head.startswith(codecs.BOM_UTF8) else b""
+        end = head.find(b"\n")
+        if end < 0:
+            end = len(head)
+        self.header_bytes = end + 1
+        text = head[len(bom) : end].decode(self.encoding, errors="replace").rstrip("\r")
+        return next(csv.reader([text]), [])
+
+    def _xlsx_header(self) -> list[str]:
+        rows = self._xlsx_rows()
+        try:
+            first = next(rows)
+        except StopIteration:
+            raise StageError(_("The workbook's first sheet is empty.")) from None
+        finally:
+            rows.close()
+        return ["" if cell is None else str(cell) for cell in first]
+
+    def _xlsx_rows(self) -> Iterator[tuple]:
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(self.path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a damaged workbook
+            raise StageError(_("The workbook cannot be opened: %(reason)s") % {"reason": exc}) from None
+        try:
+            yield from workbook.worksheets[0].iter_rows(values_only=True)
+        finally:
+            workbook.close()
+
+    def _map_header(self, header: list[str]) -> None:
+        columns = []
+        for position, name in enumerate(header, start=1):
+            key = _ALIAS_TO_KEY.get(name.strip().lstrip("\ufeff").casefold())
+            if key is None:
+                raise StageError(
+                    _("Row 1, column %(position)s: unknown header “%(name)s”; expected one of %(expected)s.")
+                    % {"position": position, "name": name, "expected": ", ".join(HEADER_ALIASES)},
+                    row_no=1,
+                    column=name,
+                )
+            if key in columns:
+                raise StageError(_("Row 1: the column “%(name)s” appears twice.") % {"name": name}, row_no=1, column=name)
+            columns.append(key)
+            self.labels[key] = name.strip()
+        missing = [key for key in (facts.COL_INDICATOR, facts.COL_VALUE) if key not in columns]
+        if facts.COL_UNIT not in columns and facts.COL_STAFF not in columns:
+            missing.append(f"{facts.COL_UNIT} / {facts.COL_STAFF}")
+        if facts.COL_DATE not in columns and self.business_date is None:
+            missing.append(facts.COL_DATE)
+        if missing:
+            raise StageError(
+                _("Row 1: missing column(s) %(columns)s (or give the date with --date).") % {"columns": ", ".join(missing)},
+                row_no=1,
+            )
+        self.columns = columns
+
+    def rows(self) -> Iterator[list]:
+        """Data rows as lists of strings in header order (xlsx, or CSV on SQLite)."""
+        if self.is_xlsx:
+            rows = self._xlsx_rows()
+            next(rows, None)
+            for values in rows:
+                yield [_cell_text(value) for value in values[: len(self.columns)]]
+            return
+        with self.path.open("rb") as raw:
+            raw.seek(self.header_bytes)
+            text = io.TextIOWrapper(raw, encoding=self.encoding, errors="strict", newline="")
+            try:
+                yield from csv.reader(text)
+            except UnicodeDecodeError:
+                raise StageError(_("The file mixes encodings: it is neither UTF-8 nor GB18030 throughout.")) from None
+
+    # -- staging ---------------------------------------------------------------------------
+    def __call__(self, cursor, stage: facts.Stage) -> int:
+        self.sniff()
+        raw = f"kmh_fact_raw_{uuid.uuid4().hex[:10]}"
+        if stage.pg:
+            cursor.execute(
+                f"CREATE TEMP TABLE {raw} (row_no bigint GENERATED BY DEFAULT AS IDENTITY (START WITH 2),"
+                " business_date text, unit_code text, employee_no text, indicator text, value text) ON COMMIT DROP"
+            )
+            self._copy_into(cursor, raw)
+        else:
+            cursor.execute(
+                f"CREATE TEMP TABLE {raw} (row_no bigint, business_date text, unit_code text, employee_no text,"
+                " indicator text, value text)"
+            )
+            self._insert_into(cursor, raw)
+        try:
+            return self._resolve(cursor, raw, stage)
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {raw}")
+
+    def _copy_into(self, cursor, raw: str) -> None:
+        import psycopg
+
+        columns = ", ".join(self.columns)
+        try:
+            if self.is_xlsx:
+                with cursor.cursor.copy(f"COPY {raw} (row_no, {columns}) FROM STDIN") as copy:
+                    for row_no, values in enumerate(self.rows(), start=2):
+                        copy.write_row([row_no, *_padded(values, len(self.columns))])
+                return
+            encoding = "GB18030" if self.encoding == "gb18030" else "UTF8"
+            with (
+                self.path.open("rb") as handle,
+                cursor.cursor.copy(f"COPY {raw} ({columns}) FROM STDIN WITH (FORMAT csv, ENCODING '{encoding}')") as copy,
+            ):
+                handle.seek(self.header_bytes)
+                while chunk := handle.read(CHUNK_BYTES):
+                    copy.write(chunk)
+        except psycopg.errors.DataError as exc:
+            # COPY stops at the first malformed line (wrong number of columns, bad encoding …).
+            detail = exc.diag.context or exc.diag.message_primary or str(exc)
+            raise StageError(_("The file is malformed: %(detail)s") % {"detail": detail}) from None
+
+    def _insert_into(self, cursor, raw: str) -> None:
+        columns = ", ".join(self.columns)
+        marks = ", ".join(["%s"] * (len(self.columns) + 1))
+        sql = f"INSERT INTO {raw} (row_no, {columns}) VALUES ({marks})"
+        width = len(self.columns)
+        batch = []
+        for row_no, values in enumerate(self.rows(), start=2):
+            if not any(v.strip() for v in values):
+                continue  # a blank line, as COPY skips none: documented as ignored on SQLite only
+            if len(values) > width:
+                raise StageError(
+                    _("Row %(row)s has %(count)s cells, more than the %(width)s headed columns.")
+                    % {"row": row_no, "count": len(values), "width": width},
+                    row_no=row_no,
+                )
+            batch.append([row_no, *_padded(values, width)])
+            if len(batch) >= BATCH_ROWS:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+
+    def _resolve(self, cursor, raw: str, stage: facts.Stage) -> int:
+        """Raw text rows to typed stage rows in one INSERT … SELECT; problems become error codes."""
+        suffix = raw.rsplit("_", 1)[-1]
+        dates, indicators = f"kmh_fact_dmap_{suffix}", f"kmh_fact_imap_{suffix}"
+        on_commit = " ON COMMIT DROP" if stage.pg else ""
+        cursor.execute(f"CREATE TEMP TABLE {dates} (raw text, day date, code text){on_commit}")
+        cursor.execute(f"CREATE TEMP TABLE {indicators} (raw text, indicator_id bigint){on_commit}")
+        cursor.execute(f"SELECT DISTINCT COALESCE(TRIM(business_date), '') FROM {raw}")
+        date_rows = [(text, *self._parse_date(text)) for (text,) in cursor.fetchall()]
+        if date_rows:
+            cursor.executemany(f"INSERT INTO {dates} (raw, day, code) VALUES (%s, %s, %s)", date_rows)
+        cursor.execute(f"SELECT DISTINCT COALESCE(TRIM(indicator), '') FROM {raw}")
+        indicator_rows = [(text, _indicator_id(text)) for (text,) in cursor.fetchall()]
+        if indicator_rows:
+            cursor.executemany(f"INSERT INTO {indicators} (raw, indicator_id) VALUES (%s, %s)", indicator_rows)
+
+        regex = "~" if stage.pg else "REGEXP"
+        number = "REPLACE(TRIM(COALESCE(r.value, '')), ',', '')"
+        emp, unit = "COALESCE(TRIM(r.employee_no), '')", "COALESCE(TRIM(r.unit_code), '')"
+        has_staff, has_unit = facts.COL_STAFF in self.columns, facts.COL_UNIT in self.columns
+        staff_id = "st.id" if has_staff else "NULL"
+        unit_id = "u.id" if has_unit else "NULL"
+        joins = ""
+        if has_staff:
+            joins += f" LEFT JOIN {Staff._meta.db_table} st ON st.employee_no = TRIM(r.employee_no)"
+        if has_unit:
+            joins += f" LEFT JOIN {Unit._meta.db_table} u ON u.code = TRIM(r.unit_code)"
+        # (error code, condition, column, offending text), first match wins.
+        q = "'{}'".format
+        checks = [
+            ("dm.code", "dm.code IS NOT NULL", q(facts.COL_DATE), "r.business_date"),
+            ("'no_subject'", f"{emp} = '' AND {unit} = ''", q(facts.COL_SUBJECT), "''"),
+            ("'two_subjects'", f"{emp} <> '' AND {unit} <> ''", q(facts.COL_SUBJECT), f"{emp} || ' / ' || {unit}"),
+            ("'unknown_staff'", f"{emp} <> '' AND {staff_id} IS NULL", q(facts.COL_STAFF), "r.employee_no"),
+            ("'unknown_unit'", f"{unit} <> '' AND {unit_id} IS NULL", q(facts.COL_UNIT), "r.unit_code"),
+            ("'unknown_indicator'", "im.indicator_id IS NULL", q(facts.COL_INDICATOR), "r.indicator"),
+            ("'empty_value'", f"{number} = ''", q(facts.COL_VALUE), "r.value"),
+            ("'bad_number'", f"NOT ({number} {regex} '{NUMBER_PATTERN}')", q(facts.COL_VALUE), "r.value"),
+        ]
+
+        def case(pick: int) -> str:
+            return "CASE " + " ".join(f"WHEN {check[1]} THEN {check[pick]}" for check in checks) + " END"
+
+        numeric = "numeric(20,4)" if stage.pg else "NUMERIC"
+        cursor.execute(
+            f"""
+            INSERT INTO {stage.table} (row_no, indicator_id, subject_kind, subject_id, business_date, value,
+                                       err_code, err_column, err_value)
+            SELECT r.row_no, im.indicator_id,
+                   CASE WHEN {emp} <> '' THEN {SubjectKind.STAFF} ELSE {SubjectKind.UNIT} END,
+                   CASE WHEN {emp} <> '' THEN {staff_id} ELSE {unit_id} END,
+                   dm.day,
+                   CASE WHEN {number} {regex} '{NUMBER_PATTERN}' THEN CAST({number} AS {numeric}) END,
+                   {case(0)}, {case(2)}, {case(3)}
+            FROM {raw} r
+            LEFT JOIN {dates} dm ON dm.raw = COALESCE(TRIM(r.business_date), '')
+            LEFT JOIN {indicators} im ON im.raw = COALESCE(TRIM(r.indicator), ''){joins}
+            """
+        )
+        count = cursor.rowcount
+        cursor.execute(f"DROP TABLE IF EXISTS {dates}")
+        cursor.execute(f"DROP TABLE IF EXISTS {indicators}")
+        return count
+
+    def _parse_date(self, text: str) -> tuple[datetime.date | None, str | None]:
+        if text == "":
+            return (self.business_date, None) if self.business_date else (None, "bad_date")
+        for fmt in DATE_FORMATS:
+            try:
+                day = datetime.datetime.strptime(text[:10] if "-" in text or "/" in text else text, fmt).date()
+            except ValueError:
+                continue
+            if self.business_date and day != self.business_date:
+                return None, "date_mismatch"
+            return day, None
+        return None, "bad_date"
+
+
+def _indicator_id(text: str) -> int | None:
+    if not text:
+        return None
+    match = Indicator.objects.filter(code=text).values_list("pk", flat=True).first()
+    if match is None:
+        match = Indicator.objects.filter(name=text).values_list("pk", flat=True).first()
+    if match is None:
+        match = Indicator.objects.filter(name_en__iexact=text).exclude(name_en="").values_list("pk", flat=True).first()
+    return match
+
+
+def _detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM) when the first 64 KiB decode as such, else GB18030 (GBK's superset)."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def _padded(values: list, width: int) -> list:
+    values = list(values[:width])
+    return values + [""] * (width - len(values))
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
