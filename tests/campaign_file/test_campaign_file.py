@@ -132,3 +132,23 @@ def test_gates_keep_the_rankings_they_veto(loaded):
     gate = loaded.gates.get(code="falsified")
     assert list(gate.rankings.values_list("code", flat=True)) == ["overall"]
     assert Ranking.objects.get(campaign=loaded, code="by_region").group_set.code == "region"
+
+
+def test_the_command_exports_and_imports_a_file(loaded, tmp_path, capsys):
+    from django.core.management import call_command
+
+    call_command("campaign_file", "export", "Q1-2027")
+    path = tmp_path / "q1.yaml"
+    path.write_text(capsys.readouterr().out, encoding="utf-8")
+    call_command("campaign_file", "import", str(path), "--code", "Q1-2028", "--start", "2028-01-01")
+    assert Campaign.objects.get(code="Q1-2028").participants.count() == 3
+
+
+def test_the_command_reports_every_problem(small_bank, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(SMALL_FILE.replace("{unit: B2}", "{unit: B99}"), encoding="utf-8")
+    with pytest.raises(CommandError) as err:
+        call_command("campaign_file", "import", str(path))
+    assert "participants[1].unit: unknown unit code B99" in str(err.value)
