@@ -14,6 +14,7 @@ Other apps add their own sections (rewards) through ``register_section``.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -242,9 +243,22 @@ def dump_yaml(campaign: Campaign) -> str:
 # --- Import -------------------------------------------------------------------------------
 
 
+class _FileLoader(yaml.SafeLoader):
+    """YAML with 1.2 booleans: only true/false are booleans, so a key such as ``on:`` stays a word."""
+
+
+_FileLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_FileLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 def parse_yaml(text: str) -> dict:
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_FileLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = _("line %(line)s") % {"line": mark.line + 1} if mark else _("the file")

@@ -152,3 +152,8 @@ def test_the_command_reports_every_problem(small_bank, tmp_path):
     with pytest.raises(CommandError) as err:
         call_command("campaign_file", "import", str(path))
     assert "participants[1].unit: unknown unit code B99" in str(err.value)
+
+
+def test_on_yes_and_no_stay_words_in_a_campaign_file(db):
+    doc = parse_yaml("format: x\nparams: {on: completion, mode: yes, flag: no, allow_negative: true}\n")
+    assert doc["params"] == {"on": "completion", "mode": "yes", "flag": "no", "allow_negative": True}

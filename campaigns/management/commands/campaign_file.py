@@ -3,7 +3,13 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.campaign_file import CampaignFileError, builtin_templates, dump_yaml, import_campaign, load_template
+from campaigns.campaign_file import (
+    CampaignFileError,
+    builtin_templates,
+    dump_yaml,
+    import_campaign,
+    load_template,
+)
 from campaigns.models import Campaign
 
 
