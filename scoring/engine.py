@@ -455,7 +455,7 @@ def _compute_ranking(run: Run, ranking: Ranking) -> None:
         )
     else:
         column = "completion" if ranking.basis == RankingBasis.METRIC_COMPLETION else "actual"
-        points = "s.points" if ranking.rule_id else "NULL"
+        points = "s.points" if ranking.rule_id else sql.num("NULL")
         rule_join = (
             f"LEFT JOIN {T(RuleScore)} s ON s.result_set_id = {rs} AND s.participant_id = mr.participant_id "
             f"AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
@@ -511,7 +511,7 @@ def _compute_ranking(run: Run, ranking: Ranking) -> None:
         )
         group = "gm.group_id"
     else:
-        group_join, group = "", "NULL"
+        group_join, group = "", "CAST(NULL AS BIGINT)"
     where = " AND ".join(conditions) or "1 = 1"
 
     best_first = "DESC" if ranking.descending else "ASC"
