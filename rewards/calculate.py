@@ -61,41 +61,34 @@ def entitlements_for(run: PayoutRun) -> tuple[dict, set[int]]:
     """
     scheme = run.scheme
     entitled: dict[tuple, rule_kinds.Entitlement] = {}
-    due: set[int] = set()
+    due: set[tuple] = set()
     rules = {rule.pk: rule for rule in scheme.rules.all()}
     for rule in rules.values():
         windows = windows_for(rule, run)
         if windows is None:
             continue
-        due.add(rule.pk)
         kind = rule_kinds.kind_for(rule.kind, rule.params)
         for window in windows:
+            due.add((rule.pk, window.start))
             for ent in kind.entitlements(window):
-                key = (rule.pk, ent.payee_kind, ent.payee_id)
-                if len(windows) > 1:
-                    ent.formula = f"{window.start:%m}: {ent.formula}"
-                    ent.figures = {f"{window.start:%Y-%m}": ent.figures}
-                if key in entitled:  # each_month: the months add up
-                    earlier = entitled[key]
-                    earlier.amount += ent.amount
-                    earlier.formula += f"; {ent.formula}"
-                    earlier.figures.update(ent.figures)
-                else:
-                    entitled[key] = ent
+                ent.period = (window.start, window.as_of)
+                entitled[(rule.pk, ent.payee_kind, ent.payee_id, window.start)] = ent
 
-    # Non-stacking: per group and payee only the highest-valued award survives.
+    # Non-stacking: per group and payee only the rule with the highest-valued award survives
+    # (a rule paid per month is valued by its months together).
+    worth: dict[tuple, Decimal] = {}
+    for (rule_id, payee_kind, payee_id, _start), ent in entitled.items():
+        if rules[rule_id].stacking_group:
+            slot = (rule_id, payee_kind, payee_id)
+            worth[slot] = worth.get(slot, ZERO) + ent.amount + ent.value
     best: dict[tuple, tuple] = {}
-    for key, ent in entitled.items():
-        group = rules[key[0]].stacking_group
-        if not group:
-            continue
-        slot = (group, key[1], key[2])
-        worth = ent.amount + ent.value
-        if slot not in best or worth > best[slot][0]:
-            best[slot] = (worth, key)
+    for (rule_id, payee_kind, payee_id), value in sorted(worth.items()):
+        group_slot = (rules[rule_id].stacking_group, payee_kind, payee_id)
+        if group_slot not in best or value > best[group_slot][0]:
+            best[group_slot] = (value, rule_id)
     for key in list(entitled):
         group = rules[key[0]].stacking_group
-        if group and best[(group, key[1], key[2])][1] != key:
+        if group and best[(group, key[1], key[2])][1] != key[0]:
             del entitled[key]
 
     if scheme.budget is not None and scheme.scale_to_budget:
@@ -114,10 +107,10 @@ def entitlements_for(run: PayoutRun) -> tuple[dict, set[int]]:
 def _paid(run: PayoutRun) -> dict[tuple, dict]:
     rows = (
         PayoutLine.objects.filter(run__scheme=run.scheme, run__state=RunState.LOCKED, rule__isnull=False)
-        .values("rule_id", "payee_kind", "payee_id")
+        .values("rule_id", "payee_kind", "payee_id", "period_start")
         .annotate(total=Sum("amount"), last_id=Max("id"))
     )
-    paid = {(row["rule_id"], row["payee_kind"], row["payee_id"]): row for row in rows}
+    paid = {(row["rule_id"], row["payee_kind"], row["payee_id"], row["period_start"]): row for row in rows}
     awards = dict(
         PayoutLine.objects.filter(pk__in=[row["last_id"] for row in paid.values()]).values_list(
             "pk", "non_cash_award"
@@ -170,8 +163,8 @@ def fill_run(run: PayoutRun) -> int:
     entitled, due = entitlements_for(run)
     paid = _paid(run)
     rules = {rule.pk: rule for rule in run.scheme.rules.all()}
-    keys = {key for key in set(entitled) | set(paid) if key[0] in due}
-    details = _payee_details({(kind, pid) for _rule, kind, pid in keys}, run.period_end)
+    keys = {key for key in set(entitled) | set(paid) if (key[0], key[3]) in due}
+    details = _payee_details({(kind, pid) for _rule, kind, pid, _start in keys}, run.period_end)
     lines = []
     for key in sorted(keys):
         rule = rules[key[0]]
@@ -207,8 +200,8 @@ def fill_run(run: PayoutRun) -> int:
                 **details[(key[1], key[2])],
                 rule=rule,
                 rule_name=rule.name,
-                period_start=run.period_start,
-                period_end=run.period_end,
+                period_start=key[3],
+                period_end=ent.period[1] if ent else run.period_end,
                 kind=kind,
                 amount=diff,
                 non_cash_award=award[:100],

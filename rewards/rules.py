@@ -82,6 +82,7 @@ class Entitlement:
     award: str = ""
     value: Decimal = ZERO
     penalty: bool = False
+    period: tuple = ()  # (start, as-of) of the window it was computed on; set by rewards.calculate
 
 
 @dataclass

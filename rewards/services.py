@@ -54,8 +54,9 @@ def create_payout_run(
 
     Lines are what each rule owes for the period, less what locked runs of the scheme already
     paid (``rewards.calculate``), so monthly payments plus later true-ups and clawbacks always add
-    up to the final amount. Refuses while another run of the scheme is not locked: what was paid
-    must be settled before the next run is computed against it.
+    up to the final amount. Refuses while another run of the scheme is not locked (what was paid
+    must be settled before the next run is computed against it), and a period ending before the
+    latest run's end (later runs recompute earlier months, so a correction goes in the next run).
     """
     _require_finance(by)
     if period_kind not in PeriodKind.values:
@@ -69,6 +70,12 @@ def create_payout_run(
         raise PayoutError(
             _("Payout run #%(id)s of this scheme is not locked yet; lock it before making the next run.")
             % {"id": open_run.pk}
+        )
+    last_end = scheme.runs.order_by("-period_end").values_list("period_end", flat=True).first()
+    if last_end is not None and period_end < last_end:
+        raise PayoutError(
+            _("The scheme was already paid up to %(day)s; a new run must end on or after that day.") % {"day": last_end},
+            code="period_end",
         )
     run = PayoutRun.objects.create(
         scheme=scheme,
