@@ -120,6 +120,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat wakes the dispatcher every few minutes; it queues each active campaign's daily recompute
+# once its own recompute time (default 07:30 bank time) has passed (scoring/tasks.py).
+CELERY_BEAT_SCHEDULE = {
+    "scoring-dispatch-due-recomputes": {"task": "scoring.dispatch_due_recomputes", "schedule": 300.0},
+}
 
 # --- Authentication -----------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -148,3 +148,26 @@ def test_recompute_command_all_days_covers_start_to_end_of_a_past_campaign(campa
     out = StringIO()
     call_command("recompute", "Q1", "--all-days", stdout=out)
     assert out.getvalue().count("version 1") == 3
+
+
+def test_morning_recompute_is_due_after_the_campaigns_time_for_yesterday(campaign):
+    from django.utils import timezone
+
+    from scoring.tasks import due_campaign_days
+
+    tz = timezone.get_current_timezone()
+    before = datetime.datetime(2027, 1, 11, 7, 29, tzinfo=tz)
+    after = datetime.datetime(2027, 1, 11, 7, 31, tzinfo=tz)
+    assert due_campaign_days(before) == []
+    assert due_campaign_days(after) == [(campaign.campaign.pk, DAY)]
+
+
+def test_morning_recompute_not_due_once_computed_after_the_time(campaign):
+    from django.utils import timezone
+
+    from scoring.tasks import due_campaign_days
+
+    tz = timezone.get_current_timezone()
+    result_set = recompute(campaign.campaign.pk, DAY)
+    ResultSet.objects.filter(pk=result_set.pk).update(computed_at=datetime.datetime(2027, 1, 11, 7, 35, tzinfo=tz))
+    assert due_campaign_days(datetime.datetime(2027, 1, 11, 8, 0, tzinfo=tz)) == []
