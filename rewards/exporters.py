@@ -10,6 +10,7 @@ numbers with a ¥ format, never text.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from collections.abc import Callable, Iterator
 from typing import IO
@@ -55,12 +56,13 @@ LINE_FIELDS = [field for _header, field, _width in LINE_COLUMNS]
 
 def line_rows(run: PayoutRun) -> Iterator[tuple]:
     """The run's lines as tuples in ``LINE_FIELDS`` order, streamed in chunks from the database."""
-    kinds = dict(LineKind.choices)
+    kinds = {code: str(label) for code, label in LineKind.choices}  # translate once, not per row
     fields = [field for field in LINE_FIELDS if field != "run_id"]
     for row in selectors.run_lines(run).values_list(*fields).iterator(chunk_size=CHUNK_ROWS):
-        row = list(row)
-        row[5] = str(kinds.get(row[5], row[5]))
-        yield (*row, run.pk)
+        yield (*row[:5], kinds.get(row[5], row[5]), *row[6:], run.pk)
+
+
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
 
 
 class Exporter:
@@ -118,17 +120,24 @@ class PayoutWorkbook(Exporter):
             lines.write_string(0, col, title, header)
         lines.freeze_panes(1, 0)
         amount_col, start_col, end_col, run_col = (LINE_FIELDS.index(f) for f in ("amount", "period_start", "period_end", "run_id"))
+        text_cols = [col for col in range(len(LINE_COLUMNS)) if col not in (amount_col, start_col, end_col, run_col)]
+        write_string, write_number = lines.write_string, lines.write_number
+        serials: dict = {}  # a run has few distinct dates: convert each to an Excel serial once
         row_no = 0
         for row_no, row in enumerate(line_rows(run), start=1):
-            for col, value in enumerate(row):
-                if col == amount_col:
-                    lines.write_number(row_no, col, float(value), yuan)
-                elif col in (start_col, end_col):
-                    lines.write_datetime(row_no, col, value, date)
-                elif col == run_col:
-                    lines.write_number(row_no, col, value)
-                else:
-                    lines.write_string(row_no, col, neutralise(value))
+            for col in text_cols:
+                value = row[col]
+                if value and value[0] in FORMULA_TRIGGERS:
+                    value = "'" + value
+                write_string(row_no, col, value)
+            write_number(row_no, amount_col, float(row[amount_col]), yuan)
+            for col in (start_col, end_col):
+                day = row[col]
+                serial = serials.get(day)
+                if serial is None:
+                    serial = serials[day] = (day - EXCEL_EPOCH).days
+                write_number(row_no, col, serial, date)
+            write_number(row_no, run_col, row[run_col])
             if progress and row_no % PROGRESS_EVERY == 0:
                 progress(row_no)
         lines.autofilter(0, 0, row_no, len(LINE_COLUMNS) - 1)

@@ -61,6 +61,7 @@ def test_workbook_has_lines_totals_and_cover_with_numbers_in_yuan(run, tmp_path)
     assert {cell.value for cell in amounts} >= {1234.5, 0.05, -500.0}
     assert all(cell.data_type == "n" and "¥" in cell.number_format for cell in amounts)
     assert lines.column_dimensions["D"].width >= 20
+    assert lines["G2"].value.date() == Q1_START and lines["H2"].value.date() == JAN_END
     cover = {row[0].value: row[1].value for row in book["封面"].iter_rows()}
     assert "已锁定" in cover["状态"] or "Locked" in cover["状态"]
     assert "finance_checker" in cover["审批人"]
