@@ -69,3 +69,12 @@ def test_returned_run_loses_its_sign_offs(scheme, finance):
     run = services.approve_payout_run(run, by=finance["checker"])
     run = services.return_payout_run_to_draft(run, by=finance["maker"])
     assert run.state == RunState.DRAFT and run.approved_by is None and run.reviewed_by is None
+
+
+def test_run_may_not_end_before_the_latest_run(scheme, finance):
+    from tests.rewards.conftest import FEB_END, settle
+
+    settle(services.create_payout_run(scheme=scheme, period_kind=PeriodKind.MONTH, period_start=Q1_START,
+                                      period_end=FEB_END, by=finance["maker"]), finance)
+    with pytest.raises(services.PayoutError, match="paid up to"):
+        make_run(scheme, finance["maker"])
