@@ -16,4 +16,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("config.api_urls")),
     path("imports/", include("branches.imports.urls")),
+    path("payouts/", include("rewards.urls")),
 ]
