@@ -76,14 +76,14 @@ class Unit(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
-    def compute_path(self) -> str:
-        prefix = self.parent.path if self.parent_id else PATH_SEPARATOR
-        return f"{prefix}{self.code}{PATH_SEPARATOR}"
-
     def save(self, *args, **kwargs):
         self.path = self.compute_path()
         self.depth = self.path.count(PATH_SEPARATOR) - 2
         super().save(*args, **kwargs)
+
+    def compute_path(self) -> str:
+        prefix = self.parent.path if self.parent_id else PATH_SEPARATOR
+        return f"{prefix}{self.code}{PATH_SEPARATOR}"
 
     def is_active_on(self, day: datetime.date) -> bool:
         return self.active_from <= day and (self.active_to is None or self.active_to >= day)
