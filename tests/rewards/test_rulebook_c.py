@@ -83,3 +83,22 @@ def test_first_sale_week_pays_only_the_highest_percent_tier(small_bank, scheme, 
     jan = pay(scheme, finance, datetime.date(2027, 1, 31))
     # B1: 320,000 in the week (the 9 January policy is outside it) = 32 % → 2 % = 6,400; B2: 36 % → 2.5 % = 9,000.
     assert {line.unit_code: line.amount for line in jan.lines.all()} == {"B1": Decimal("6400.00"), "B2": Decimal("9000.00")}
+
+
+def test_title_taken_back_when_figures_prove_falsified(agents, scheme, finance):
+    from branches.models import Fact
+
+    RewardRule.objects.create(scheme=scheme, code="TOP300", name="TOP 300", kind="title", params={
+        "by": {"indicator": "PREM", "measure": "sum", "level": "staff"}, "award": "TOP 300", "value": "12000",
+        "payment": "at_end", "amount": "500",
+        "conditions": [{"figure": {"indicator": "PREM", "measure": "sum", "level": "staff"}, "op": ">=", "value": "400000"}],
+    })
+    quarter = pay(scheme, finance, Q1_END, kind=PeriodKind.QUARTER, start=Q1_START)
+    original = quarter.lines.get()
+    assert (original.employee_no, original.non_cash_award, original.amount) == ("E001", "TOP 300", Decimal("500.00"))
+    # E001's premiums were falsified: the real figure is 100,000. 退钱交荣誉: money and title go back.
+    Fact.objects.filter(indicator__code="PREM", subject_id=agents["s1"].pk).update(value=Decimal("100000"))
+    correction = pay(scheme, finance, Q1_END, kind=PeriodKind.CORRECTION, start=Q1_START)
+    line = correction.lines.get()
+    assert (line.kind, line.amount, line.adjusts) == ("clawback", Decimal("-500.00"), original)
+    assert "TOP 300" in line.non_cash_award and line.non_cash_award != "TOP 300"
