@@ -27,9 +27,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignStatus, Figure, Metric, Participant, TargetPeriod
+from campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    ComponentRole,
+    Figure,
+    Metric,
+    MetricComponent,
+    Participant,
+    TargetPeriod,
+)
 from scoring.models import (
     Evaluation,
     Gate,
@@ -85,6 +95,10 @@ class Run:
     cursor: object
     rules: list[ScoringRule] = field(default_factory=list)
     metrics: dict[int, Metric] = field(default_factory=dict)
+    component_counts: dict[int, int] = field(default_factory=dict)
+
+    def single_indicator(self, metric_id: int) -> bool:
+        return self.component_counts.get(metric_id, 0) == 1
 
     @property
     def rs(self) -> int:
@@ -99,7 +113,9 @@ class Run:
         return self.campaign.start_date
 
     def execute(self, sql: str, params: list | tuple = ()) -> None:
+        started = time.monotonic()
         self.cursor.execute(sql, params)
+        log.debug("%.3fs %s", time.monotonic() - started, " ".join(sql.split())[:160])
 
     def active_participants(self, alias: str = "p") -> tuple[str, list]:
         return (
@@ -145,6 +161,10 @@ def recompute(campaign_id: int, business_date: datetime.date) -> ResultSet:
                 cursor=cursor,
                 rules=list(ScoringRule.objects.filter(campaign=campaign).select_related("metric")),
                 metrics={m.pk: m for m in Metric.objects.filter(campaign=campaign)},
+                component_counts=dict(
+                    MetricComponent.objects.filter(metric__campaign=campaign, role=ComponentRole.TERM)
+                    .values("metric_id").annotate(n=Count("id")).values_list("metric_id", "n")
+                ),
             )
             _compute_metric_results(run)
             _compute_rule_scores(run)
@@ -170,6 +190,11 @@ def _lock_day(campaign_id: int, day: datetime.date) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)" % (int(campaign_id), day.toordinal()))
+            # Every statement below is a bulk pass over whole tables: hash joins and in-memory
+            # aggregates win, and the result tables' statistics lag behind a fresh result set.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute("SET LOCAL jit = off")
         else:
             # A write first takes SQLite's single write lock now (waiting up to the busy timeout),
             # rather than failing later when a read transaction tries to upgrade.
@@ -209,51 +234,81 @@ def _compute_metric_results(run: Run) -> None:
     for first, last, target_period, metric_ids in periods:
         point = [i for i in metric_ids if run.metrics[i].figure in POINT_FIGURES]
         ranged = [i for i in metric_ids if run.metrics[i].figure not in POINT_FIGURES]
-        if point:
-            _insert_figures(run, point, first, last, target_period, ranged_scan=False)
+        single = [i for i in point if run.single_indicator(i)]
+        multi = [i for i in point if not run.single_indicator(i)]
+        if single:
+            _insert_figures(run, single, first, last, target_period, ranged_scan=False, single=True)
+        if multi:
+            _insert_figures(run, multi, first, last, target_period, ranged_scan=False)
         if ranged:
             _insert_figures(run, ranged, first, last, target_period, ranged_scan=True)
 
 
-def _insert_figures(run, metric_ids, first, last, target_period, *, ranged_scan: bool) -> None:
+def _insert_figures(run, metric_ids, first, last, target_period, *, ranged_scan: bool, single: bool = False) -> None:
     """One INSERT … SELECT of (participant × metric) figures, targets and completion rates.
 
     Facts are summed through the metric's components (sign ±1), so a metric can be the sum of
     several indicators or a ratio of two sums. The automatic base (when a target has none) is
-    the figure on the day before the campaign starts.
+    the figure on the day before the campaign starts. ``single``: point-in-time metrics of one
+    indicator each join the day's fact directly, with no aggregation (the common, largest case).
     """
+    from branches.models import Fact  # the organisation's figures (read-only here)
+
     sql = run.sql
     base_day = run.start - datetime.timedelta(days=1)
     days = (last - first).days + 1
     ids = ", ".join(str(int(i)) for i in metric_ids)
-    from branches.models import Fact  # the organisation's figures (read-only here)
-
-    date_filter = "f.business_date BETWEEN %s AND %s" if ranged_scan else "f.business_date IN (%s, %s)"
-    date_params = [min(base_day, first), last] if ranged_scan else [base_day, last]
+    kind = int(run.campaign.subject_kind)
     signed = "c.sign * f.value"
-    facts = (
-        f"SELECT f.subject_id, c.metric_id, "
-        f"SUM(CASE WHEN c.role = 'term' AND f.business_date = %s THEN {signed} END) AS v_end, "
-        f"SUM(CASE WHEN c.role = 'term' AND f.business_date = %s THEN {signed} END) AS v_base, "
-        f"SUM(CASE WHEN c.role = 'term' AND f.business_date >= %s THEN {signed} END) AS v_sum, "
-        f"SUM(CASE WHEN c.role = 'numerator' AND f.business_date >= %s THEN {signed} END) AS v_num, "
-        f"SUM(CASE WHEN c.role = 'denominator' AND f.business_date >= %s THEN {signed} END) AS v_den "
-        f"FROM {T(Fact)} f JOIN campaigns_metriccomponent c ON c.indicator_id = f.indicator_id "
-        f"WHERE c.metric_id IN ({ids}) AND f.subject_kind = {int(run.campaign.subject_kind)} AND {date_filter} "
-        f"GROUP BY f.subject_id, c.metric_id"
-    )
-    facts_params = [last, base_day, first, first, first, *date_params]
-    base = "COALESCE(t.base_value, x.v_base, 0)"
-    average = sql.div("x.v_sum", str(days))
+    if single:
+        figures_join = (
+            "LEFT JOIN campaigns_metriccomponent c ON c.metric_id = m.id AND c.role = 'term' "
+            f"LEFT JOIN {T(Fact)} f ON f.indicator_id = c.indicator_id AND f.subject_kind = {kind} "
+            "  AND f.subject_id = p.subject_id AND f.business_date = %s "
+            f"LEFT JOIN {T(Fact)} fb ON fb.indicator_id = c.indicator_id AND fb.subject_kind = {kind} "
+            "  AND fb.subject_id = p.subject_id AND fb.business_date = %s "
+        )
+        figures_params = [last, base_day]
+        v = {"end": "(c.sign * f.value)", "base": "(c.sign * fb.value)", "sum": "NULL", "num": "NULL", "den": "NULL"}
+    else:
+        if ranged_scan:
+            date_filter, date_params = "f.business_date BETWEEN %s AND %s", [min(base_day, first), last]
+            sums = (
+                f"SUM(CASE WHEN c.role = 'term' AND f.business_date = %s THEN {signed} END) AS v_end, "
+                f"SUM(CASE WHEN c.role = 'term' AND f.business_date = %s THEN {signed} END) AS v_base, "
+                f"SUM(CASE WHEN c.role = 'term' AND f.business_date >= %s THEN {signed} END) AS v_sum, "
+                f"SUM(CASE WHEN c.role = 'numerator' AND f.business_date >= %s THEN {signed} END) AS v_num, "
+                f"SUM(CASE WHEN c.role = 'denominator' AND f.business_date >= %s THEN {signed} END) AS v_den "
+            )
+            sums_params = [last, base_day, first, first, first]
+        else:
+            date_filter, date_params = "f.business_date IN (%s, %s)", [base_day, last]
+            sums = (
+                f"SUM(CASE WHEN f.business_date = %s THEN {signed} END) AS v_end, "
+                f"SUM(CASE WHEN f.business_date = %s THEN {signed} END) AS v_base, "
+                f"{sql.num('NULL')} AS v_sum, {sql.num('NULL')} AS v_num, {sql.num('NULL')} AS v_den "
+            )
+            sums_params = [last, base_day]
+        facts = (
+            f"SELECT f.subject_id, c.metric_id, {sums}"
+            f"FROM {T(Fact)} f JOIN campaigns_metriccomponent c ON c.indicator_id = f.indicator_id "
+            f"WHERE c.metric_id IN ({ids}) AND f.subject_kind = {kind} AND {date_filter} "
+            "GROUP BY f.subject_id, c.metric_id"
+        )
+        figures_join = f"LEFT JOIN ({facts}) x ON x.subject_id = p.subject_id AND x.metric_id = m.id "
+        figures_params = [*sums_params, *date_params]
+        v = {"end": "x.v_end", "base": "x.v_base", "sum": "x.v_sum", "num": "x.v_num", "den": "x.v_den"}
+    base = f"COALESCE(t.base_value, {v['base']}, 0)"
+    average = sql.div(v["sum"], str(days))
     actual = (
         "CASE m.figure "
-        f"WHEN '{Figure.VALUE_AT_DATE}' THEN x.v_end "
-        f"WHEN '{Figure.AS_DELIVERED}' THEN x.v_end "
-        f"WHEN '{Figure.INCREASE_OVER_BASE}' THEN x.v_end - {base} "
+        f"WHEN '{Figure.VALUE_AT_DATE}' THEN {v['end']} "
+        f"WHEN '{Figure.AS_DELIVERED}' THEN {v['end']} "
+        f"WHEN '{Figure.INCREASE_OVER_BASE}' THEN {v['end']} - {base} "
         f"WHEN '{Figure.DAILY_AVERAGE}' THEN {average} "
         f"WHEN '{Figure.DAILY_AVERAGE_INCREASE}' THEN {average} - {base} "
-        f"WHEN '{Figure.FLOW_SUM}' THEN x.v_sum "
-        f"WHEN '{Figure.RATIO_OF_SUMS}' THEN {sql.div('x.v_num', 'x.v_den')} END"
+        f"WHEN '{Figure.FLOW_SUM}' THEN {v['sum']} "
+        f"WHEN '{Figure.RATIO_OF_SUMS}' THEN {sql.div(v['num'], v['den'])} END"
     )
     shown_base = (
         f"CASE WHEN m.figure IN ('{Figure.INCREASE_OVER_BASE}', '{Figure.DAILY_AVERAGE_INCREASE}') THEN {base} END"
@@ -262,18 +317,18 @@ def _insert_figures(run, metric_ids, first, last, target_period, *, ranged_scan:
     run.execute(
         f"INSERT INTO {T(MetricResult)} "
         "(result_set_id, participant_id, metric_id, period_start, monthly, actual, target, base, completion) "
-        f"SELECT {run.rs}, y.pid, y.mid, %s, {'TRUE' if target_period == TargetPeriod.MONTH else 'FALSE'}, y.actual, y.target, y.base, "
-        f"CASE WHEN y.target > 0 THEN {sql.div('y.actual', 'y.target')} END "
+        f"SELECT {run.rs}, y.pid, y.mid, %s, {'TRUE' if target_period == TargetPeriod.MONTH else 'FALSE'}, y.actual, "
+        f"y.target, y.base, CASE WHEN y.target > 0 THEN {sql.div('y.actual', 'y.target')} END "
         "FROM ("
         f"  SELECT p.id AS pid, m.id AS mid, {actual} AS actual, t.target_value AS target, {shown_base} AS base "
         "  FROM campaigns_participant p "
-        f"  CROSS JOIN campaigns_metric m "
-        f"  LEFT JOIN ({facts}) x ON x.subject_id = p.subject_id AND x.metric_id = m.id "
+        "  CROSS JOIN campaigns_metric m "
+        f"  {figures_join}"
         "  LEFT JOIN campaigns_target t ON t.participant_id = p.id AND t.metric_id = m.id "
         "       AND t.period = %s AND t.period_start = %s "
         f"  WHERE m.id IN ({ids}) AND {where}"
-        ") y",
-        [first, *facts_params, target_period, first, *where_params],
+        ") y ORDER BY y.pid",  # rows in index order: appending to the (result set, participant) index is cheap
+        [first, *figures_params, target_period, first, *where_params],
     )
 
 
@@ -322,7 +377,8 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
             f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
             f"SELECT {run.rs}, src.participant_id, r.id, {period_value}, CASE r.id {cases} END, NULL "
             f"FROM {T(MetricResult)} src JOIN {T(ScoringRule)} r ON r.metric_id = src.metric_id "
-            f"WHERE src.result_set_id = {run.rs} AND src.period_start = %s AND src.monthly = {monthly} AND r.id IN ({ids})",
+            f"WHERE src.result_set_id = {run.rs} AND src.period_start = %s AND src.monthly = {monthly} AND r.id IN ({ids}) "
+            "ORDER BY src.participant_id",
             ([period_start] if store_period else []) + [period_start],
         )
     for rule in rules:
