@@ -55,7 +55,12 @@ def load_demo_campaign(*, recompute: bool = True) -> Campaign:
         )
         campaign.name_en = "2026 first-quarter business contest (demo)"
         campaign.save(update_fields=["name_en"])
-        outcome = merge_facts(rows=_figures(branches, profiles, rng), source=FactSource(kind="manual", reference="demo data"))
+        # The rows are generated while PostgreSQL's COPY streams them: the generator must not query
+        # the database itself, so the indicator ids are read first.
+        indicators = dict(Indicator.objects.values_list("code", "id"))
+        outcome = merge_facts(
+            rows=_figures(branches, profiles, indicators, rng), source=FactSource(kind="manual", reference="demo data")
+        )
         if not outcome.ok:
             raise RuntimeError(f"demo figures refused: {outcome.errors[:3]}")
         services.publish_campaign(campaign)
@@ -85,9 +90,8 @@ def _profile(rng: random.Random) -> dict:
     }
 
 
-def _figures(branches, profiles, rng: random.Random):
+def _figures(branches, profiles, indicators: dict[str, int], rng: random.Random):
     """(indicator id, subject kind, subject id, date, value, row) for every branch and day."""
-    indicators = dict(Indicator.objects.values_list("code", "id"))
     days = (END - START).days + 1
     row = 0
     for branch in branches:
