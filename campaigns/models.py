@@ -338,6 +338,12 @@ class Target(models.Model):
     def __str__(self) -> str:
         return f"{self.participant_id}/{self.metric_id}/{self.period}:{self.target_value}"
 
+    def save(self, *args, **kwargs):
+        if self.period == TargetPeriod.MONTH and self.month:
+            self.month = self.month.replace(day=1)
+        self.period_start = self.compute_period_start()
+        super().save(*args, **kwargs)
+
     def clean(self):
         from campaigns import validation
 
@@ -349,9 +355,3 @@ class Target(models.Model):
         if self.period == TargetPeriod.MONTH:
             return self.month.replace(day=1) if self.month else None
         return self.campaign.start_date if self.campaign_id else None
-
-    def save(self, *args, **kwargs):
-        if self.period == TargetPeriod.MONTH and self.month:
-            self.month = self.month.replace(day=1)
-        self.period_start = self.compute_period_start()
-        super().save(*args, **kwargs)

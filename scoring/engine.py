@@ -189,7 +189,7 @@ def _lock_day(campaign_id: int, day: datetime.date) -> None:
     """Serialise recomputes of one (campaign, day) until the transaction ends."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)" % (int(campaign_id), day.toordinal()))
+            cursor.execute(f"SELECT pg_advisory_xact_lock({int(campaign_id)}, {day.toordinal()})")
             # Every statement below is a bulk pass over whole tables: hash joins and in-memory
             # aggregates win, and the result tables' statistics lag behind a fresh result set.
             cursor.execute("SET LOCAL work_mem = '256MB'")

@@ -254,6 +254,9 @@ class MetricResult(models.Model):
     class Meta:
         indexes = [models.Index(fields=["result_set_id", "participant_id"], name="metricresult_set_participant")]
 
+    def __str__(self) -> str:
+        return f"{self.participant_id}/{self.metric_id}={self.actual}"
+
 
 class RuleScore(models.Model):
     """Points of one rule for one participant; ``period_start`` set for a month's provisional score.
@@ -272,6 +275,9 @@ class RuleScore(models.Model):
     class Meta:
         indexes = [models.Index(fields=["result_set_id", "participant_id"], name="rulescore_set_participant")]
 
+    def __str__(self) -> str:
+        return f"{self.participant_id}/{self.rule_id}={self.points}"
+
 
 class ParticipantResult(models.Model):
     result_set_id = models.BigIntegerField()
@@ -285,6 +291,9 @@ class ParticipantResult(models.Model):
     class Meta:
         indexes = [models.Index(fields=["result_set_id", "participant_id"], name="partresult_set_participant")]
 
+    def __str__(self) -> str:
+        return f"{self.participant_id}={self.total_points}"
+
 
 class GateHit(models.Model):
     result_set_id = models.BigIntegerField()
@@ -293,6 +302,9 @@ class GateHit(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["result_set_id", "participant_id"], name="gatehit_set_participant")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}!{self.gate_id}"
 
 
 class RankEntry(models.Model):
@@ -316,6 +328,9 @@ class RankEntry(models.Model):
             models.Index(fields=["result_set_id", "ranking_id", "group_id", "rank"], name="rankentry_board"),
             models.Index(fields=["result_set_id", "participant_id"], name="rankentry_set_participant"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}#{self.rank}"
 
     @property
     def movement(self) -> int | None:

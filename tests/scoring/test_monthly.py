@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.utils import translation
+
 from scoring.engine import recompute
 from scoring.selectors import participant_scores
 from tests.scoring.conftest import D
@@ -55,6 +57,7 @@ def test_monthly_average_during_the_quarter_uses_months_begun(build):
 def test_monthly_scores_are_explained_month_by_month(build):
     monthly_collection(build, "average", RATES)
     recompute(build.campaign.pk, MAR_31)
-    line = participant_scores(build.campaign.pk, MAR_31, build.participants["B1"].pk).rules[0]
+    with translation.override("en"):
+        line = participant_scores(build.campaign.pk, MAR_31, build.participants["B1"].pk).rules[0]
     assert [m["points"] for m in line.months] == [D("20"), D("0"), D("20")]
     assert "3" in line.explanation

@@ -109,7 +109,7 @@ def test_gap_to_the_next_place_in_points_and_in_the_metrics_terms(build):
 
 def test_movement_against_the_previous_day(build):
     scored(build, B1=90, B2=80)
-    overall = ranking(build)
+    ranking(build)
     recompute(build.campaign.pk, DAY)
     build.fact("dep", "B2", DAY + datetime.timedelta(days=1), 1095)
     build.fact("dep", "B1", DAY + datetime.timedelta(days=1), 1090)

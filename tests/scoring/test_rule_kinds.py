@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from scoring.engine import recompute
 from scoring.selectors import participant_scores
@@ -65,7 +66,8 @@ def test_target_of_zero_scores_zero_and_says_no_target(build):
     rule = build.rule("dep", "completion", "dep", 45)
     rs = recompute(build.campaign.pk, DAY)
     assert rule_points(build, rs, rule) == {"B1": D("0")}
-    line = participant_scores(build.campaign.pk, DAY, build.participants["B1"].pk).rules[0]
+    with translation.override("en"):
+        line = participant_scores(build.campaign.pk, DAY, build.participants["B1"].pk).rules[0]
     assert line.completion is None and "no target" in line.explanation
 
 
@@ -76,7 +78,8 @@ def test_participant_with_no_figures_yet_scores_zero_and_says_so(build):
     rule = build.rule("dep", "completion", "dep", 45)
     rs = recompute(build.campaign.pk, DAY)
     assert rule_points(build, rs, rule) == {"B1": D("22.5"), "B2": D("0")}
-    line = participant_scores(build.campaign.pk, DAY, build.participants["B2"].pk).rules[0]
+    with translation.override("en"):
+        line = participant_scores(build.campaign.pk, DAY, build.participants["B2"].pk).rules[0]
     assert line.actual is None and "no figure yet" in line.explanation
 
 
