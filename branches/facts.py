@@ -25,6 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -183,6 +184,7 @@ class Stage:
         suffix = uuid.uuid4().hex[:10]
         self.table = f"kmh_fact_stage_{suffix}"
         self.errors = f"kmh_fact_errors_{suffix}"
+        self.dups = f"kmh_fact_dups_{suffix}"
         self.pg = is_postgresql()
 
     def create(self, cursor) -> None:
@@ -201,6 +203,7 @@ class Stage:
     def drop(self, cursor) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
         cursor.execute(f"DROP TABLE IF EXISTS {self.errors}")
+        cursor.execute(f"DROP TABLE IF EXISTS {self.dups}")
 
     def load_typed(self, cursor, rows: Iterable[tuple]) -> int:
         """Stage (indicator_id, subject_kind, subject_id, business_date, value, row_no) tuples."""
@@ -303,17 +306,21 @@ def validate_stage(cursor, stage: Stage, *, check_subjects: bool) -> int:
         """
     )
     # The same key twice: an error when the values differ, a harmless repeat when they agree
-    # (the repeat is dropped before merging).
+    # (the repeat is dropped before merging). One aggregation finds both.
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE {stage.dups} AS
+        SELECT indicator_id, subject_kind, subject_id, business_date, MIN(row_no) AS first_row,
+               CASE WHEN MIN(value) <> MAX(value) THEN 1 ELSE 0 END AS conflicting
+        FROM {stage.table} WHERE err_code IS NULL
+        GROUP BY indicator_id, subject_kind, subject_id, business_date HAVING COUNT(*) > 1
+        """
+    )
     cursor.execute(
         f"""
         INSERT INTO {stage.errors} (row_no, code, err_column, err_value)
         SELECT s.row_no, 'duplicate_key', '{COL_VALUE}', {cast}
-        FROM {stage.table} s JOIN (
-            SELECT indicator_id, subject_kind, subject_id, business_date FROM {stage.table}
-            WHERE err_code IS NULL
-            GROUP BY indicator_id, subject_kind, subject_id, business_date
-            HAVING COUNT(*) > 1 AND MIN(value) <> MAX(value)
-        ) f ON {KEY_JOIN}
+        FROM {stage.table} s JOIN {stage.dups} f ON {KEY_JOIN} AND f.conflicting = 1
         """
     )
     _check_campaign_dates(cursor, stage)
@@ -359,17 +366,12 @@ def _as_date(value) -> datetime.date:
 
 def _drop_repeated_rows(cursor, stage: Stage) -> None:
     """Keep the first of rows that repeat a key with the same value (validation passed)."""
-    cursor.execute(
-        f"""
-        DELETE FROM {stage.table} WHERE row_no IN (
-            SELECT s.row_no FROM {stage.table} s JOIN (
-                SELECT indicator_id, subject_kind, subject_id, business_date, MIN(row_no) AS first_row
-                FROM {stage.table}
-                GROUP BY indicator_id, subject_kind, subject_id, business_date HAVING COUNT(*) > 1
-            ) f ON {KEY_JOIN} AND s.row_no > f.first_row
+    cursor.execute(f"SELECT COUNT(*) FROM {stage.dups}")
+    if cursor.fetchone()[0]:
+        cursor.execute(
+            f"DELETE FROM {stage.table} WHERE row_no IN (SELECT s.row_no FROM {stage.table} s"
+            f" JOIN {stage.dups} f ON {KEY_JOIN} AND s.row_no > f.first_row)"
         )
-        """
-    )
 
 
 def _merge_stage(cursor, stage: Stage, *, batch_id: int) -> tuple[int, int, list[tuple[int, datetime.date]]]:
@@ -655,12 +657,21 @@ def fact_history(
     Each entry says who wrote it (actor), when (the batch's start), from where (file and row,
     API batch, manual edit) and the value it replaced. Three queries, whatever the number of days.
     """
-    facts = Fact.objects.filter(subject_kind=subject_kind, subject_id=subject_id, indicator_id=indicator_id)
-    if date_from is not None:
-        facts = facts.filter(business_date__gte=date_from)
-    if date_to is not None:
-        facts = facts.filter(business_date__lte=date_to)
-    facts = list(facts)
+    if date_from is None or date_to is None:
+        # The fact index starts with the date: MIN / MAX over it are instant.
+        bounds = Fact.objects.aggregate(first=Min("business_date"), last=Max("business_date"))
+        if bounds["first"] is None:
+            return []
+        date_from = date_from or bounds["first"]
+        date_to = date_to or bounds["last"]
+    # An explicit list of days: one index descent per day on (date, indicator, subject), instead
+    # of a range scan over every subject's figures of those days.
+    days = [date_from + datetime.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    facts = list(
+        Fact.objects.filter(
+            business_date__in=days, indicator_id=indicator_id, subject_kind=subject_kind, subject_id=subject_id
+        )
+    )
     versions = list(FactVersion.objects.filter(fact__in=[f.pk for f in facts]))
     batch_ids = {f.batch_id for f in facts} | {v.batch_id for v in versions}
     batches = ImportBatch.objects.in_bulk([b for b in batch_ids if b is not None])

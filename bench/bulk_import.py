@@ -1,0 +1,75 @@
+"""Issue 4's bulk path: the national daily staff file (staff × 10 indicators) through import_daily_file.
+
+Lines: ``bulk_import_first`` (every figure new) and ``bulk_import_reimport`` (the same file again:
+every figure unchanged, no version written). Each is the whole ``manage.py import_daily_file``
+command in its own process (wall time and that process's peak memory). The floor, timed in the
+same run, is a bare ``COPY`` of the same file into an unindexed, empty table.
+Bars: ≤ 4 × floor, ≤ 60 s, ≤ 500 MiB.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.db import connection
+
+from bench.common import ROOT, VAR_BENCH, line, raw_connection, run_child, timer
+from bench.synthetic import FILE_DAY, GENERATOR_VERSION, ensure_bank, write_daily_file
+
+FLOOR_TABLE = "bench_copy_floor"
+CHUNK = 1 << 20
+
+
+def measure(size: str) -> list[dict]:
+    ensure_bank(size)
+    path = VAR_BENCH / f"daily-{size}-v{GENERATOR_VERSION}.csv"
+    if not path.exists():
+        write_daily_file(path, size=size)
+    rows = sum(1 for _ in path.open("rb")) - 1
+    _forget_file_day()
+    floor = copy_floor(path)
+    command = [sys.executable, str(ROOT / "manage.py"), "import_daily_file", str(path), "--date", FILE_DAY.isoformat()]
+    first_seconds, first_peak = run_child(command)
+    written = _count("SELECT COUNT(*) FROM branches_fact WHERE business_date = %s", [FILE_DAY])
+    again_seconds, again_peak = run_child(command)
+    versions = _count("SELECT COUNT(*) FROM branches_factversion")
+    _forget_file_day()
+    if written != rows or versions != 0:
+        raise RuntimeError(f"import wrote {written} of {rows} figures and {versions} versions")
+    return [
+        line("bulk_import_first", first_seconds, floor, first_peak, rows=rows, written=written),
+        line("bulk_import_reimport", again_seconds, floor, again_peak, rows=rows, new_versions=versions),
+    ]
+
+
+def copy_floor(path) -> float:
+    """Seconds for a bare COPY of ``path`` into an empty table without indexes (the floor)."""
+    with raw_connection() as conn:
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (business_date text, employee_no text, indicator text, value text)"
+        )
+        conn.execute(f"TRUNCATE {FLOOR_TABLE}")
+        with timer() as elapsed, conn.cursor() as cursor, path.open("rb") as handle:
+            with cursor.copy(f"COPY {FLOOR_TABLE} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                while chunk := handle.read(CHUNK):
+                    copy.write(chunk)
+        conn.execute(f"TRUNCATE {FLOOR_TABLE}")
+    return elapsed.seconds
+
+
+def _count(sql: str, params=None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def _forget_file_day() -> None:
+    """Put the bank back as generated: no figures for FILE_DAY, no versions, only the system batch."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM branches_factversion")
+        cursor.execute("DELETE FROM branches_fact WHERE business_date = %s", [FILE_DAY])
+        deleted = cursor.rowcount
+        cursor.execute("DELETE FROM branches_importbatch WHERE kind <> 'system'")
+    if deleted:
+        with raw_connection() as conn:
+            conn.execute("VACUUM ANALYZE branches_fact")

@@ -1,0 +1,84 @@
+"""Issue 3's recompute: one day of the generated staff and branch campaigns, against the floor.
+
+Lines: ``recompute_staff`` and ``recompute_units``: ``scoring.engine.recompute`` of STAFF_DAY in
+its own process (time measured around the call; peak memory of that process). The floor, timed
+in the same run: ONE hand-written ``INSERT … SELECT`` computing the weighted completion score
+(10 metrics, points × min(actual ÷ target, 1)) and the overall and per-region ranks of every
+participant, from the same tables. Bars: ≤ 2 × floor, ≤ 60 s, ≤ 1 GiB.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from django.db import connection
+
+from bench.common import line, run_child, timer
+from bench.synthetic import STAFF_DAY, ensure_bank
+
+FLOOR_TABLE = "bench_floor_scores"
+
+FLOOR_SQL = f"""
+INSERT INTO {FLOOR_TABLE} (participant_id, total_points, overall_rank, region_rank)
+SELECT pid, total, RANK() OVER (ORDER BY total DESC), RANK() OVER (PARTITION BY group_id ORDER BY total DESC)
+FROM (
+    SELECT p.id AS pid, gm.group_id, SUM(r.points * LEAST(GREATEST(f.value / t.target_value, 0), 1)) AS total
+    FROM campaigns_participant p
+    JOIN campaigns_groupmembership gm ON gm.participant_id = p.id AND gm.group_set_id = %(group_set)s
+    JOIN campaigns_target t ON t.participant_id = p.id AND t.period = 'campaign'
+    JOIN scoring_scoringrule r ON r.metric_id = t.metric_id
+    JOIN campaigns_metriccomponent c ON c.metric_id = t.metric_id
+    JOIN branches_fact f ON f.indicator_id = c.indicator_id AND f.subject_kind = p.subject_kind
+         AND f.subject_id = p.subject_id AND f.business_date = %(day)s
+    WHERE p.campaign_id = %(campaign)s
+    GROUP BY p.id, gm.group_id
+) scored
+"""
+
+
+def measure(size: str) -> list[dict]:
+    bank = ensure_bank(size)
+    lines = []
+    for name, campaign_id in (("recompute_staff", bank.staff_campaign_id), ("recompute_units", bank.unit_campaign_id)):
+        floor, participants = floor_seconds(campaign_id)
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            _, peak = run_child([sys.executable, "-m", "bench.recompute", str(campaign_id), STAFF_DAY.isoformat(), out.name])
+            seconds = json.loads(Path(out.name).read_text())["seconds"]
+        lines.append(line(name, seconds, floor, peak, participants=participants))
+    return lines
+
+
+def floor_seconds(campaign_id: int) -> tuple[float, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {FLOOR_TABLE} (participant_id bigint, total_points numeric,"
+            " overall_rank bigint, region_rank bigint)"
+        )
+        cursor.execute(f"TRUNCATE {FLOOR_TABLE}")
+        cursor.execute("SELECT id FROM campaigns_groupset WHERE campaign_id = %s AND code = 'region'", [campaign_id])
+        group_set = cursor.fetchone()[0]
+        with timer() as elapsed:
+            cursor.execute(FLOOR_SQL, {"group_set": group_set, "day": STAFF_DAY, "campaign": campaign_id})
+        participants = cursor.rowcount
+        cursor.execute(f"TRUNCATE {FLOOR_TABLE}")
+    return elapsed.seconds, participants
+
+
+def _child(campaign_id: int, day: str, out: str) -> None:
+    import datetime
+
+    from bench.common import setup_django
+
+    setup_django(migrate=False)
+    from scoring.engine import recompute
+
+    with timer() as elapsed:
+        recompute(campaign_id, datetime.date.fromisoformat(day))
+    Path(out).write_text(json.dumps({"seconds": elapsed.seconds}))
+
+
+if __name__ == "__main__":
+    _child(int(sys.argv[1]), sys.argv[2], sys.argv[3])
