@@ -5,5 +5,7 @@ Add your module with a one-line edit; each runs in its own process.
 """
 
 MEASUREMENTS = [
+    "bench.bulk_import",
+    "bench.recompute",
     "bench.payout_export",
 ]
