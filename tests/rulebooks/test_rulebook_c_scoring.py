@@ -393,3 +393,16 @@ def test_group_manager_top20_ranks_each_months_team_premiums(rulebook_c):
 def test_organisation_development_meeting_needs_promotion_and_1500_of_card_business(rulebook_c):
     campaign, _january, quarter = rulebook_c
     assert board(campaign, quarter, "org_dev") == {"A09": 1}
+
+
+def test_next_years_campaign_from_the_file_keeps_the_festival_phase_to_the_end_of_february(rulebook_c):
+    campaign, _january, _quarter = rulebook_c
+    from campaigns.campaign_file import export_campaign
+
+    copy = import_campaign(export_campaign(campaign), code="C-2028", start_date=datetime.date(2028, 1, 1))
+    festival = copy.phases.get(code="festival")
+    assert (festival.start_date, festival.end_date) == (datetime.date(2028, 2, 1), datetime.date(2028, 2, 29))
+    assert copy.participants.count() == len(STAFF)
+    assert copy.options == campaign.options
+    top300 = Ranking.objects.get(campaign=copy, code="top300")
+    assert (top300.eligibility, top300.top_n) == ([{"metric": "contest_premium", "on": "figure", "min": 200000}], 3)
