@@ -40,20 +40,41 @@ def _prepare(lines: int) -> int:
         run.lines.all().delete()
         run.delete()
     maker, _ = User.objects.get_or_create(username="bench-finance")
-    run = PayoutRun.objects.create(scheme=scheme, period_kind="quarter", period_start=scheme.start,
-                                   period_end=scheme.end, created_by=maker)
-    columns = ("run_id, payee_kind, payee_id, payee_name, employee_no, unit_code, unit_name, rule_name, "
-               "period_start, period_end, kind, amount, non_cash_award, comparison_value, figures, formula")
+    run = PayoutRun.objects.create(
+        scheme=scheme,
+        period_kind="quarter",
+        period_start=scheme.start,
+        period_end=scheme.end,
+        created_by=maker,
+    )
+    columns = (
+        "run_id, payee_kind, payee_id, payee_name, employee_no, unit_code, unit_name, rule_name, "
+        "period_start, period_end, kind, amount, non_cash_award, comparison_value, figures, formula"
+    )
     with raw_connection() as connection, connection.cursor() as cursor:
         with cursor.copy(f"COPY rewards_payoutline ({columns}) FROM STDIN") as copy:
             for number in range(lines):
                 increase = 1_000_000 + number * 37 % 9_000_000
-                copy.write_row((
-                    run.pk, 2, number + 1, f"员工{number:06d}", f"E{number:07d}", f"B{number % 5000:04d}",
-                    f"第{number % 5000}信用社", "存款计件奖励", scheme.start, scheme.end, "award",
-                    f"{increase // 1_000_000 * 1000}.00", "", "0.00", "{}",
-                    f"1000 × ⌊{increase} ÷ 1000000⌋",
-                ))
+                copy.write_row(
+                    (
+                        run.pk,
+                        2,
+                        number + 1,
+                        f"员工{number:06d}",
+                        f"E{number:07d}",
+                        f"B{number % 5000:04d}",
+                        f"第{number % 5000}信用社",
+                        "存款计件奖励",
+                        scheme.start,
+                        scheme.end,
+                        "award",
+                        f"{increase // 1_000_000 * 1000}.00",
+                        "",
+                        "0.00",
+                        "{}",
+                        f"1000 × ⌊{increase} ÷ 1000000⌋",
+                    )
+                )
         cursor.execute("ANALYZE rewards_payoutline")
     return run.pk
 
@@ -66,7 +87,9 @@ def _floor(run_id: int, out: str) -> float:
     from rewards.models import PayoutLine
 
     fields = [field for field in LINE_FIELDS if field != "run_id"]
-    rows = [(*row, run_id) for row in PayoutLine.objects.filter(run_id=run_id).values_list(*fields).iterator(5000)]
+    rows = [
+        (*row, run_id) for row in PayoutLine.objects.filter(run_id=run_id).values_list(*fields).iterator(5000)
+    ]
     amount_col = LINE_FIELDS.index("amount")
     with timer() as elapsed:
         workbook = xlsxwriter.Workbook(out, {"constant_memory": True})
@@ -105,15 +128,38 @@ def measure(size: str) -> list[dict]:
     with tempfile.TemporaryDirectory() as workdir:
         for side in ("floor", "export"):
             result = Path(workdir) / f"{side}.json"
-            _wall, peak = run_child([sys.executable, "-m", "bench.payout_export", side, str(run_id),
-                                     str(Path(workdir) / f"{side}.xlsx"), str(result)], env=bench_environment())
+            _wall, peak = run_child(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.payout_export",
+                    side,
+                    str(run_id),
+                    str(Path(workdir) / f"{side}.xlsx"),
+                    str(result),
+                ],
+                env=bench_environment(),
+            )
             report[side] = {**json.loads(result.read_text()), "peak": peak}
     floor, export = report["floor"], report["export"]
     return [
-        line("payout_export_floor_xlsxwriter", floor["seconds"], None, floor["peak"], rows=lines,
-             load_seconds=round(load.seconds, 2)),
-        line("payout_export_xlsx", export["seconds"], floor["seconds"], export["peak"], rows=lines,
-             bars={"ratio": 1.5, "peak_mib": 300}, file_mib=export["file_mib"]),
+        line(
+            "payout_export_floor_xlsxwriter",
+            floor["seconds"],
+            None,
+            floor["peak"],
+            rows=lines,
+            load_seconds=round(load.seconds, 2),
+        ),
+        line(
+            "payout_export_xlsx",
+            export["seconds"],
+            floor["seconds"],
+            export["peak"],
+            rows=lines,
+            bars={"ratio": 1.5, "peak_mib": 300},
+            file_mib=export["file_mib"],
+        ),
     ]
 
 
@@ -122,8 +168,11 @@ def _child(side: str, run_id: str, out: str, result: str) -> None:
 
     setup_django(migrate=False)
     seconds = (_floor if side == "floor" else _export)(int(run_id), out)
-    Path(result).write_text(json.dumps({"seconds": seconds, "file_mib": round(os.path.getsize(out) / 2**20, 1),
-                                        "self_peak": peak_mib()}))
+    Path(result).write_text(
+        json.dumps(
+            {"seconds": seconds, "file_mib": round(os.path.getsize(out) / 2**20, 1), "self_peak": peak_mib()}
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(PayoutRun)
 class PayoutRunAdmin(ReadOnlyAdmin):
-    list_display = ("id", "scheme", "period_kind", "period_start", "period_end", "state", "created_by", "approved_by")
+    list_display = (
+        "id",
+        "scheme",
+        "period_kind",
+        "period_start",
+        "period_end",
+        "state",
+        "created_by",
+        "approved_by",
+    )
     list_filter = ("state", "scheme")
 
 

@@ -19,12 +19,14 @@ KEY = "rewards"
 
 def _local_code(scheme: RewardScheme, campaign) -> str:
     prefix = f"{campaign.code}-"
-    return scheme.code[len(prefix):] if scheme.code.startswith(prefix) else scheme.code
+    return scheme.code[len(prefix) :] if scheme.code.startswith(prefix) else scheme.code
 
 
 def dump(campaign) -> list:
     """Every reward scheme of ``campaign`` with its rules, as plain data."""
-    schemes = RewardScheme.objects.filter(campaign_code=campaign.code).prefetch_related("rules").order_by("code")
+    schemes = (
+        RewardScheme.objects.filter(campaign_code=campaign.code).prefetch_related("rules").order_by("code")
+    )
     out = []
     for scheme in schemes:
         item = {"code": _local_code(scheme, campaign), "name": scheme.name}
@@ -36,8 +38,13 @@ def dump(campaign) -> list:
             item["budget"] = str(scheme.budget)
             item["scale_to_budget"] = scheme.scale_to_budget
         item["rules"] = [
-            {"code": rule.code, "name": rule.name, "kind": rule.kind, "params": rule.params,
-             **({"stacking_group": rule.stacking_group} if rule.stacking_group else {})}
+            {
+                "code": rule.code,
+                "name": rule.name,
+                "kind": rule.kind,
+                "params": rule.params,
+                **({"stacking_group": rule.stacking_group} if rule.stacking_group else {}),
+            }
             for rule in scheme.rules.all()
         ]
         out.append(item)
@@ -59,9 +66,12 @@ def load(campaign, items: list, errors: list) -> None:
         try:
             with transaction.atomic():
                 scheme = RewardScheme.objects.create(
-                    code=f"{campaign.code}-{item['code']}", name=item.get("name") or item["code"],
-                    campaign_code=campaign.code, start=item.get("start") or campaign.start_date,
-                    end=item.get("end") or campaign.end_date, budget=budget,
+                    code=f"{campaign.code}-{item['code']}",
+                    name=item.get("name") or item["code"],
+                    campaign_code=campaign.code,
+                    start=item.get("start") or campaign.start_date,
+                    end=item.get("end") or campaign.end_date,
+                    budget=budget,
                     scale_to_budget=bool(item.get("scale_to_budget", False)),
                 )
         except (IntegrityError, ValidationError) as error:
@@ -71,9 +81,13 @@ def load(campaign, items: list, errors: list) -> None:
             rule_place = f"{place}.rules[{position}]"
             try:
                 RewardRule.objects.create(
-                    scheme=scheme, code=rule.get("code") or f"R{position + 1}", name=rule.get("name") or rule.get("code", ""),
-                    kind=rule.get("kind", ""), params=rule.get("params") or {},
-                    stacking_group=rule.get("stacking_group", ""), position=position,
+                    scheme=scheme,
+                    code=rule.get("code") or f"R{position + 1}",
+                    name=rule.get("name") or rule.get("code", ""),
+                    kind=rule.get("kind", ""),
+                    params=rule.get("params") or {},
+                    stacking_group=rule.get("stacking_group", ""),
+                    position=position,
                 )
             except ValidationError as error:
                 errors.extend((f"{rule_place}.params", message) for message in error.messages)

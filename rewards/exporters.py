@@ -107,8 +107,15 @@ class PayoutWorkbook(Exporter):
 
     def render(self, run, out, *, progress=None):
         # constant_memory flushes each row as soon as the next starts: rows go in order, sheet by sheet.
-        workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
-                                             "strings_to_urls": False, "in_memory": False})
+        workbook = xlsxwriter.Workbook(
+            out,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "in_memory": False,
+            },
+        )
         header = workbook.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1})
         yuan = workbook.add_format({"num_format": YUAN_FORMAT})
         date = workbook.add_format({"num_format": "yyyy-mm-dd"})
@@ -119,8 +126,12 @@ class PayoutWorkbook(Exporter):
             lines.set_column(col, col, width, yuan if LINE_COLUMNS[col][1] == "amount" else None)
             lines.write_string(0, col, title, header)
         lines.freeze_panes(1, 0)
-        amount_col, start_col, end_col, run_col = (LINE_FIELDS.index(f) for f in ("amount", "period_start", "period_end", "run_id"))
-        text_cols = [col for col in range(len(LINE_COLUMNS)) if col not in (amount_col, start_col, end_col, run_col)]
+        amount_col, start_col, end_col, run_col = (
+            LINE_FIELDS.index(f) for f in ("amount", "period_start", "period_end", "run_id")
+        )
+        text_cols = [
+            col for col in range(len(LINE_COLUMNS)) if col not in (amount_col, start_col, end_col, run_col)
+        ]
         write_string, write_number = lines.write_string, lines.write_number
         serials: dict = {}  # a run has few distinct dates: convert each to an Excel serial once
         row_no = 0
@@ -144,7 +155,9 @@ class PayoutWorkbook(Exporter):
 
         totals = workbook.add_worksheet("汇总")
         totals.freeze_panes(1, 0)
-        for col, (title, width) in enumerate([("机构号", 10), ("机构名称", 20), ("笔数", 8), ("金额(元)", 16)]):
+        for col, (title, width) in enumerate(
+            [("机构号", 10), ("机构名称", 20), ("笔数", 8), ("金额(元)", 16)]
+        ):
             totals.set_column(col, col, width)
             totals.write_string(0, col, title, header)
         row_no = 0
@@ -214,9 +227,16 @@ class PayoutCsv(Exporter):
             writer.writerow([title for title, _field, _width in LINE_COLUMNS])
             amount_col = LINE_FIELDS.index("amount")
             for row_no, row in enumerate(line_rows(run), start=1):
-                writer.writerow([f"{value:.2f}" if col == amount_col else
-                                 value if col == len(row) - 1 else neutralise(value)
-                                 for col, value in enumerate(row)])
+                writer.writerow(
+                    [
+                        f"{value:.2f}"
+                        if col == amount_col
+                        else value
+                        if col == len(row) - 1
+                        else neutralise(value)
+                        for col, value in enumerate(row)
+                    ]
+                )
                 if progress and row_no % PROGRESS_EVERY == 0:
                     progress(row_no)
             text.flush()

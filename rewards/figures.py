@@ -97,11 +97,15 @@ def validate_expression(expr, where: str) -> None:
     for source in CAMPAIGN_SOURCES:
         if source in expr:
             if source == "metric" and expr.get("field", "completion") not in METRIC_FIELDS:
-                raise ValidationError(_("%(where)s.field: must be one of %(choices)s.")
-                                      % {"where": where, "choices": ", ".join(METRIC_FIELDS)})
+                raise ValidationError(
+                    _("%(where)s.field: must be one of %(choices)s.")
+                    % {"where": where, "choices": ", ".join(METRIC_FIELDS)}
+                )
             if source == "score" and expr["score"] not in SCORE_FIELDS:
-                raise ValidationError(_("%(where)s.score: must be one of %(choices)s.")
-                                      % {"where": where, "choices": ", ".join(SCORE_FIELDS)})
+                raise ValidationError(
+                    _("%(where)s.score: must be one of %(choices)s.")
+                    % {"where": where, "choices": ", ".join(SCORE_FIELDS)}
+                )
             return
     if "constant" in expr:
         try:
@@ -110,7 +114,9 @@ def validate_expression(expr, where: str) -> None:
             raise ValidationError(_("%(where)s.constant: not a number.") % {"where": where}) from error
         return
     raise ValidationError(
-        _("%(where)s: a figure needs one of indicator, ratio, min, sum, constant, target, metric, score, rank, flag.")
+        _(
+            "%(where)s: a figure needs one of indicator, ratio, min, sum, constant, target, metric, score, rank, flag."
+        )
         % {"where": where}
     )
 
@@ -208,7 +214,9 @@ class FigureBook:
             return {}
         subjects = dict(Participant.objects.filter(campaign=campaign).values_list("pk", "subject_id"))
         if "target" in expr:
-            rows = Target.objects.filter(campaign=campaign, metric__code=expr["target"], period=TargetPeriod.CAMPAIGN)
+            rows = Target.objects.filter(
+                campaign=campaign, metric__code=expr["target"], period=TargetPeriod.CAMPAIGN
+            )
             pairs = rows.values_list("participant_id", "target_value")
         elif "flag" in expr:
             flagged = ParticipantFlag.objects.filter(campaign=campaign, code=expr["flag"])
@@ -224,10 +232,19 @@ class FigureBook:
                 ).values_list("participant_id", expr.get("field", "completion"))
             elif "score" in expr:
                 pairs = ParticipantResult.objects.filter(result_set_id=result_set.pk).values_list(
-                    "participant_id", expr["score"])
+                    "participant_id", expr["score"]
+                )
             else:
-                ranking_id = Ranking.objects.filter(campaign=campaign, code=expr["rank"]).values_list("pk", flat=True).first()
-                pairs = RankEntry.objects.filter(result_set_id=result_set.pk, ranking_id=ranking_id).values_list(
-                    "participant_id", "rank")
-        return {subjects[pid]: Decimal(int(value) if isinstance(value, bool) else value)
-                for pid, value in pairs if value is not None and pid in subjects}
+                ranking_id = (
+                    Ranking.objects.filter(campaign=campaign, code=expr["rank"])
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+                pairs = RankEntry.objects.filter(
+                    result_set_id=result_set.pk, ranking_id=ranking_id
+                ).values_list("participant_id", "rank")
+        return {
+            subjects[pid]: Decimal(int(value) if isinstance(value, bool) else value)
+            for pid, value in pairs
+            if value is not None and pid in subjects
+        }

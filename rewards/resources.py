@@ -12,7 +12,15 @@ from import_export import fields, resources
 from rewards.exporters import neutralise
 from rewards.models import PayoutLine
 
-TEXT_FIELDS = ("payee_name", "employee_no", "unit_code", "unit_name", "rule_name", "non_cash_award", "formula")
+TEXT_FIELDS = (
+    "payee_name",
+    "employee_no",
+    "unit_code",
+    "unit_name",
+    "rule_name",
+    "non_cash_award",
+    "formula",
+)
 
 
 class PayoutLineResource(resources.ModelResource):
@@ -20,16 +28,41 @@ class PayoutLineResource(resources.ModelResource):
 
     class Meta:
         model = PayoutLine
-        fields = ("payee_name", "employee_no", "unit_code", "unit_name", "rule_name", "kind", "period_start",
-                  "period_end", "amount", "non_cash_award", "formula", "run_id")
+        fields = (
+            "payee_name",
+            "employee_no",
+            "unit_code",
+            "unit_name",
+            "rule_name",
+            "kind",
+            "period_start",
+            "period_end",
+            "amount",
+            "non_cash_award",
+            "formula",
+            "run_id",
+        )
         export_order = fields
 
     def get_export_headers(self, selected_fields=None):
-        headers = {"payee_name": "收款人", "employee_no": "员工号", "unit_code": "机构号", "unit_name": "机构名称",
-                   "rule_name": "奖励规则", "kind": "类别", "period_start": "期间起", "period_end": "期间止",
-                   "amount": "金额(元)", "non_cash_award": "实物/荣誉", "formula": "计算公式", "run_id": "批次号"}
-        return [headers.get(field.attribute or field.column_name, field.column_name)
-                for field in self.get_export_fields(selected_fields)]
+        headers = {
+            "payee_name": "收款人",
+            "employee_no": "员工号",
+            "unit_code": "机构号",
+            "unit_name": "机构名称",
+            "rule_name": "奖励规则",
+            "kind": "类别",
+            "period_start": "期间起",
+            "period_end": "期间止",
+            "amount": "金额(元)",
+            "non_cash_award": "实物/荣誉",
+            "formula": "计算公式",
+            "run_id": "批次号",
+        }
+        return [
+            headers.get(field.attribute or field.column_name, field.column_name)
+            for field in self.get_export_fields(selected_fields)
+        ]
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)

@@ -63,7 +63,7 @@ def budget_status(run: PayoutRun) -> BudgetStatus:
     awarded = (
         PayoutLine.objects.filter(Q(run__scheme=scheme, run__state=RunState.LOCKED) | Q(run=run))
         .exclude(kind=LineKind.PENALTY)
-        .exclude(kind=LineKind.ADJUSTMENT, amount__lt=0, rule__kind="shortfall_penalty")
+        .exclude(rule__kind="shortfall_penalty")  # its later adjustments are penalties too
         .aggregate(total=Sum("amount"))["total"]
         or ZERO
     )

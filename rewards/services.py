@@ -74,7 +74,8 @@ def create_payout_run(
     last_end = scheme.runs.order_by("-period_end").values_list("period_end", flat=True).first()
     if last_end is not None and period_end < last_end:
         raise PayoutError(
-            _("The scheme was already paid up to %(day)s; a new run must end on or after that day.") % {"day": last_end},
+            _("The scheme was already paid up to %(day)s; a new run must end on or after that day.")
+            % {"day": last_end},
             code="period_end",
         )
     run = PayoutRun.objects.create(

@@ -42,7 +42,11 @@ def render_payout_export(export_id: int) -> str:
         exporter.render(export.run, path, progress=progress)
         with open(path, "rb") as rendered:
             export.file.save(exporter.filename(export.run), File(rendered), save=False)
-        export.state, export.rows_done, export.finished_at = ExportState.DONE, export.rows_total, timezone.now()
+        export.state, export.rows_done, export.finished_at = (
+            ExportState.DONE,
+            export.rows_total,
+            timezone.now(),
+        )
         export.save(update_fields=["file", "state", "rows_done", "finished_at"])
     except Exception as error:
         log.exception("payout export %s failed", export_id)

@@ -58,21 +58,36 @@ def run_list(request):
         else:
             return redirect("rewards:run", run_id=run.pk)
     runs = selectors.runs_for(request.user)
-    return render(request, "rewards/run_list.html", {
-        "runs": runs[:200], "schemes": RewardScheme.objects.all(), "period_kinds": PeriodKind.choices,
-    })
+    return render(
+        request,
+        "rewards/run_list.html",
+        {
+            "runs": runs[:200],
+            "schemes": RewardScheme.objects.all(),
+            "period_kinds": PeriodKind.choices,
+        },
+    )
 
 
 @finance_required
 def run_detail(request, run_id: int):
     run = get_object_or_404(selectors.runs_for(request.user), pk=run_id)
     page = Paginator(selectors.run_lines(run).select_related("rule"), 200).get_page(request.GET.get("page"))
-    return render(request, "rewards/run_detail.html", {
-        "run": run, "page": page, "total": selectors.run_total(run),
-        "by_unit": selectors.totals_by_unit(run), "by_rule": selectors.totals_by_rule(run),
-        "budget": selectors.budget_status(run), "exporters": exporters.names(),
-        "exports": run.exports.all()[:10], "states": RunState,
-    })
+    return render(
+        request,
+        "rewards/run_detail.html",
+        {
+            "run": run,
+            "page": page,
+            "total": selectors.run_total(run),
+            "by_unit": selectors.totals_by_unit(run),
+            "by_rule": selectors.totals_by_rule(run),
+            "budget": selectors.budget_status(run),
+            "exporters": exporters.names(),
+            "exports": run.exports.all()[:10],
+            "states": RunState,
+        },
+    )
 
 
 @finance_required
@@ -101,19 +116,34 @@ def request_export(request, run_id: int, identifier: str):
 
 @finance_required
 def export_progress(request, export_id: int):
-    export = get_object_or_404(PayoutExport.objects.filter(run__in=selectors.runs_for(request.user)), pk=export_id)
-    return JsonResponse({"state": export.state, "percent": export.percent, "rows_done": export.rows_done,
-                         "rows_total": export.rows_total, "error": export.error})
+    export = get_object_or_404(
+        PayoutExport.objects.filter(run__in=selectors.runs_for(request.user)), pk=export_id
+    )
+    return JsonResponse(
+        {
+            "state": export.state,
+            "percent": export.percent,
+            "rows_done": export.rows_done,
+            "rows_total": export.rows_total,
+            "error": export.error,
+        }
+    )
 
 
 @finance_required
 def export_download(request, export_id: int):
-    export = get_object_or_404(PayoutExport.objects.filter(run__in=selectors.runs_for(request.user)), pk=export_id)
+    export = get_object_or_404(
+        PayoutExport.objects.filter(run__in=selectors.runs_for(request.user)), pk=export_id
+    )
     if export.state != ExportState.DONE or not export.file:
         raise Http404
     exporter = exporters.get(export.exporter)
-    return FileResponse(export.file.open("rb"), as_attachment=True, filename=exporter.filename(export.run),
-                        content_type=exporter.content_type)
+    return FileResponse(
+        export.file.open("rb"),
+        as_attachment=True,
+        filename=exporter.filename(export.run),
+        content_type=exporter.content_type,
+    )
 
 
 def _statement(request, *, title: str, lines, filename: str):
@@ -124,8 +154,11 @@ def _statement(request, *, title: str, lines, filename: str):
         response = HttpResponse(data, content_type=exporters.PayoutWorkbook.content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
         return response
-    return render(request, "rewards/statement.html", {"title": title, "lines": lines,
-                                                      "total": sum((line.amount for line in lines), 0)})
+    return render(
+        request,
+        "rewards/statement.html",
+        {"title": title, "lines": lines, "total": sum((line.amount for line in lines), 0)},
+    )
 
 
 @login_required
@@ -134,8 +167,12 @@ def staff_statement(request, staff_id: int):
     if not access.can_see_staff(request.user, staff):
         raise PermissionDenied
     lines = selectors.statement(payee_kind=SubjectKind.STAFF, payee_id=staff.pk)
-    return _statement(request, title=f"{staff.employee_no} {staff.name}", lines=lines,
-                      filename=f"statement-{staff.employee_no}")
+    return _statement(
+        request,
+        title=f"{staff.employee_no} {staff.name}",
+        lines=lines,
+        filename=f"statement-{staff.employee_no}",
+    )
 
 
 @login_required
@@ -144,4 +181,6 @@ def unit_statement(request, unit_code: str):
     if not access.can_see_unit(request.user, unit):
         raise PermissionDenied
     lines = selectors.unit_statement(unit_code=unit.code)
-    return _statement(request, title=f"{unit.code} {unit.name}", lines=lines, filename=f"statement-{unit.code}")
+    return _statement(
+        request, title=f"{unit.code} {unit.name}", lines=lines, filename=f"statement-{unit.code}"
+    )

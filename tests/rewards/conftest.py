@@ -13,8 +13,12 @@ from rewards import services
 from rewards.models import PeriodKind, RewardScheme
 from tests.conftest import make_user
 
-Q1_START, JAN_END, FEB_END, Q1_END = (datetime.date(2027, 1, 1), datetime.date(2027, 1, 31),
-                                      datetime.date(2027, 2, 28), datetime.date(2027, 3, 31))
+Q1_START, JAN_END, FEB_END, Q1_END = (
+    datetime.date(2027, 1, 1),
+    datetime.date(2027, 1, 31),
+    datetime.date(2027, 2, 28),
+    datetime.date(2027, 3, 31),
+)
 BASE_DAY = datetime.date(2026, 12, 31)
 
 
@@ -34,7 +38,10 @@ def put_facts(indicator_code: str, rows, *, level: int = SubjectKind.UNIT) -> In
     indicator, _ = Indicator.objects.get_or_create(code=indicator_code, defaults={"name": indicator_code})
     for subject, day, value in rows:
         Fact.objects.update_or_create(
-            indicator=indicator, subject_kind=level, subject_id=subject.pk, business_date=day,
+            indicator=indicator,
+            subject_kind=level,
+            subject_id=subject.pk,
+            business_date=day,
             defaults={"value": Decimal(str(value))},
         )
     return indicator
@@ -50,6 +57,7 @@ def settle(run, finance):
 def pay(scheme, finance, period_end, *, kind=PeriodKind.MONTH, start=None):
     """Make a run for the month (or quarter) ending ``period_end``, settle it, return it."""
     start = start or period_end.replace(day=1)
-    run = services.create_payout_run(scheme=scheme, period_kind=kind, period_start=start, period_end=period_end,
-                                     by=finance["maker"])
+    run = services.create_payout_run(
+        scheme=scheme, period_kind=kind, period_start=start, period_end=period_end, by=finance["maker"]
+    )
     return settle(run, finance)

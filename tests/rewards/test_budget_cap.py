@@ -15,22 +15,43 @@ from tests.rewards.conftest import BASE_DAY, Q1_END, Q1_START, put_facts
 @pytest.fixture
 def over_budget(scheme, small_bank):
     b1, b2, b3 = small_bank["b1"], small_bank["b2"], small_bank["b3"]
-    put_facts("DEP", [(unit, BASE_DAY, 0) for unit in (b1, b2, b3)]
-              + [(b1, Q1_END, 2_000_000), (b2, Q1_END, 1_000_000), (b3, Q1_END, 0)])
+    put_facts(
+        "DEP",
+        [(unit, BASE_DAY, 0) for unit in (b1, b2, b3)]
+        + [(b1, Q1_END, 2_000_000), (b2, Q1_END, 1_000_000), (b3, Q1_END, 0)],
+    )
     put_facts("DEP_TARGET", [(unit, Q1_START, 1_000_000) for unit in (b1, b2, b3)])
-    RewardRule.objects.create(scheme=scheme, code="P", name="计件", kind="piece_rate", params={
-        "figure": {"indicator": "DEP", "measure": "increase"}, "rate": "1000", "per": "500000"})  # B1 4,000; B2 2,000
-    RewardRule.objects.create(scheme=scheme, code="S", name="扣罚", kind="shortfall_penalty", params={
-        "figure": {"indicator": "DEP", "measure": "increase"}, "target": {"indicator": "DEP_TARGET", "on": "2027-01-01"},
-        "rate": "1"})  # B3 is 1,000,000 yuan short: −1 yuan per yuan short
+    RewardRule.objects.create(
+        scheme=scheme,
+        code="P",
+        name="计件",
+        kind="piece_rate",
+        params={"figure": {"indicator": "DEP", "measure": "increase"}, "rate": "1000", "per": "500000"},
+    )  # B1 4,000; B2 2,000
+    RewardRule.objects.create(
+        scheme=scheme,
+        code="S",
+        name="扣罚",
+        kind="shortfall_penalty",
+        params={
+            "figure": {"indicator": "DEP", "measure": "increase"},
+            "target": {"indicator": "DEP_TARGET", "on": "2027-01-01"},
+            "rate": "1",
+        },
+    )  # B3 is 1,000,000 yuan short: −1 yuan per yuan short
     scheme.budget = Decimal("4500.00")
     scheme.save()
     return scheme
 
 
 def quarter_run(scheme, finance):
-    return services.create_payout_run(scheme=scheme, period_kind=PeriodKind.QUARTER, period_start=Q1_START,
-                                      period_end=Q1_END, by=finance["maker"])
+    return services.create_payout_run(
+        scheme=scheme,
+        period_kind=PeriodKind.QUARTER,
+        period_start=Q1_START,
+        period_end=Q1_END,
+        by=finance["maker"],
+    )
 
 
 def test_overrun_is_shown_before_approval_without_scaling(over_budget, finance):
@@ -53,11 +74,23 @@ def test_scaling_pro_rata_keeps_awards_within_budget_and_leaves_penalties(over_b
 
 def test_rule_parameters_are_validated_naming_the_field(scheme):
     with pytest.raises(ValidationError, match="rate"):
-        RewardRule.objects.create(scheme=scheme, code="X", name="x", kind="piece_rate",
-                                  params={"figure": {"indicator": "DEP"}, "rate": "lots"})
+        RewardRule.objects.create(
+            scheme=scheme,
+            code="X",
+            name="x",
+            kind="piece_rate",
+            params={"figure": {"indicator": "DEP"}, "rate": "lots"},
+        )
     with pytest.raises(ValidationError, match=r"bands\[1\]\.from"):
-        RewardRule.objects.create(scheme=scheme, code="Y", name="y", kind="threshold_bands",
-                                  params={"figure": {"indicator": "DEP"}, "bands": [{"from": 5, "amount": 1},
-                                                                                    {"from": 2, "amount": 2}]})
+        RewardRule.objects.create(
+            scheme=scheme,
+            code="Y",
+            name="y",
+            kind="threshold_bands",
+            params={
+                "figure": {"indicator": "DEP"},
+                "bands": [{"from": 5, "amount": 1}, {"from": 2, "amount": 2}],
+            },
+        )
     with pytest.raises(ValidationError, match="kind"):
         RewardRule.objects.create(scheme=scheme, code="Z", name="z", kind="lottery", params={})

@@ -18,10 +18,18 @@ def campaign_with_rewards(db):
     build.branches("B1", "B2")
     build.metric("dep", figure="increase_over_base")
     build.rule("dep", "completion", "dep", 100)
-    scheme = RewardScheme.objects.create(code="Q1-main", name="奖励", campaign_code="Q1", start=Q1_START, end=Q1_END,
-                                         budget="50000.00", scale_to_budget=True)
-    RewardRule.objects.create(scheme=scheme, code="A1", name="存款计件", kind="piece_rate", params=PIECE_RATE,
-                              stacking_group="trip")
+    scheme = RewardScheme.objects.create(
+        code="Q1-main",
+        name="奖励",
+        campaign_code="Q1",
+        start=Q1_START,
+        end=Q1_END,
+        budget="50000.00",
+        scale_to_budget=True,
+    )
+    RewardRule.objects.create(
+        scheme=scheme, code="A1", name="存款计件", kind="piece_rate", params=PIECE_RATE, stacking_group="trip"
+    )
     return build.campaign
 
 
@@ -40,5 +48,7 @@ def test_bad_rule_in_the_file_is_reported_with_its_place(campaign_with_rewards):
     doc["rewards"][0]["rules"][0]["params"]["rate"] = "a lot"
     with pytest.raises(CampaignFileError) as error:
         import_campaign(doc, code="Q1BAD")
-    assert any(place == "rewards[0].rules[0].params" and "rate" in message for place, message in error.value.errors)
+    assert any(
+        place == "rewards[0].rules[0].params" and "rate" in message for place, message in error.value.errors
+    )
     assert not RewardScheme.objects.filter(campaign_code="Q1BAD").exists()

@@ -15,12 +15,26 @@ from tests.rewards.conftest import JAN_END, Q1_START, settle
 
 @pytest.fixture
 def locked_run(scheme, finance, small_bank):
-    run = services.create_payout_run(scheme=scheme, period_kind=PeriodKind.MONTH, period_start=Q1_START,
-                                     period_end=JAN_END, by=finance["maker"])
+    run = services.create_payout_run(
+        scheme=scheme,
+        period_kind=PeriodKind.MONTH,
+        period_start=Q1_START,
+        period_end=JAN_END,
+        by=finance["maker"],
+    )
     PayoutLine.objects.create(
-        run=run, payee_kind=SubjectKind.STAFF, payee_id=small_bank["s1"].pk, payee_name="张伟", employee_no="E001",
-        unit_code="B1", unit_name="城关信用社", rule_name="manual", period_start=Q1_START, period_end=JAN_END,
-        kind=LineKind.AWARD, amount=Decimal("1000.00"),
+        run=run,
+        payee_kind=SubjectKind.STAFF,
+        payee_id=small_bank["s1"].pk,
+        payee_name="张伟",
+        employee_no="E001",
+        unit_code="B1",
+        unit_name="城关信用社",
+        rule_name="manual",
+        period_start=Q1_START,
+        period_end=JAN_END,
+        kind=LineKind.AWARD,
+        amount=Decimal("1000.00"),
     )
     return settle(run, finance)
 
@@ -60,10 +74,16 @@ def test_database_refuses_update_insert_and_delete_of_locked_lines(locked_run):
 
 
 def test_correction_after_locking_is_an_adjustment_line_in_a_later_run(locked_run, scheme, finance):
-    later = services.create_payout_run(scheme=scheme, period_kind=PeriodKind.CORRECTION, period_start=Q1_START,
-                                       period_end=JAN_END, by=finance["maker"])
+    later = services.create_payout_run(
+        scheme=scheme,
+        period_kind=PeriodKind.CORRECTION,
+        period_start=Q1_START,
+        period_end=JAN_END,
+        by=finance["maker"],
+    )
     original = locked_run.lines.get()
-    adjustment = services.add_adjustment_line(later, original=original, amount="-1000", reason="figures falsified",
-                                              by=finance["maker"])
+    adjustment = services.add_adjustment_line(
+        later, original=original, amount="-1000", reason="figures falsified", by=finance["maker"]
+    )
     assert adjustment.adjusts == original and adjustment.kind == LineKind.ADJUSTMENT
     assert original.amount + adjustment.amount == Decimal("0.00")

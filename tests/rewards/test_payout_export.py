@@ -17,26 +17,54 @@ from rewards.resources import PayoutLineResource
 from rewards.tasks import render_payout_export
 from tests.rewards.conftest import JAN_END, Q1_START, settle
 
-HOSTILE = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+HOSTILE = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
 
 
 @pytest.fixture
 def run(scheme, finance, small_bank):
-    run = services.create_payout_run(scheme=scheme, period_kind=PeriodKind.MONTH, period_start=Q1_START,
-                                     period_end=JAN_END, by=finance["maker"])
-    rows = [("E001", "张伟", "B1", "城关信用社", "1234.50"), ("E002", "王芳", "B1", "城关信用社", "0.05"),
-            ("E003", "李娜", "B3", "西镇信用社", "-500.00")]
+    run = services.create_payout_run(
+        scheme=scheme,
+        period_kind=PeriodKind.MONTH,
+        period_start=Q1_START,
+        period_end=JAN_END,
+        by=finance["maker"],
+    )
+    rows = [
+        ("E001", "张伟", "B1", "城关信用社", "1234.50"),
+        ("E002", "王芳", "B1", "城关信用社", "0.05"),
+        ("E003", "李娜", "B3", "西镇信用社", "-500.00"),
+    ]
     for employee_no, name, code, unit_name, amount in rows:
         PayoutLine.objects.create(
-            run=run, payee_kind=SubjectKind.STAFF, payee_id=1, payee_name=name, employee_no=employee_no,
-            unit_code=code, unit_name=unit_name, rule_name="存款计件", period_start=Q1_START, period_end=JAN_END,
-            kind=LineKind.AWARD, amount=Decimal(amount), formula="1000 × ⌊1234500 ÷ 1000000⌋",
+            run=run,
+            payee_kind=SubjectKind.STAFF,
+            payee_id=1,
+            payee_name=name,
+            employee_no=employee_no,
+            unit_code=code,
+            unit_name=unit_name,
+            rule_name="存款计件",
+            period_start=Q1_START,
+            period_end=JAN_END,
+            kind=LineKind.AWARD,
+            amount=Decimal(amount),
+            formula="1000 × ⌊1234500 ÷ 1000000⌋",
         )
     for index, hostile in enumerate(HOSTILE):
         PayoutLine.objects.create(
-            run=run, payee_kind=SubjectKind.STAFF, payee_id=2, payee_name=hostile, employee_no=f"X{index}",
-            unit_code="B2", unit_name=hostile, rule_name=hostile, period_start=Q1_START, period_end=JAN_END,
-            kind=LineKind.AWARD, amount=Decimal("1.00"), formula=hostile,
+            run=run,
+            payee_kind=SubjectKind.STAFF,
+            payee_id=2,
+            payee_name=hostile,
+            employee_no=f"X{index}",
+            unit_code="B2",
+            unit_name=hostile,
+            rule_name=hostile,
+            period_start=Q1_START,
+            period_end=JAN_END,
+            kind=LineKind.AWARD,
+            amount=Decimal("1.00"),
+            formula=hostile,
         )
     return settle(run, finance)
 
@@ -74,7 +102,7 @@ def test_workbook_neutralises_formula_injection(run, tmp_path):
     lines = openpyxl.load_workbook(path)["明细"]
     texts = [cell.value for row in lines.iter_rows(min_row=2) for cell in row if isinstance(cell.value, str)]
     assert not any(text.startswith(tuple(exporters.FORMULA_TRIGGERS)) for text in texts)
-    assert "'=HYPERLINK(\"http://x\")" in texts
+    assert '\'=HYPERLINK("http://x")' in texts
 
 
 def test_csv_neutralises_formula_injection_and_keeps_amounts(run, tmp_path):
@@ -92,13 +120,17 @@ def test_csv_neutralises_formula_injection_and_keeps_amounts(run, tmp_path):
 def test_import_export_resource_neutralises_beyond_equals(run):
     dataset = PayoutLineResource().export(queryset=run.lines.all())
     cells = [str(cell) for row in dataset for cell in row]
-    assert not any(cell.startswith(tuple(exporters.FORMULA_TRIGGERS)) for cell in cells if not cell.startswith("-5"))
+    assert not any(
+        cell.startswith(tuple(exporters.FORMULA_TRIGGERS)) for cell in cells if not cell.startswith("-5")
+    )
     assert dataset.headers[0] == "收款人"
 
 
 def test_export_task_writes_file_and_reports_progress(run, finance, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as queued:
         export = services.request_payout_export(run, exporter="payout_xlsx", by=finance["maker"])
+    assert len(queued) == 1 and export.state == ExportState.QUEUED
+    assert render_payout_export(export.pk) == ExportState.DONE  # what the worker runs
     export.refresh_from_db()
     assert export.state == ExportState.DONE and export.percent == 100
     assert export.rows_total == export.rows_done == 3 + len(HOSTILE)
@@ -106,16 +138,28 @@ def test_export_task_writes_file_and_reports_progress(run, finance, django_captu
     assert render_payout_export(export.pk) == ExportState.DONE  # a second delivery does nothing
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None,
-                    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui")
+@pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui",
+)
 def test_workbook_round_trips_through_libreoffice(run, tmp_path):
     path = tmp_path / "run.xlsx"
     exporters.get("payout_xlsx").render(run, str(path))
     profile = tmp_path / "lo-profile"
     subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-         "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", str(tmp_path), str(path)],
-        check=True, capture_output=True, timeout=120,
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     rows = list(csv.reader((tmp_path / "run.csv").read_text(encoding="utf-8").splitlines()))
     assert rows[0][:3] == ["收款人", "员工号", "机构号"]
@@ -123,5 +167,5 @@ def test_workbook_round_trips_through_libreoffice(run, tmp_path):
     assert Decimal(by_employee["E001"][8].replace("¥", "").replace(",", "")) == Decimal("1234.50")
     assert Decimal(by_employee["E002"][8].replace("¥", "").replace(",", "")) == Decimal("0.05")
     assert Decimal(by_employee["E003"][8].replace("¥", "").replace(",", "")) == Decimal("-500.00")
-    assert by_employee["X0"][0] == "'=HYPERLINK(\"http://x\")"
+    assert by_employee["X0"][0] == '\'=HYPERLINK("http://x")'
     assert by_employee["E001"][11] == str(run.pk)

@@ -13,8 +13,9 @@ from tests.rewards.conftest import JAN_END, Q1_START
 
 
 def make_run(scheme, user):
-    return services.create_payout_run(scheme=scheme, period_kind=PeriodKind.MONTH, period_start=Q1_START,
-                                      period_end=JAN_END, by=user)
+    return services.create_payout_run(
+        scheme=scheme, period_kind=PeriodKind.MONTH, period_start=Q1_START, period_end=JAN_END, by=user
+    )
 
 
 def test_run_moves_through_states_recording_who_and_when(scheme, finance):
@@ -74,7 +75,15 @@ def test_returned_run_loses_its_sign_offs(scheme, finance):
 def test_run_may_not_end_before_the_latest_run(scheme, finance):
     from tests.rewards.conftest import FEB_END, settle
 
-    settle(services.create_payout_run(scheme=scheme, period_kind=PeriodKind.MONTH, period_start=Q1_START,
-                                      period_end=FEB_END, by=finance["maker"]), finance)
+    settle(
+        services.create_payout_run(
+            scheme=scheme,
+            period_kind=PeriodKind.MONTH,
+            period_start=Q1_START,
+            period_end=FEB_END,
+            by=finance["maker"],
+        ),
+        finance,
+    )
     with pytest.raises(services.PayoutError, match="paid up to"):
         make_run(scheme, finance["maker"])
