@@ -201,7 +201,9 @@ def _read_xls(path) -> Table:
 
     try:
         book = xlrd.open_workbook(path, on_demand=True)
-    except xlrd.XLRDError as error:
+    except Exception as error:  # xlrd raises XLRDError, CompDocError, struct/index errors on damage
+        if isinstance(error, MemoryError):
+            raise
         raise ImportFileError(_("The .xls workbook cannot be read: %(error)s") % {"error": error}) from error
     try:
         sheet = book.sheet_by_index(0)
