@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from branches.models import Staff, SubjectKind, Unit
 from branches.selectors import assignments_on
 from rewards import rules as rule_kinds
+from rewards.batching import by_slices
 from rewards.models import LineKind, PayoutLine, PayoutRun, RewardRule, RunState
 from rewards.money import to_fen
 
@@ -112,8 +113,13 @@ def _paid(run: PayoutRun) -> dict[tuple, dict]:
     )
     paid = {(row["rule_id"], row["payee_kind"], row["payee_id"], row["period_start"]): row for row in rows}
     awards = dict(
-        PayoutLine.objects.filter(pk__in=[row["last_id"] for row in paid.values()]).values_list(
-            "pk", "non_cash_award"
+        by_slices(
+            [row["last_id"] for row in paid.values()],
+            lambda ids: (
+                PayoutLine.objects.filter(pk__in=ids)
+                .exclude(non_cash_award="")
+                .values_list("pk", "non_cash_award")
+            ),
         )
     )
     for row in paid.values():
@@ -125,16 +131,25 @@ def _payee_details(keys, on: datetime.date) -> dict[tuple, dict]:
     """Snapshot of names, employee numbers and units, two or three queries for all payees."""
     staff_ids = {pid for kind, pid in keys if kind == SubjectKind.STAFF}
     unit_ids = {pid for kind, pid in keys if kind == SubjectKind.UNIT}
-    unit_of_staff = dict(assignments_on(on).filter(staff_id__in=staff_ids).values_list("staff_id", "unit_id"))
+    unit_of_staff = dict(
+        by_slices(
+            staff_ids,
+            lambda ids: assignments_on(on).filter(staff_id__in=ids).values_list("staff_id", "unit_id"),
+        )
+    )
     staff = {
         s["pk"]: s
-        for s in Staff.objects.filter(pk__in=staff_ids).values("pk", "name", "employee_no", "unit_id")
+        for s in by_slices(
+            staff_ids,
+            lambda ids: Staff.objects.filter(pk__in=ids).values("pk", "name", "employee_no", "unit_id"),
+        )
     }
+    wanted_units = unit_ids | set(unit_of_staff.values()) | {s["unit_id"] for s in staff.values()}
     units = {
         u["pk"]: u
-        for u in Unit.objects.filter(
-            pk__in=unit_ids | set(unit_of_staff.values()) | {s["unit_id"] for s in staff.values()}
-        ).values("pk", "code", "name")
+        for u in by_slices(
+            wanted_units, lambda ids: Unit.objects.filter(pk__in=ids).values("pk", "code", "name")
+        )
     }
     details = {}
     for kind, pid in keys:

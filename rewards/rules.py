@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from branches.models import Position, SubjectKind, Unit
 from branches.selectors import assignments_on
+from rewards.batching import by_slices
 from rewards.figures import FigureBook, level_of, validate_expression
 
 ZERO = Decimal(0)
@@ -161,14 +162,18 @@ class RuleKind:
                 eligible = {sid for sid in eligible if sid in values and compare(values[sid], bar)}
         participants = self.params.get("participants") or {}
         if participants and self.level() == SubjectKind.UNIT:
-            units = Unit.objects.filter(pk__in=eligible)
-            if "unit_category" in participants:
-                units = units.filter(category=participants["unit_category"])
-            if "unit_kinds" in participants:
-                units = units.filter(kind__in=participants["unit_kinds"])
-            if "unit_codes" in participants:
-                units = units.filter(code__in=participants["unit_codes"])
-            eligible = set(units.values_list("pk", flat=True))
+
+            def matching(ids):
+                units = Unit.objects.filter(pk__in=ids)
+                if "unit_category" in participants:
+                    units = units.filter(category=participants["unit_category"])
+                if "unit_kinds" in participants:
+                    units = units.filter(kind__in=participants["unit_kinds"])
+                if "unit_codes" in participants:
+                    units = units.filter(code__in=participants["unit_codes"])
+                return units.values_list("pk", flat=True)
+
+            eligible = set(by_slices(eligible, matching))
         return eligible
 
     def results(self, window: Window) -> dict[int, Result]:
@@ -205,14 +210,18 @@ class RuleKind:
             for sid, result in results.items():
                 entitle(level, sid, result)
             return out
-        assignments = assignments_on(window.as_of).filter(unit_id__in=list(results))
-        if beneficiary == "head":
-            assignments = assignments.filter(position=Position.HEAD)
-        elif beneficiary == "deputies":
-            assignments = assignments.filter(position=Position.DEPUTY)
-        else:
-            assignments = assignments.exclude(position__in=self.params.get("excluded_positions", []))
-        for staff_id, unit_id in assignments.values_list("staff_id", "unit_id"):
+
+        def payees(ids):
+            assignments = assignments_on(window.as_of).filter(unit_id__in=ids)
+            if beneficiary == "head":
+                assignments = assignments.filter(position=Position.HEAD)
+            elif beneficiary == "deputies":
+                assignments = assignments.filter(position=Position.DEPUTY)
+            else:
+                assignments = assignments.exclude(position__in=self.params.get("excluded_positions", []))
+            return assignments.values_list("staff_id", "unit_id")
+
+        for staff_id, unit_id in by_slices(results, payees):
             entitle(SubjectKind.STAFF, staff_id, results[unit_id])
         return out
 
@@ -349,7 +358,9 @@ class RankPrize(RuleKind):
         group_by = self.params.get("group_by")
         if group_by and self.level() == SubjectKind.UNIT:
             field_name = "category" if group_by == "category" else "parent_id"
-            for pk, key in Unit.objects.filter(pk__in=eligible).values_list("pk", field_name):
+            for pk, key in by_slices(
+                eligible, lambda ids: Unit.objects.filter(pk__in=ids).values_list("pk", field_name)
+            ):
                 groups.setdefault(key, {})[pk] = values[pk]
         else:
             groups[None] = {sid: values[sid] for sid in eligible}
