@@ -99,3 +99,16 @@ def test_decomposition_page_splits_and_offers_csv(planner_client, small_bank):
     assert page.context["shares"] == [("B1", Decimal("50.00")), ("B2", Decimal("50.00"))]
     csv_response = planner_client.get(reverse("imports:decompose"), {**params, "format": "csv"})
     assert csv_response.content.decode("utf-8-sig").splitlines()[1] == "B1,50.00"
+
+
+def test_target_upload_needs_a_campaign_and_then_previews(planner_client, quarter_campaign):
+    from campaigns.models import Metric
+
+    Metric.objects.create(campaign=quarter_campaign, code="dep", name="存款")
+    url = reverse("imports:upload", args=["targets"])
+    rows = [["机构号", "dep"], ["B1", "5"]]
+    missing = planner_client.post(url, {"file": SimpleUploadedFile("t.csv", csv_bytes(rows))})
+    assert missing.status_code == 200 and "campaign" in missing.context["form"].errors
+    response = planner_client.post(url, {"file": SimpleUploadedFile("t.csv", csv_bytes(rows)), "campaign": quarter_campaign.pk})
+    page = planner_client.get(response["Location"])
+    assert "B1" in page.content.decode() and not page.context["preview"].ok  # B1 is no participant yet

@@ -84,3 +84,12 @@ def test_staff_move_dated_before_the_current_assignment_is_an_error(small_bank, 
     with pytest.raises(ImportAborted):
         apply_file("staff", path, filename="s.csv")
     assert Staff.objects.get(employee_no="E002").unit.code == "B1"
+
+
+def test_staff_leaving_date_ends_the_assignment(small_bank, tmp_path):
+    rows = [STAFF_HEADER + ["离职日期"], ["E004", "刘洋", "O1", "柜员", "", "2027-02-28"]]
+    path = write(tmp_path, "s.csv", csv_bytes(rows))
+    assert [f.fate for f in preview_file("staff", path, filename="s.csv").fates] == ["changed"]
+    apply_file("staff", path, filename="s.csv")
+    assert Staff.objects.get(employee_no="E004").active_to == datetime.date(2027, 2, 28)
+    assert StaffAssignment.objects.get(staff=small_bank["s4"]).valid_to == datetime.date(2027, 2, 28)
