@@ -23,6 +23,39 @@ def time_progress(*, start: datetime.date, end: datetime.date, day: datetime.dat
     return Decimal(elapsed) / Decimal(total)
 
 
+@dataclass(frozen=True)
+class PhaseProgress:
+    code: str
+    name: str
+    start_date: datetime.date
+    end_date: datetime.date
+    target_share: Decimal
+    time_progress: Decimal
+    is_current: bool
+
+
+def phase_progress(campaign: Campaign, day: datetime.date) -> list[PhaseProgress]:
+    """Each phase's own 时间进度 on ``day`` and its share of the target (节奏安排). One query.
+
+    A participant's phase target is its campaign target × the phase's share unless a phase
+    target is given (see ``phase_target``).
+    """
+    return [
+        PhaseProgress(
+            code=phase.code, name=phase.name, start_date=phase.start_date, end_date=phase.end_date,
+            target_share=phase.target_share,
+            time_progress=time_progress(start=phase.start_date, end=phase.end_date, day=day),
+            is_current=phase.start_date <= day <= phase.end_date,
+        )
+        for phase in campaign.phases.order_by("start_date")
+    ]
+
+
+def phase_target(*, campaign_target: Decimal, share: Decimal, phase_target_value: Decimal | None = None) -> Decimal:
+    """A phase's target: the one given for the phase, else the campaign target × the phase's share."""
+    return phase_target_value if phase_target_value is not None else campaign_target * share
+
+
 def active_campaigns_on(day: datetime.date):
     """Campaigns that are active (published, not closed) and whose period contains ``day``."""
     return Campaign.objects.filter(status="active", start_date__lte=day, end_date__gte=day)
@@ -46,8 +79,9 @@ def check_staff_targets_against_units(
     assignment then); units whose staff sum differs from their target are ``matches=False``
     (shown as a warning, never blocking). Two queries.
     """
-    from branches.models import StaffAssignment
     from django.db.models import OuterRef, Q, Subquery
+
+    from branches.models import StaffAssignment
 
     start = staff_campaign.start_date
     unit_at_start = StaffAssignment.objects.filter(

@@ -146,3 +146,15 @@ def test_participant_key_matches_the_fact_key(campaign, small_bank):
     p = services.add_participant(campaign=campaign, unit=small_bank["b2"])
     assert (p.subject_kind, p.subject_id) == (SubjectKind.UNIT, small_bank["b2"].pk)
     assert Participant.objects.filter(campaign=campaign).count() == 1
+
+
+def test_phase_progress_shows_each_phase_against_its_own_share(campaign):
+    for code, start, end, share in (
+        ("week", START, datetime.date(2027, 1, 7), "0.30"),
+        ("month", datetime.date(2027, 1, 8), datetime.date(2027, 1, 31), "0.30"),
+    ):
+        Phase.objects.create(campaign=campaign, code=code, name=code, start_date=start, end_date=end, target_share=Decimal(share))
+    week, month = selectors.phase_progress(campaign, datetime.date(2027, 1, 13))
+    assert (week.time_progress, week.is_current) == (Decimal(1), False)
+    assert (month.time_progress, month.is_current) == (Decimal(6) / Decimal(24), True)
+    assert selectors.phase_target(campaign_target=Decimal(25_000_000), share=month.target_share) == Decimal(7_500_000)

@@ -171,3 +171,29 @@ def test_morning_recompute_not_due_once_computed_after_the_time(campaign):
     result_set = recompute(campaign.campaign.pk, DAY)
     ResultSet.objects.filter(pk=result_set.pk).update(computed_at=datetime.datetime(2027, 1, 11, 7, 35, tzinfo=tz))
     assert due_campaign_days(datetime.datetime(2027, 1, 11, 8, 0, tzinfo=tz)) == []
+
+
+def test_recompute_task_schedules_a_retry_on_a_database_error(campaign, monkeypatch):
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+
+    from scoring.tasks import recompute_campaign_day
+
+    def down(campaign_id, day):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(engine, "recompute", down)
+    with pytest.raises(Retry) as retry:
+        recompute_campaign_day.apply(args=(campaign.campaign.pk, DAY.isoformat()), throw=True)
+    assert isinstance(retry.value.exc, OperationalError)
+    assert current_result_set(campaign.campaign.pk, DAY) is None
+
+
+def test_board_and_participant_reads_take_a_constant_number_of_queries(campaign, django_assert_max_num_queries):
+    from scoring.selectors import leaderboard, participant_scores
+
+    recompute(campaign.campaign.pk, DAY)
+    with django_assert_max_num_queries(4):
+        leaderboard(campaign.campaign.pk, DAY, "overall")
+    with django_assert_max_num_queries(9):
+        participant_scores(campaign.campaign.pk, DAY, campaign.participants["B1"].pk)
