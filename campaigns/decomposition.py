@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
@@ -37,8 +37,9 @@ def split_by_weights(
     """``total`` × weight ÷ Σ weights for each key, rounded half-up to ``quantum``.
 
     Raises DecompositionError when there is no participant, a weight is negative, the weights add
-    up to 0, ``remainder_to`` is not a participant, or the remainder would make its share change
-    sign.
+    up to 0, or ``remainder_to`` is not a participant. Should half-up rounding of the others leave
+    the named participant a share of the wrong sign (its own share is tiny), the others are
+    rounded toward zero instead, so the named participant's share always has the total's sign.
     """
     total = Decimal(total)
     if not weights:
@@ -53,18 +54,20 @@ def split_by_weights(
         raise DecompositionError(
             _("%(key)s, who should take the rounding remainder, is not among the participants.") % {"key": remainder_to}
         )
-    shares = {
-        key: (total * Decimal(weight) / weight_sum).quantize(quantum, rounding=ROUND_HALF_UP)
-        for key, weight in weights.items()
-    }
-    others = sum((share for key, share in shares.items() if key != remainder_to), Decimal(0))
-    shares[remainder_to] = total - others
+    shares = _rounded_shares(total, weights, weight_sum, remainder_to, quantum, ROUND_HALF_UP)
     if shares[remainder_to] != 0 and (shares[remainder_to] < 0) != (total < 0):
-        raise DecompositionError(
-            _("The rounding remainder would turn the share of %(key)s to %(share)s; name another participant.")
-            % {"key": remainder_to, "share": shares[remainder_to]}
-        )
+        # Half-up rounding of the others overshot the named participant's own small share:
+        # round the others toward zero instead, so the remainder keeps the total's sign.
+        shares = _rounded_shares(total, weights, weight_sum, remainder_to, quantum, ROUND_DOWN)
     check_sum(total, shares)
+    return shares
+
+
+def _rounded_shares(total, weights, weight_sum, remainder_to, quantum, rounding) -> dict[str, Decimal]:
+    shares = {
+        key: (total * Decimal(weight) / weight_sum).quantize(quantum, rounding=rounding) for key, weight in weights.items()
+    }
+    shares[remainder_to] = total - sum((share for key, share in shares.items() if key != remainder_to), Decimal(0))
     return shares
 
 

@@ -64,3 +64,9 @@ def test_last_year_figures_read_the_facts_with_zero_for_missing(small_bank, db):
         subject_kind=SubjectKind.UNIT, subjects={"B1": small_bank["b1"].pk, "B2": small_bank["b2"].pk}, indicator_id=indicator.pk, on=day
     )
     assert figures == {"B1": Decimal("5"), "B2": Decimal("0")}
+
+
+def test_tiny_named_share_never_turns_negative():
+    # Half-up would give the others 4.31 of 4.30; they are then rounded down instead.
+    shares = split_by_weights(Decimal("4.30"), {"U0": 1, "U1": 4, "U2": 1, "U3": 4, "U4": 2860}, remainder_to="U0")
+    assert sum(shares.values()) == Decimal("4.30") and shares["U0"] >= 0
