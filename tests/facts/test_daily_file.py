@@ -158,3 +158,11 @@ def test_celery_task_imports_the_file_and_is_safe_to_run_twice(small_bank, indic
     second = import_daily_file_task.apply(args=(path, "2027-01-04")).get()
     assert (first["new"], first["status"]) == (3, "merged")
     assert (second["new"], second["changed"], second["unchanged"]) == (0, 0, 3)
+
+
+@pytest.mark.parametrize("value", ["1.2.3", "+-5", "12345678901234567.5", "1e5"])
+def test_values_that_only_look_like_numbers_are_named_as_errors(small_bank, indicators, tmp_path, value):
+    text = f"business_date,employee_no,indicator,value\n2027-01-04,E001,DEP,100\n2027-01-04,E002,DEP,{value}\n"
+    outcome = import_daily_file(write(tmp_path, "odd.csv", text))
+    assert [(e.row_no, e.column, e.value) for e in outcome.errors] == [(3, "value", value)]
+    assert Fact.objects.count() == 0
