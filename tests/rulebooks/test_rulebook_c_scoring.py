@@ -63,6 +63,13 @@ Hand-computed boards on 31 March (competition ranks 1, 2, 2, 4):
   A09 2, A11 4 (winners A06, A03, A09); 31 March A03 1, A11 2, A09 3, A06 4 (winners A03, A11).
   A12 has the largest team but not the flag.
 - 组织发展表彰大会 (promoted, card ≥ 1,500): A09 only.
+
+Not covered, because the engine cannot express it yet (no test here): progress per phase against
+its share (figures are computed for the campaign and for months, not for phases); the company-level
+awards (first-sale week, 39强 / 39快, war zones, recruitment), which rank units in a staff campaign;
+a monthly ranking on the month's own flows (the template reads a month-to-date figure as delivered
+instead); a tie-break by a second figure. Rewards (values, non-stacking, green rating) are tested
+by the rewards suite.
 """
 
 import datetime
