@@ -63,6 +63,8 @@ log = logging.getLogger(__name__)
 
 POINT_FIGURES = {Figure.VALUE_AT_DATE, Figure.INCREASE_OVER_BASE, Figure.AS_DELIVERED}
 RESULT_MODELS = (MetricResult, RuleScore, ParticipantResult, GateHit, RankEntry)
+# PostgreSQL settings for the recompute transaction only (see _lock_day).
+BULK_SETTINGS = {"work_mem": "'256MB'", "enable_nestloop": "off", "jit": "off"}
 
 
 class CampaignClosed(Exception):
@@ -172,6 +174,10 @@ def recompute(campaign_id: int, business_date: datetime.date) -> ResultSet:
             _compute_participant_results(run)
             for ranking in Ranking.objects.filter(campaign=campaign).prefetch_related("gates"):
                 _compute_ranking(run, ranking)
+            if connection.vendor == "postgresql":
+                # A caller's own transaction goes on with its usual planner settings.
+                for name in BULK_SETTINGS:
+                    cursor.execute(f"SET LOCAL {name} TO DEFAULT")
         ResultSet.objects.filter(campaign_id=campaign_id, business_date=business_date, is_current=True).update(
             is_current=False
         )
@@ -192,9 +198,8 @@ def _lock_day(campaign_id: int, day: datetime.date) -> None:
             cursor.execute(f"SELECT pg_advisory_xact_lock({int(campaign_id)}, {day.toordinal()})")
             # Every statement below is a bulk pass over whole tables: hash joins and in-memory
             # aggregates win, and the result tables' statistics lag behind a fresh result set.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute("SET LOCAL jit = off")
+            for name, value in BULK_SETTINGS.items():
+                cursor.execute(f"SET LOCAL {name} = {value}")
         else:
             # A write first takes SQLite's single write lock now (waiting up to the busy timeout),
             # rather than failing later when a read transaction tries to upgrade.

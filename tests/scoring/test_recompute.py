@@ -197,3 +197,14 @@ def test_board_and_participant_reads_take_a_constant_number_of_queries(campaign,
         leaderboard(campaign.campaign.pk, DAY, "overall")
     with django_assert_max_num_queries(9):
         participant_scores(campaign.campaign.pk, DAY, campaign.participants["B1"].pk)
+
+
+def test_recompute_inside_a_callers_transaction_leaves_its_planner_settings(campaign):
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("planner settings are PostgreSQL's")
+    with transaction.atomic(), connection.cursor() as cursor:
+        recompute(campaign.campaign.pk, DAY)
+        cursor.execute("SHOW enable_nestloop")
+        assert cursor.fetchone()[0] == "on"

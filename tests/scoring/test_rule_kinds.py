@@ -192,10 +192,10 @@ def test_parts_split_a_metrics_points_40_30_30(build):
 def test_bad_parameters_are_named(build):
     build.branches("B1")
     deposits(build, B1=1)
-    with pytest.raises(ValidationError) as error:
+    with translation.override("en"), pytest.raises(ValidationError) as error:
         build.rule("x", "threshold", "dep", 5, params={"bar": "lots"})
     assert "bar" in str(error.value.message_dict["params"])
-    with pytest.raises(ValidationError) as error:
+    with translation.override("en"), pytest.raises(ValidationError) as error:
         build.rule("y", "bands", "dep", 5, params={"bands": [{"from": 5, "points": 1}, {"from": 1, "points": 2}]})
     assert "increasing" in str(error.value.message_dict["params"])
     with pytest.raises(ValidationError) as error:
