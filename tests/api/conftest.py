@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -92,3 +93,11 @@ def scored_campaign(small_bank, campaign, indicators):
         ranking.save()
     recompute(campaign.pk, DAY)
     return participants
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Assertions read the English messages; one test checks the Chinese ones explicitly."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -159,3 +159,9 @@ def test_valid_rows_round_trip_exactly(make_system_account, campaign, values):
     ids = dict(Unit.objects.values_list("code", "pk"))
     for code, value in zip(["B1", "B2", "B3"], values, strict=False):
         assert stored[ids[code]] == value
+
+
+def test_row_errors_follow_the_callers_language(make_system_account, campaign):
+    api = make_system_account("zh")
+    response = api.post(URL, batch("b", row(indicator="POS", value="-1")), format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.json()["errors"][0]["message"] == "数量不能为负数（-1）"

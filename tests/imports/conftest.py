@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from branches.models import Indicator, IndicatorKind, Measure
 
@@ -81,3 +82,11 @@ def quarter_campaign(db):
     return Campaign.objects.create(
         code="Q1", name="2027年开门红", start_date=datetime.date(2027, 1, 1), end_date=datetime.date(2027, 3, 31)
     )
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Assertions read the English messages; one test checks the Chinese ones explicitly."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -112,3 +112,12 @@ def test_target_upload_needs_a_campaign_and_then_previews(planner_client, quarte
     response = planner_client.post(url, {"file": SimpleUploadedFile("t.csv", csv_bytes(rows)), "campaign": quarter_campaign.pk})
     page = planner_client.get(response["Location"])
     assert "B1" in page.content.decode() and not page.context["preview"].ok  # B1 is no participant yet
+
+
+def test_errors_are_shown_in_the_users_language(planner_client, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    preview_url = upload(planner_client, [["机构号", "日期", "存款余额"], ["ZZ", "2027-01-05", "1"]])["Location"]
+    body = planner_client.get(preview_url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "不存在机构号为 ZZ 的机构" in body
+    english = planner_client.get(preview_url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "no unit with code ZZ" in english
