@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from bench import registry
-from bench.common import SIZES, VAR_BENCH, format_line, header_line
+from bench.common import SIZES, VAR_BENCH, database_url, format_line, header_line, use_size_database
 
 
 def run_module(module: str, size: str) -> list[dict]:
@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wanted = {name.strip() for name in args.only.split(",") if name.strip()}
     modules = [m for m in registry.MEASUREMENTS if not wanted or m.rsplit(".", 1)[-1] in wanted]
+    use_size_database(args.size)
+    print(f"# {args.size} on {database_url().rsplit('@', 1)[-1]}", flush=True)
     print(header_line(), flush=True)
     results = []
     for module in modules:
@@ -61,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "size": args.size,
         "finished_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "database": database_url().rsplit("@", 1)[-1],
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "lines": results,
     }

@@ -35,6 +35,21 @@ def database_url() -> str:
     return os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
 
 
+def use_size_database(size: str) -> None:
+    """National data lives in its own database (``kmh_bench_national``) unless BENCH_DATABASE_URL
+    is set, so that province runs (by anyone) do not wipe a national bank that took long to build."""
+    if size == "national" and not os.environ.get("BENCH_DATABASE_URL"):
+        os.environ["BENCH_DATABASE_URL"] = DEFAULT_DATABASE_URL + "_national"
+    url = database_url()
+    name = url.rsplit("/", 1)[-1].split("?", 1)[0]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    import psycopg
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def bench_environment() -> dict[str, str]:
     """Environment for Django (here or in a child) pointed at the bench database, tasks eager."""
     env = dict(os.environ)
