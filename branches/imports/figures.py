@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from branches.imports import values
 from branches.imports.errors import RowError
-from branches.imports.headers import Column, HeaderMap, cell, indicator_lookup, locate_header
+from branches.imports.headers import Column, HeaderMap, cell, indicator_lookup, locate_header, normalise
 from branches.imports.reader import Table
 from branches.models import Indicator, Measure, Staff, SubjectKind, Unit
 
@@ -253,8 +253,6 @@ def _resolve_indicator(record, indicators_by_word, columns, fail):
     if values.is_empty(record.indicator):
         fail(record, columns["indicator"], _("the indicator is empty"))
         return None
-    from branches.imports.headers import normalise
-
     word, scale = normalise(record.indicator)
     indicator = indicators_by_word.get(word)
     if indicator is None:

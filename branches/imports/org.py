@@ -138,6 +138,8 @@ def preview_units(table: Table, *, filename: str = "", options: dict | None = No
     codes = {row["code"] for row in rows} | {row["parent_code"] for row in rows if row["parent_code"]}
     existing = {unit.code: unit for unit in Unit.objects.filter(code__in=codes).select_related("parent")}
     in_file = {}
+    codes_in_file = {r["code"] for r in rows}
+    parent_in_file = {r["code"]: r["parent_code"] for r in rows if r["parent_code"]}
     for row in rows:
         problems = errors.get(row["row_no"], [])
         if row["code"] in in_file:
@@ -147,10 +149,10 @@ def preview_units(table: Table, *, filename: str = "", options: dict | None = No
         else:
             in_file[row["code"]] = row
         parent = row["parent_code"]
-        if parent and parent not in existing and parent not in in_file and parent not in {r["code"] for r in rows}:
+        if parent and parent not in existing and parent not in codes_in_file:
             problems.append(RowError(row["row_no"], label["parent_code"], _("no unit with code %(code)s") % {"code": parent}))
-        if parent and parent == row["code"]:
-            problems.append(RowError(row["row_no"], label["parent_code"], _("a unit cannot be its own parent")))
+        if parent and _parent_chain_loops(row["code"], parent_in_file):
+            problems.append(RowError(row["row_no"], label["parent_code"], _("a unit cannot be its own parent (directly or through other rows)")))
         unit = existing.get(row["code"])
         if not parent and not (unit and unit.parent_id is None) and row["kind"] != UnitKind.HEAD_OFFICE:
             problems.append(RowError(row["row_no"], label["parent_code"], _("the parent unit code is empty")))
@@ -171,6 +173,18 @@ def preview_units(table: Table, *, filename: str = "", options: dict | None = No
         else:
             preview.fates.append(RowFate(row["row_no"], UNCHANGED, key))
     return preview
+
+
+def _parent_chain_loops(code: str, parent_in_file: dict[str, str]) -> bool:
+    """Whether following the file's parent codes upwards from ``code`` comes back to it."""
+    seen = {code}
+    current = parent_in_file.get(code)
+    while current is not None:
+        if current in seen:
+            return True
+        seen.add(current)
+        current = parent_in_file.get(current)
+    return False
 
 
 def _unit_diffs(unit: Unit, row: dict) -> list[tuple[str, str, str]]:

@@ -93,3 +93,9 @@ def test_staff_leaving_date_ends_the_assignment(small_bank, tmp_path):
     apply_file("staff", path, filename="s.csv")
     assert Staff.objects.get(employee_no="E004").active_to == datetime.date(2027, 2, 28)
     assert StaffAssignment.objects.get(staff=small_bank["s4"]).valid_to == datetime.date(2027, 2, 28)
+
+
+def test_units_that_are_each_others_parents_are_refused(small_bank, tmp_path):
+    rows = [UNIT_HEADER, ["X1", "甲", "X2", "支行", ""], ["X2", "乙", "X1", "支行", ""]]
+    preview = preview_file("units", write(tmp_path, "u.csv", csv_bytes(rows)), filename="u.csv")
+    assert [(e.row_no, e.column) for e in preview.errors] == [(2, "上级机构号"), (3, "上级机构号")]
