@@ -232,6 +232,9 @@ def _compute_metric_results(run: Run) -> None:
     if not metrics:
         return
     monthly_metric_ids = {r.metric_id for r in run.rules if r.evaluation == Evaluation.MONTHLY and r.metric_id}
+    monthly_metric_ids |= set(
+        Ranking.objects.filter(campaign=run.campaign, period="month", metric__isnull=False).values_list("metric_id", flat=True)
+    )
     periods = [(run.start, run.period_end, TargetPeriod.CAMPAIGN, [m.pk for m in metrics])]
     if monthly_metric_ids:
         for first, last in month_periods(run.start, run.campaign.end_date, run.day):
@@ -516,19 +519,20 @@ def _compute_ranking(run: Run, ranking: Ranking) -> None:
         )
     else:
         column = "completion" if ranking.basis == RankingBasis.METRIC_COMPLETION else "actual"
-        points = "s.points" if ranking.rule_id else sql.num("NULL")
+        monthly = ranking.period == "month"
+        points = "s.points" if ranking.rule_id and not monthly else sql.num("NULL")
         rule_join = (
             f"LEFT JOIN {T(RuleScore)} s ON s.result_set_id = {rs} AND s.participant_id = mr.participant_id "
             f"AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
-            if ranking.rule_id
+            if ranking.rule_id and not monthly
             else ""
         )
         source = (
             f"SELECT mr.participant_id AS pid, mr.{column} AS v, {points} AS pts FROM {T(MetricResult)} mr {rule_join} "
             f"WHERE mr.result_set_id = {rs} AND mr.metric_id = {int(ranking.metric_id)} AND mr.period_start = %s "
-            f"AND mr.monthly = FALSE AND mr.{column} IS NOT NULL"
+            f"AND mr.monthly = {'TRUE' if monthly else 'FALSE'} AND mr.{column} IS NOT NULL"
         )
-        params.append(run.start)
+        params.append(month_periods(run.start, run.campaign.end_date, run.day)[-1][0] if monthly else run.start)
 
     conditions = []
     metric_ids = {m.code: m.pk for m in run.metrics.values()}

@@ -180,6 +180,10 @@ class Ranking(models.Model):
         GroupSet, verbose_name=_("per group of"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
         help_text=_("Empty: one overall ranking."),
     )
+    period = models.CharField(
+        _("period"), max_length=10, choices=[("campaign", _("Whole campaign")), ("month", _("Current month"))],
+        default="campaign", help_text=_("For a metric's figure or rate: the campaign so far, or the current month only."),
+    )
     descending = models.BooleanField(_("highest first"), default=True)
     tie_break = models.CharField(_("ties"), max_length=12, choices=TieBreak.choices, default=TieBreak.COMPETITION)
     top_n = models.PositiveIntegerField(_("top N"), null=True, blank=True)

@@ -86,6 +86,8 @@ def validate_ranking(ranking) -> None:
         errors["rule"] = _("A ranking on a rule's points needs the rule.")
     if ranking.basis in (RankingBasis.METRIC_FIGURE, RankingBasis.METRIC_COMPLETION) and not ranking.metric_id:
         errors["metric"] = _("A ranking on a metric needs the metric.")
+    if ranking.period == "month" and ranking.basis not in (RankingBasis.METRIC_FIGURE, RankingBasis.METRIC_COMPLETION):
+        errors["period"] = _("Only a ranking on a metric's figure or completion can rank the current month.")
     floors = ranking.eligibility
     if not isinstance(floors, list):
         errors["eligibility"] = _("Eligibility must be a list of floors.")

@@ -161,3 +161,16 @@ def test_veto_on_a_figure_below_a_floor_applies_to_every_ranking_when_none_named
     )
     overall = ranking(build)
     assert ranks(build, recompute(build.campaign.pk, DAY), overall) == {"B2": 1}
+
+
+def test_monthly_ranking_on_the_current_months_daily_average(build):
+    build.branches("B1", "B2")
+    build.metric("dep", figure="daily_average")
+    build.facts("dep", datetime.date(2027, 1, 15), B1=3100, B2=0)  # January: B1 ahead (100 vs 0 a day)
+    build.facts("dep", datetime.date(2027, 2, 1), B1=10, B2=20)  # February so far: B2 ahead
+    month = ranking(build, "month_avg", basis="metric_figure", metric=build.metrics["dep"], period="month")
+    campaign = ranking(build, "campaign_avg", basis="metric_figure", metric=build.metrics["dep"])
+    rs = recompute(build.campaign.pk, datetime.date(2027, 2, 1))
+    assert ranks(build, rs, month) == {"B2": 1, "B1": 2}
+    assert ranks(build, rs, month, "value") == {"B1": D("10"), "B2": D("20")}
+    assert ranks(build, rs, campaign) == {"B1": 1, "B2": 2}
