@@ -274,3 +274,55 @@ def _shares_csv(shares, subject_kind) -> HttpResponse:
     for code, share in shares.items():
         writer.writerow([code, share])
     return response
+
+
+# --- figure history -------------------------------------------------------------------------
+
+
+class FigureHistoryForm(forms.Form):
+    unit_code = forms.CharField(label=gettext_lazy("Unit code (机构号)"), required=False, max_length=32)
+    employee_no = forms.CharField(label=gettext_lazy("or employee number (工号)"), required=False, max_length=32)
+    indicator = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Indicator"))
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from branches.models import Indicator
+
+        self.fields["indicator"].queryset = Indicator.objects.all()
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("unit_code") and not data.get("employee_no"):
+            self.add_error("unit_code", _("Give a unit code or an employee number."))
+        return data
+
+
+@login_required
+def figure_history(request):
+    """Every version of one unit's or staff member's figure, with who, when and from where.
+
+    Same scope as every page: a unit or person outside what the user may see is 404.
+    """
+    from branches import access
+    from branches.facts import fact_history
+    from branches.models import Staff, SubjectKind, Unit
+
+    form = FigureHistoryForm(request.GET or None)
+    entries = None
+    subject = None
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["employee_no"]:
+            subject = Staff.objects.select_related("unit").filter(employee_no=data["employee_no"]).first()
+            if subject is None or not access.can_see_staff(request.user, subject):
+                raise Http404
+            key = (SubjectKind.STAFF, subject.pk)
+        else:
+            subject = Unit.objects.filter(code=data["unit_code"]).first()
+            if subject is None or not access.can_see_unit(request.user, subject):
+                raise Http404
+            key = (SubjectKind.UNIT, subject.pk)
+        entries = fact_history(key[0], key[1], data["indicator"].pk, date_from=data["date_from"], date_to=data["date_to"])
+    return render(request, "imports/figure_history.html", {"form": form, "entries": entries, "subject": subject})

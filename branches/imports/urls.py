@@ -9,6 +9,7 @@ app_name = "imports"
 urlpatterns = [
     path("", import_views.import_index, name="index"),
     path("decompose/", import_views.decompose_target, name="decompose"),
+    path("history/", import_views.figure_history, name="figure-history"),
     path("preview/<str:token>/", import_views.import_preview, name="preview"),
     path("<slug:kind>/", import_views.import_upload, name="upload"),
 ]

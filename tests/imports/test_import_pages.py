@@ -121,3 +121,17 @@ def test_errors_are_shown_in_the_users_language(planner_client, settings):
     assert "不存在机构号为 ZZ 的机构" in body
     english = planner_client.get(preview_url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "no unit with code ZZ" in english
+
+
+def test_figure_history_page_shows_versions_and_sources_within_scope(planner_client, client, role_users, indicators):
+    for name, value in (("a.csv", "100"), ("b.csv", "120")):
+        url = upload(planner_client, [["机构号", "日期", "存款余额"], ["B1", "2027-01-05", value]], name=name)["Location"]
+        planner_client.post(url)
+    params = {"unit_code": "B1", "indicator": indicators["deposits"].pk}
+    page = planner_client.get(reverse("imports:figure-history"), params)
+    assert [(e.value, e.source_reference, e.source_row) for e in page.context["entries"]] == [
+        (Decimal("120"), "b.csv", 2), (Decimal("100"), "a.csv", 2)
+    ]
+    client.force_login(role_users[roles.BRANCH_MANAGER])  # manages B1
+    assert client.get(reverse("imports:figure-history"), params).status_code == 200
+    assert client.get(reverse("imports:figure-history"), {**params, "unit_code": "B2"}).status_code == 404
