@@ -135,3 +135,18 @@ def test_figure_history_page_shows_versions_and_sources_within_scope(planner_cli
     client.force_login(role_users[roles.BRANCH_MANAGER])  # manages B1
     assert client.get(reverse("imports:figure-history"), params).status_code == 200
     assert client.get(reverse("imports:figure-history"), {**params, "unit_code": "B2"}).status_code == 404
+
+
+def test_upload_without_csrf_token_is_refused(role_users, indicators):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(role_users[roles.PLANNER])
+    response = strict.post(reverse("imports:upload", args=["figures"]), {"file": SimpleUploadedFile("d.csv", csv_bytes(GOOD))})
+    assert response.status_code == 403
+
+
+def test_import_index_lists_every_import(planner_client):
+    body = planner_client.get(reverse("imports:index")).content.decode()
+    for kind in ("figures", "units", "staff", "targets", "decompose", "history"):
+        assert f"/imports/{kind}/" in body
