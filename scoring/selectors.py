@@ -188,6 +188,29 @@ def participant_scores(campaign_id: int, day: datetime.date, participant_id: int
     )
 
 
+def metric_figures(
+    campaign_id: int, day: datetime.date, metric_code: str, *, field: str = "completion", month: datetime.date | None = None
+) -> dict[int, Decimal | None]:
+    """{participant id: figure} of one metric on the day's current board; three queries.
+
+    ``field``: actual, target, base or completion. ``month``: a month's own figures (only
+    computed for metrics scored or ranked monthly); default the campaign period so far. Empty
+    when the day was not computed.
+    """
+    if field not in ("actual", "target", "base", "completion"):
+        raise ValueError(field)
+    result_set = current_result_set(campaign_id, day)
+    if result_set is None:
+        return {}
+    metric_id = Metric.objects.filter(campaign_id=campaign_id, code=metric_code).values_list("pk", flat=True).first()
+    rows = MetricResult.objects.filter(result_set_id=result_set.pk, metric_id=metric_id)
+    if month is None:
+        rows = rows.filter(monthly=False)
+    else:
+        rows = rows.filter(monthly=True, period_start=max(month.replace(day=1), result_set.campaign.start_date))
+    return dict(rows.values_list("participant_id", field))
+
+
 def results_changed_since(campaign_id: int, day: datetime.date, version: int | None) -> bool:
     """True when the day's current board is newer than ``version`` (for polling screens). One query."""
     return ResultSet.objects.filter(

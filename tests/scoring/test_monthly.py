@@ -61,3 +61,14 @@ def test_monthly_scores_are_explained_month_by_month(build):
         line = participant_scores(build.campaign.pk, MAR_31, build.participants["B1"].pk).rules[0]
     assert [m["points"] for m in line.months] == [D("20"), D("0"), D("20")]
     assert "3" in line.explanation
+
+
+def test_metric_figures_for_the_campaign_and_for_one_month(build):
+    from scoring.selectors import metric_figures
+
+    monthly_collection(build, "average", RATES)
+    recompute(build.campaign.pk, MAR_31)
+    b1 = build.participants["B1"].pk
+    assert metric_figures(build.campaign.pk, MAR_31, "collect", field="actual") == {b1: D("0.953333")}
+    january = metric_figures(build.campaign.pk, MAR_31, "collect", field="actual", month=datetime.date(2027, 1, 1))
+    assert january == {b1: D("0.97")}
