@@ -37,7 +37,6 @@ from campaigns.models import (
     Figure,
     Metric,
     MetricComponent,
-    Participant,
     TargetPeriod,
 )
 from scoring.models import (
@@ -612,13 +611,4 @@ def _compute_ranking(run: Run, ranking: Ranking) -> None:
         f"  FROM (SELECT b.pid, {group} AS gid, b.v, b.pts FROM ({source}) b {group_join} WHERE {where}) z0"
         f") z {previous}",
         params,
-    )
-
-
-def active_participant_ids(campaign: Campaign, day: datetime.date):
-    """Participants taking part on ``day`` (joined on or before, not yet left)."""
-    from django.db.models import Q
-
-    return Participant.objects.filter(campaign=campaign).filter(
-        Q(joined_on__isnull=True) | Q(joined_on__lte=day), Q(left_on__isnull=True) | Q(left_on__gte=day)
     )
