@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 MAX_BATCH_ROWS = 10_000
 
 
 class FigureRowSerializer(serializers.Serializer):
-    """One figure (documentation only: rows are checked together, with errors per row)."""
+    """One figure, as documented in the schema (rows are checked together, with errors per row)."""
 
     unit_code = serializers.CharField(required=False, help_text=_("Unit code (机构号); or employee_no"))
     employee_no = serializers.CharField(required=False, help_text=_("Employee number (工号); or unit_code"))
@@ -18,12 +19,17 @@ class FigureRowSerializer(serializers.Serializer):
     value = serializers.CharField(help_text=_("A number as a string (Decimal), e.g. \"1234567.89\"; rates as 0.97 or \"97%\""))
 
 
+@extend_schema_field(FigureRowSerializer(many=True))
+class FigureRowsField(serializers.ListField):
+    """A list of row objects, checked together by the import code (errors per row), not by DRF."""
+
+
 class FigureBatchSerializer(serializers.Serializer):
     batch_id = serializers.RegexField(
         r"^[A-Za-z0-9_.:\-]{1,100}$",
         help_text=_("The client's id of this batch: sending the same id again writes nothing and returns the first answer."),
     )
-    rows = serializers.ListField(
+    rows = FigureRowsField(
         child=serializers.DictField(), min_length=1, max_length=MAX_BATCH_ROWS, help_text=_("Up to 10,000 figures.")
     )
 
