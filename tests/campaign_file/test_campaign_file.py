@@ -4,6 +4,7 @@ import datetime
 import textwrap
 
 import pytest
+from django.utils import translation
 
 from campaigns.campaign_file import CampaignFileError, dump_yaml, export_campaign, import_campaign, parse_yaml
 from campaigns.models import Campaign, GroupMembership, Target
@@ -58,6 +59,13 @@ SMALL_FILE = textwrap.dedent(
       - {participant: B1, metric: deposits, period: month, month: 2027-01, target: 2000000}
     """
 )
+
+
+@pytest.fixture(autouse=True)
+def in_english():
+    """Messages are asserted in English here; the Chinese catalogue is checked in the last test."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -157,3 +165,9 @@ def test_the_command_reports_every_problem(small_bank, tmp_path):
 def test_on_yes_and_no_stay_words_in_a_campaign_file(db):
     doc = parse_yaml("format: x\nparams: {on: completion, mode: yes, flag: no, allow_negative: true}\n")
     assert doc["params"] == {"on": "completion", "mode": "yes", "flag": "no", "allow_negative": True}
+
+
+def test_errors_are_in_chinese_for_a_chinese_planner(small_bank):
+    with translation.override("zh-hans"), pytest.raises(CampaignFileError) as err:
+        import_campaign(SMALL_FILE.replace("total_points: 100", "total_points: 100\n  colour: red"))
+    assert ("campaign.colour", "未知字段") in err.value.errors
