@@ -29,6 +29,7 @@ class CampaignStatus(models.TextChoices):
 class ParticipantLevel(models.TextChoices):
     UNIT = "unit", _("Units (机构)")
     STAFF = "staff", _("Staff (人员)")
+    MIXED = "mixed", _("Units and staff side by side (机构与人员混合)")
 
 
 class Campaign(models.Model):
@@ -76,7 +77,10 @@ class Campaign(models.Model):
         validation.validate_campaign(self)
 
     @property
-    def subject_kind(self) -> int:
+    def subject_kind(self) -> int | None:
+        """The fact subject kind of every participant; None for a mixed campaign (each participant has its own)."""
+        if self.participant_level == ParticipantLevel.MIXED:
+            return None
         return SubjectKind.STAFF if self.participant_level == ParticipantLevel.STAFF else SubjectKind.UNIT
 
     def time_progress(self, day: datetime.date) -> Decimal:
@@ -245,6 +249,7 @@ class Figure(models.TextChoices):
     FLOW_SUM = "flow_sum", _("Sum of a flow over the period (累计发生额)")
     RATIO_OF_SUMS = "ratio_of_sums", _("Ratio of sums (e.g. 收回率 = 收回 ÷ 到期)")
     AS_DELIVERED = "as_delivered", _("As delivered by the data warehouse")
+    GROWTH_RATE = "growth_rate", _("Growth rate over the base (增长率 = (期末 − 基数) ÷ 基数)")
 
 
 class Metric(models.Model):

@@ -47,7 +47,7 @@ def validate_participant(participant) -> None:
     """The subject matches the campaign's level and the fact key; joining precedes leaving."""
     errors = {}
     campaign = participant.campaign
-    if campaign.subject_kind != participant.subject_kind:
+    if campaign.subject_kind is not None and campaign.subject_kind != participant.subject_kind:
         errors["subject_kind"] = _("This campaign's participants are %(level)s.") % {
             "level": campaign.get_participant_level_display()
         }
@@ -124,3 +124,34 @@ def validate_for_publish(campaign) -> None:
         errors["rules"] = weight_error
     if errors:
         raise ValidationError(errors)
+
+
+PARTICIPANT_FILTER_KEYS = ("level", "unit_kinds", "categories")
+
+
+def validate_participant_filter(value, *, field: str = "participants") -> dict:
+    """A filter on participants for a ranking or a rule: ``{"level": "unit"|"staff", "unit_kinds": [...],
+    "categories": [...]}`` (every key optional; empty = everybody). Returns it; ValidationError keyed by ``field``.
+
+    ``unit_kinds`` and ``categories`` match the participant's unit (``Unit.kind``, ``Unit.category``),
+    so a staff participant never matches them.
+    """
+    from branches.models import UnitKind
+
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError({field: _("The participant filter must be a mapping such as {\"level\": \"unit\"}.")})
+    unknown = sorted(set(value) - set(PARTICIPANT_FILTER_KEYS))
+    if unknown:
+        raise ValidationError({field: _("Unknown key(s) in the participant filter: %(names)s.") % {"names": ", ".join(unknown)}})
+    if "level" in value and value["level"] not in ("unit", "staff"):
+        raise ValidationError({field: _("The participant filter's level must be 'unit' or 'staff'.")})
+    for key in ("unit_kinds", "categories"):
+        items = value.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+            raise ValidationError({field: _("'%(key)s' in the participant filter must be a list of names.") % {"key": key}})
+    bad = sorted(set(value.get("unit_kinds", [])) - set(UnitKind.values))
+    if bad:
+        raise ValidationError({field: _("Unknown unit kind(s): %(names)s.") % {"names": ", ".join(bad)}})
+    return value

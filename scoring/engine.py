@@ -37,6 +37,7 @@ from campaigns.models import (
     Figure,
     Metric,
     MetricComponent,
+    Phase,
     TargetPeriod,
 )
 from scoring.models import (
@@ -44,9 +45,11 @@ from scoring.models import (
     Gate,
     GateHit,
     GateKind,
+    GroupRankEntry,
     MetricResult,
     MonthlyCombine,
     ParticipantResult,
+    PhaseResult,
     RankEntry,
     Ranking,
     RankingBasis,
@@ -60,8 +63,8 @@ from scoring.rules import SqlDialect
 
 log = logging.getLogger(__name__)
 
-POINT_FIGURES = {Figure.VALUE_AT_DATE, Figure.INCREASE_OVER_BASE, Figure.AS_DELIVERED}
-RESULT_MODELS = (MetricResult, RuleScore, ParticipantResult, GateHit, RankEntry)
+POINT_FIGURES = {Figure.VALUE_AT_DATE, Figure.INCREASE_OVER_BASE, Figure.AS_DELIVERED, Figure.GROWTH_RATE}
+RESULT_MODELS = (MetricResult, PhaseResult, RuleScore, ParticipantResult, GateHit, RankEntry, GroupRankEntry)
 # PostgreSQL settings for the recompute transaction only (see _lock_day).
 BULK_SETTINGS = {"work_mem": "'256MB'", "enable_nestloop": "off", "jit": "off"}
 
@@ -97,6 +100,23 @@ class Run:
     rules: list[ScoringRule] = field(default_factory=list)
     metrics: dict[int, Metric] = field(default_factory=dict)
     component_counts: dict[int, int] = field(default_factory=dict)
+    phases: list[Phase] = field(default_factory=list)
+    rankings: list[Ranking] = field(default_factory=list)
+
+    @property
+    def begun_phases(self) -> list[Phase]:
+        """Phases that have begun by the day, in date order."""
+        return [p for p in self.phases if p.start_date <= self.period_end]
+
+    def phase_for(self, code: str = "") -> Phase | None:
+        """The named phase (if begun), else the phase the day falls in, else the last begun one."""
+        begun = self.begun_phases
+        if code:
+            return next((p for p in begun if p.code == code), None)
+        return next((p for p in begun if p.start_date <= self.day <= p.end_date), begun[-1] if begun else None)
+
+    def metric_id(self, code: str) -> int:
+        return next(m.pk for m in self.metrics.values() if m.code == code)
 
     def single_indicator(self, metric_id: int) -> bool:
         return self.component_counts.get(metric_id, 0) == 1
@@ -166,13 +186,18 @@ def recompute(campaign_id: int, business_date: datetime.date) -> ResultSet:
                     MetricComponent.objects.filter(metric__campaign=campaign, role=ComponentRole.TERM)
                     .values("metric_id").annotate(n=Count("id")).values_list("metric_id", "n")
                 ),
+                phases=list(Phase.objects.filter(campaign=campaign).order_by("start_date")),
+                rankings=list(Ranking.objects.filter(campaign=campaign).select_related("group_set").prefetch_related("gates")),
             )
             _compute_metric_results(run)
             _compute_rule_scores(run)
             _compute_gate_hits(run)
             _compute_participant_results(run)
-            for ranking in Ranking.objects.filter(campaign=campaign).prefetch_related("gates"):
-                _compute_ranking(run, ranking)
+            for ranking in run.rankings:
+                if ranking.rank_groups:
+                    _compute_group_ranking(run, ranking)
+                else:
+                    _compute_ranking(run, ranking)
             if connection.vendor == "postgresql":
                 # A caller's own transaction goes on with its usual planner settings.
                 for name in BULK_SETTINGS:
@@ -231,27 +256,50 @@ def _compute_metric_results(run: Run) -> None:
     if not metrics:
         return
     monthly_metric_ids = {r.metric_id for r in run.rules if r.evaluation == Evaluation.MONTHLY and r.metric_id}
-    monthly_metric_ids |= set(
-        Ranking.objects.filter(campaign=run.campaign, period="month", metric__isnull=False).values_list("metric_id", flat=True)
-    )
-    periods = [(run.start, run.period_end, TargetPeriod.CAMPAIGN, [m.pk for m in metrics])]
+    monthly_metric_ids |= _period_metric_ids(run, "month")
+    phase_metric_ids = _period_metric_ids(run, "phase")
+    periods = [(run.start, run.period_end, TargetPeriod.CAMPAIGN, [m.pk for m in metrics], None)]
     if monthly_metric_ids:
         for first, last in month_periods(run.start, run.campaign.end_date, run.day):
-            periods.append((first, last, TargetPeriod.MONTH, sorted(monthly_metric_ids)))
-    for first, last, target_period, metric_ids in periods:
+            periods.append((first, last, TargetPeriod.MONTH, sorted(monthly_metric_ids), None))
+    if phase_metric_ids:
+        for phase in run.begun_phases:
+            last = min(run.day, phase.end_date)
+            periods.append((phase.start_date, last, TargetPeriod.PHASE, sorted(phase_metric_ids), phase))
+    for first, last, target_period, metric_ids, phase in periods:
         point = [i for i in metric_ids if run.metrics[i].figure in POINT_FIGURES]
         ranged = [i for i in metric_ids if run.metrics[i].figure not in POINT_FIGURES]
         single = [i for i in point if run.single_indicator(i)]
         multi = [i for i in point if not run.single_indicator(i)]
         if single:
-            _insert_figures(run, single, first, last, target_period, ranged_scan=False, single=True)
+            _insert_figures(run, single, first, last, target_period, ranged_scan=False, single=True, phase=phase)
         if multi:
-            _insert_figures(run, multi, first, last, target_period, ranged_scan=False)
+            _insert_figures(run, multi, first, last, target_period, ranged_scan=False, phase=phase)
         if ranged:
-            _insert_figures(run, ranged, first, last, target_period, ranged_scan=True)
+            _insert_figures(run, ranged, first, last, target_period, ranged_scan=True, phase=phase)
 
 
-def _insert_figures(run, metric_ids, first, last, target_period, *, ranged_scan: bool, single: bool = False) -> None:
+def _period_metric_ids(run: Run, period: str) -> set[int]:
+    """Metrics that need rows for each month / phase: ranked on that period (with the metrics of
+    its eligibility floors), or named in the campaign option ``monthly_figures`` / ``phase_figures``
+    (a list of metric codes, or true for every metric)."""
+    ids = set()
+    for ranking in run.rankings:
+        if ranking.period != period:
+            continue
+        if ranking.metric_id:
+            ids.add(ranking.metric_id)
+        ids |= {run.metric_id(f["metric"]) for f in ranking.eligibility}
+    wanted = run.campaign.options.get(f"{'monthly' if period == 'month' else 'phase'}_figures") or []
+    if wanted is True:
+        return set(run.metrics)
+    ids |= {m.pk for m in run.metrics.values() if m.code in wanted}
+    return ids
+
+
+def _insert_figures(
+    run, metric_ids, first, last, target_period, *, ranged_scan: bool, single: bool = False, phase: Phase | None = None
+) -> None:
     """One INSERT … SELECT of (participant × metric) figures, targets and completion rates.
 
     Facts are summed through the metric's components (sign ±1), so a metric can be the sum of
@@ -265,7 +313,9 @@ def _insert_figures(run, metric_ids, first, last, target_period, *, ranged_scan:
     base_day = run.start - datetime.timedelta(days=1)
     days = (last - first).days + 1
     ids = ", ".join(str(int(i)) for i in metric_ids)
-    kind = int(run.campaign.subject_kind)
+    # A mixed campaign joins each participant's own kind of facts; otherwise one constant kind
+    # keeps the fact index's equality prefix.
+    kind = str(int(run.campaign.subject_kind)) if run.campaign.subject_kind is not None else "p.subject_kind"
     signed = "c.sign * f.value"
     if single:
         figures_join = (
@@ -278,6 +328,7 @@ def _insert_figures(run, metric_ids, first, last, target_period, *, ranged_scan:
         figures_params = [last, base_day]
         v = {"end": "(c.sign * f.value)", "base": "(c.sign * fb.value)", "sum": "NULL", "num": "NULL", "den": "NULL"}
     else:
+        kind_filter = "1 = 1" if kind == "p.subject_kind" else f"f.subject_kind = {kind}"
         if ranged_scan:
             date_filter, date_params = "f.business_date BETWEEN %s AND %s", [min(base_day, first), last]
             sums = (
@@ -297,16 +348,37 @@ def _insert_figures(run, metric_ids, first, last, target_period, *, ranged_scan:
             )
             sums_params = [last, base_day]
         facts = (
-            f"SELECT f.subject_id, c.metric_id, {sums}"
+            f"SELECT f.subject_kind, f.subject_id, c.metric_id, {sums}"
             f"FROM {T(Fact)} f JOIN campaigns_metriccomponent c ON c.indicator_id = f.indicator_id "
-            f"WHERE c.metric_id IN ({ids}) AND f.subject_kind = {kind} AND {date_filter} "
-            "GROUP BY f.subject_id, c.metric_id"
+            f"WHERE c.metric_id IN ({ids}) AND {kind_filter} AND {date_filter} "
+            "GROUP BY f.subject_kind, f.subject_id, c.metric_id"
         )
-        figures_join = f"LEFT JOIN ({facts}) x ON x.subject_id = p.subject_id AND x.metric_id = m.id "
+        figures_join = (
+            f"LEFT JOIN ({facts}) x ON x.subject_kind = p.subject_kind AND x.subject_id = p.subject_id AND x.metric_id = m.id "
+        )
         figures_params = [*sums_params, *date_params]
         v = {"end": "x.v_end", "base": "x.v_base", "sum": "x.v_sum", "num": "x.v_num", "den": "x.v_den"}
-    base = f"COALESCE(t.base_value, {v['base']}, 0)"
+    if phase is None:
+        target_join = (
+            "LEFT JOIN campaigns_target t ON t.participant_id = p.id AND t.metric_id = m.id "
+            "     AND t.period = %s AND t.period_start = %s "
+        )
+        target_params = [target_period, first]
+        target, base_value = "t.target_value", "t.base_value"
+    else:
+        # A phase's own target, else the campaign target × the phase's share (节奏安排).
+        target_join = (
+            "LEFT JOIN campaigns_target t ON t.participant_id = p.id AND t.metric_id = m.id "
+            "     AND t.period = %s AND t.period_start = %s "
+            "LEFT JOIN campaigns_target tc ON tc.participant_id = p.id AND tc.metric_id = m.id "
+            "     AND tc.period = %s AND tc.period_start = %s "
+        )
+        target_params = [TargetPeriod.PHASE, phase.start_date, TargetPeriod.CAMPAIGN, run.start]
+        share = sql.lit(phase.target_share) if phase.target_share else "NULL"
+        target, base_value = f"COALESCE(t.target_value, tc.target_value * {share})", "COALESCE(t.base_value, tc.base_value)"
+    base = f"COALESCE({base_value}, {v['base']}, 0)"
     average = sql.div(v["sum"], str(days))
+    growth = sql.div(f"{v['end']} - {base}", base)
     actual = (
         "CASE m.figure "
         f"WHEN '{Figure.VALUE_AT_DATE}' THEN {v['end']} "
@@ -315,27 +387,33 @@ def _insert_figures(run, metric_ids, first, last, target_period, *, ranged_scan:
         f"WHEN '{Figure.DAILY_AVERAGE}' THEN {average} "
         f"WHEN '{Figure.DAILY_AVERAGE_INCREASE}' THEN {average} - {base} "
         f"WHEN '{Figure.FLOW_SUM}' THEN {v['sum']} "
-        f"WHEN '{Figure.RATIO_OF_SUMS}' THEN {sql.div(v['num'], v['den'])} END"
+        f"WHEN '{Figure.RATIO_OF_SUMS}' THEN {sql.div(v['num'], v['den'])} "
+        f"WHEN '{Figure.GROWTH_RATE}' THEN {growth} END"
     )
     shown_base = (
-        f"CASE WHEN m.figure IN ('{Figure.INCREASE_OVER_BASE}', '{Figure.DAILY_AVERAGE_INCREASE}') THEN {base} END"
+        f"CASE WHEN m.figure IN ('{Figure.INCREASE_OVER_BASE}', '{Figure.DAILY_AVERAGE_INCREASE}', '{Figure.GROWTH_RATE}') "
+        f"THEN {base} END"
     )
     where, where_params = run.active_participants()
+    if phase is None:
+        into = f"{T(MetricResult)} (result_set_id, participant_id, metric_id, period_start, monthly, "
+        head = f"{run.rs}, y.pid, y.mid, %s, {'TRUE' if target_period == TargetPeriod.MONTH else 'FALSE'}, "
+    else:
+        into = f"{T(PhaseResult)} (result_set_id, participant_id, metric_id, period_start, phase_id, "
+        head = f"{run.rs}, y.pid, y.mid, %s, {int(phase.pk)}, "
     run.execute(
-        f"INSERT INTO {T(MetricResult)} "
-        "(result_set_id, participant_id, metric_id, period_start, monthly, actual, target, base, completion) "
-        f"SELECT {run.rs}, y.pid, y.mid, %s, {'TRUE' if target_period == TargetPeriod.MONTH else 'FALSE'}, y.actual, "
+        f"INSERT INTO {into}actual, target, base, completion) "
+        f"SELECT {head}y.actual, "
         f"y.target, y.base, CASE WHEN y.target > 0 THEN {sql.div('y.actual', 'y.target')} END "
         "FROM ("
-        f"  SELECT p.id AS pid, m.id AS mid, {actual} AS actual, t.target_value AS target, {shown_base} AS base "
+        f"  SELECT p.id AS pid, m.id AS mid, {actual} AS actual, {target} AS target, {shown_base} AS base "
         "  FROM campaigns_participant p "
         "  CROSS JOIN campaigns_metric m "
         f"  {figures_join}"
-        "  LEFT JOIN campaigns_target t ON t.participant_id = p.id AND t.metric_id = m.id "
-        "       AND t.period = %s AND t.period_start = %s "
+        f"  {target_join}"
         f"  WHERE m.id IN ({ids}) AND {where}"
         ") y ORDER BY y.pid",  # rows in index order: appending to the (result set, participant) index is cheap
-        [first, *figures_params, target_period, first, *where_params],
+        [first, *figures_params, *target_params, *where_params],
     )
 
 
@@ -377,16 +455,21 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
     period_value = "%s" if store_period else "NULL"
     monthly = "TRUE" if store_period else "FALSE"
     plain = [r for r in rules if r.kind != RuleKind.RELATIVE_TO_BEST]
-    if plain:
-        cases = " ".join(f"WHEN {r.pk} THEN {r.rule_kind().points_sql(sql)}" for r in plain)
-        ids = ", ".join(str(r.pk) for r in plain)
+    # Rules for everybody share one statement; a rule limited to some participants has its own.
+    batches = [[r for r in plain if not r.participants]] + [[r] for r in plain if r.participants]
+    for batch in batches:
+        if not batch:
+            continue
+        who, who_params = participant_filter_sql(batch[0].participants, "src.participant_id")
+        cases = " ".join(f"WHEN {r.pk} THEN {r.rule_kind().points_sql(sql)}" for r in batch)
+        ids = ", ".join(str(r.pk) for r in batch)
         run.execute(
             f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
             f"SELECT {run.rs}, src.participant_id, r.id, {period_value}, CASE r.id {cases} END, NULL "
             f"FROM {T(MetricResult)} src JOIN {T(ScoringRule)} r ON r.metric_id = src.metric_id "
             f"WHERE src.result_set_id = {run.rs} AND src.period_start = %s AND src.monthly = {monthly} AND r.id IN ({ids}) "
-            "ORDER BY src.participant_id",
-            ([period_start] if store_period else []) + [period_start],
+            f"{'AND ' + who if who else ''} ORDER BY src.participant_id",
+            ([period_start] if store_period else []) + [period_start] + who_params,
         )
     for rule in rules:
         if rule.kind != RuleKind.RELATIVE_TO_BEST:
@@ -401,6 +484,8 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
             window = "PARTITION BY gm.group_id"
         else:
             join, window = "", ""
+        # The best is taken among the participants the rule scores only.
+        who, who_params = participant_filter_sql(rule.participants, "mr.participant_id")
         run.execute(
             f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
             f"SELECT {run.rs}, src.participant_id, {rule.pk}, {period_value}, {kind.points_sql(sql)}, src.best "
@@ -408,9 +493,9 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
             f"  SELECT mr.participant_id, mr.actual, mr.target, mr.completion, MAX({on}) OVER ({window}) AS best "
             f"  FROM {T(MetricResult)} mr {join} "
             f"  WHERE mr.result_set_id = {run.rs} AND mr.metric_id = {int(rule.metric_id)} AND mr.period_start = %s "
-            f"  AND mr.monthly = {monthly}"
+            f"  AND mr.monthly = {monthly} {'AND ' + who if who else ''}"
             ") src",
-            ([period_start] if store_period else []) + [period_start],
+            ([period_start] if store_period else []) + [period_start] + who_params,
         )
 
 
@@ -501,48 +586,99 @@ def _compute_participant_results(run: Run) -> None:
 # --- 4. Rankings ---------------------------------------------------------------------------------------
 
 
-def _compute_ranking(run: Run, ranking: Ranking) -> None:
-    """One INSERT … SELECT: eligible participants ranked within their group, with gap and movement."""
+def participant_filter_sql(participants: dict, pid: str) -> tuple[str, list]:
+    """An SQL condition (with its parameters) true when participant ``pid`` matches a filter such as
+    ``{"level": "unit", "unit_kinds": ["outlet"], "categories": ["储蓄所"]}``; ("", []) for no filter."""
+    from branches.models import SubjectKind, Unit
+
+    if not participants:
+        return "", []
+    conditions, params = [], []
+    if "level" in participants:
+        kind = SubjectKind.STAFF if participants["level"] == "staff" else SubjectKind.UNIT
+        conditions.append(f"pf.subject_kind = {int(kind)}")
+    unit_conditions = []
+    for key, column in (("unit_kinds", "kind"), ("categories", "category")):
+        values = participants.get(key) or []
+        if values:
+            unit_conditions.append(f"u.{column} IN ({', '.join(['%s'] * len(values))})")
+            params += list(values)
+    if unit_conditions:
+        conditions.append(f"pf.unit_id IN (SELECT u.id FROM {T(Unit)} u WHERE {' AND '.join(unit_conditions)})")
+    if not conditions:
+        return "", []
+    return f"EXISTS (SELECT 1 FROM campaigns_participant pf WHERE pf.id = {pid} AND {' AND '.join(conditions)})", params
+
+
+def _figure_rows(run: Run, ranking: Ranking, alias: str) -> tuple[str, str, list] | None:
+    """(table, condition, params) selecting the rows of ``alias`` for the ranking's period; None when
+    the named or current phase has not begun (nothing to rank yet)."""
+    rs = run.rs
+    if ranking.period == "phase":
+        phase = run.phase_for(ranking.phase)
+        if phase is None:
+            return None
+        return T(PhaseResult), f"{alias}.result_set_id = {rs} AND {alias}.phase_id = {int(phase.pk)}", []
+    if ranking.period == "month":
+        month = month_periods(run.start, run.campaign.end_date, run.day)[-1][0]
+        return T(MetricResult), f"{alias}.result_set_id = {rs} AND {alias}.period_start = %s AND {alias}.monthly = TRUE", [month]
+    return T(MetricResult), f"{alias}.result_set_id = {rs} AND {alias}.period_start = %s AND {alias}.monthly = FALSE", [run.start]
+
+
+def _ranking_source(run: Run, ranking: Ranking) -> tuple[str, list] | None:
+    """SELECT pid, v (the ranked value), pts, act, tgt: one row per participant with a value."""
     sql = run.sql
     rs = run.rs
-    params: list = []
     if ranking.basis == RankingBasis.TOTAL_SCORE:
-        source = (
-            f"SELECT pr.participant_id AS pid, pr.total_points AS v, pr.total_points AS pts FROM {T(ParticipantResult)} pr "
+        return (
+            f"SELECT pr.participant_id AS pid, pr.total_points AS v, pr.total_points AS pts, "
+            f"{sql.num('NULL')} AS act, {sql.num('NULL')} AS tgt FROM {T(ParticipantResult)} pr "
             f"WHERE pr.result_set_id = {rs}"
-        )
-    elif ranking.basis == RankingBasis.RULE_POINTS:
-        source = (
-            f"SELECT s.participant_id AS pid, s.points AS v, s.points AS pts FROM {T(RuleScore)} s "
+        ), []
+    if ranking.basis == RankingBasis.RULE_POINTS:
+        return (
+            f"SELECT s.participant_id AS pid, s.points AS v, s.points AS pts, {sql.num('NULL')} AS act, "
+            f"{sql.num('NULL')} AS tgt FROM {T(RuleScore)} s "
             f"WHERE s.result_set_id = {rs} AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
-        )
-    else:
-        column = "completion" if ranking.basis == RankingBasis.METRIC_COMPLETION else "actual"
-        monthly = ranking.period == "month"
-        points = "s.points" if ranking.rule_id and not monthly else sql.num("NULL")
-        rule_join = (
-            f"LEFT JOIN {T(RuleScore)} s ON s.result_set_id = {rs} AND s.participant_id = mr.participant_id "
-            f"AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
-            if ranking.rule_id and not monthly
-            else ""
-        )
-        source = (
-            f"SELECT mr.participant_id AS pid, mr.{column} AS v, {points} AS pts FROM {T(MetricResult)} mr {rule_join} "
-            f"WHERE mr.result_set_id = {rs} AND mr.metric_id = {int(ranking.metric_id)} AND mr.period_start = %s "
-            f"AND mr.monthly = {'TRUE' if monthly else 'FALSE'} AND mr.{column} IS NOT NULL"
-        )
-        params.append(month_periods(run.start, run.campaign.end_date, run.day)[-1][0] if monthly else run.start)
+        ), []
+    rows = _figure_rows(run, ranking, "mr")
+    if rows is None:
+        return None
+    table, condition, params = rows
+    column = "completion" if ranking.basis == RankingBasis.METRIC_COMPLETION else "actual"
+    with_points = ranking.rule_id and ranking.period == "campaign"
+    points = "s.points" if with_points else sql.num("NULL")
+    rule_join = (
+        f"LEFT JOIN {T(RuleScore)} s ON s.result_set_id = {rs} AND s.participant_id = mr.participant_id "
+        f"AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
+        if with_points
+        else ""
+    )
+    return (
+        f"SELECT mr.participant_id AS pid, mr.{column} AS v, {points} AS pts, mr.actual AS act, mr.target AS tgt "
+        f"FROM {table} mr {rule_join} "
+        f"WHERE {condition} AND mr.metric_id = {int(ranking.metric_id)} AND mr.{column} IS NOT NULL"
+    ), params
 
-    conditions = []
-    metric_ids = {m.code: m.pk for m in run.metrics.values()}
+
+def _eligibility(run: Run, ranking: Ranking) -> tuple[list[str], list]:
+    """Conditions on ``b.pid``: floors (read on the ranking's own period), flags, gates, participant filter."""
+    sql = run.sql
+    rs = run.rs
+    conditions, params = [], []
     for floor in ranking.eligibility:
         column = "completion" if floor.get("on") == "completion" else "actual"
+        rows = _figure_rows(run, ranking, "e")
+        if rows is None:  # no phase begun: nobody reaches a phase floor
+            conditions.append("1 = 0")
+            continue
+        table, condition, floor_params = rows
         conditions.append(
-            f"EXISTS (SELECT 1 FROM {T(MetricResult)} e WHERE e.result_set_id = {rs} AND e.participant_id = b.pid "
-            f"AND e.metric_id = {int(metric_ids[floor['metric']])} AND e.period_start = %s AND e.monthly = FALSE "
+            f"EXISTS (SELECT 1 FROM {table} e WHERE {condition} AND e.participant_id = b.pid "
+            f"AND e.metric_id = {int(run.metric_id(floor['metric']))} "
             f"AND e.{column} >= {sql.lit(Decimal(str(floor['min'])))})"
         )
-        params.append(run.start)
+        params += floor_params
     for flag in ranking.required_flags:
         if flag == "met_all_targets":
             conditions.append(
@@ -552,7 +688,7 @@ def _compute_ranking(run: Run, ranking: Ranking) -> None:
         elif flag.startswith("met:"):
             conditions.append(
                 f"EXISTS (SELECT 1 FROM {T(MetricResult)} e WHERE e.result_set_id = {rs} AND e.participant_id = b.pid "
-                f"AND e.metric_id = {int(metric_ids[flag[4:]])} AND e.period_start = %s AND e.monthly = FALSE "
+                f"AND e.metric_id = {int(run.metric_id(flag[4:]))} AND e.period_start = %s AND e.monthly = FALSE "
                 "AND e.target IS NOT NULL AND e.actual >= e.target)"
             )
             params.append(run.start)
@@ -569,27 +705,67 @@ def _compute_ranking(run: Run, ranking: Ranking) -> None:
             f"NOT EXISTS (SELECT 1 FROM {T(GateHit)} gh WHERE gh.result_set_id = {rs} AND gh.participant_id = b.pid "
             f"AND gh.gate_id IN ({', '.join(str(i) for i in vetoing)}))"
         )
+    who, who_params = participant_filter_sql(ranking.participants, "b.pid")
+    if who:
+        conditions.append(who)
+        params += who_params
+    return conditions, params
+
+
+def _group_join(run: Run, ranking: Ranking, pid: str) -> tuple[str, list]:
+    """JOIN to the ranking's group set (only the named groups when ``only_groups`` is set)."""
+    join = f"JOIN campaigns_groupmembership gm ON gm.participant_id = {pid} AND gm.group_set_id = {int(ranking.group_set_id)}"
+    if not ranking.only_groups:
+        return join, []
+    codes = list(ranking.only_groups)
+    return (
+        f"{join} AND gm.group_id IN (SELECT g.id FROM campaigns_group g WHERE g.group_set_id = {int(ranking.group_set_id)} "
+        f"AND g.code IN ({', '.join(['%s'] * len(codes))}))",
+        codes,
+    )
+
+
+def _compute_ranking(run: Run, ranking: Ranking) -> None:
+    """One INSERT … SELECT: eligible participants ranked within their group, with gap and movement."""
+    rs = run.rs
+    source = _ranking_source(run, ranking)
+    if source is None:
+        return
+    source_sql, params = source
+    conditions, condition_params = _eligibility(run, ranking)
     if ranking.group_set_id:
-        group_join = (
-            f"JOIN campaigns_groupmembership gm ON gm.participant_id = b.pid AND gm.group_set_id = {int(ranking.group_set_id)}"
-        )
+        group_join, group_params = _group_join(run, ranking, "b.pid")
         group = "gm.group_id"
     else:
-        group_join, group = "", "CAST(NULL AS BIGINT)"
+        group_join, group_params, group = "", [], "CAST(NULL AS BIGINT)"
     where = " AND ".join(conditions) or "1 = 1"
+    if ranking.tie_break_metric:
+        # Equal values are ordered by a second figure (largest first, missing last) before the tie rule.
+        tie_join = (
+            f"LEFT JOIN {T(MetricResult)} tb ON tb.result_set_id = {rs} AND tb.participant_id = b.pid "
+            f"AND tb.metric_id = {int(run.metric_id(ranking.tie_break_metric))} AND tb.period_start = %s AND tb.monthly = FALSE"
+        )
+        tie_params = [run.start]
+        tie_columns = "CASE WHEN tb.actual IS NULL THEN 1 ELSE 0 END AS v2n, tb.actual AS v2"
+        then_by = ", z0.v2n, z0.v2 DESC"
+    else:
+        tie_join, tie_params, tie_columns, then_by = "", [], "0 AS v2n, 0 AS v2", ""
+    params = [*params, *group_params, *tie_params, *condition_params]
 
     best_first = "DESC" if ranking.descending else "ASC"
     worst_first = "ASC" if ranking.descending else "DESC"
+    worst_then = ", z0.v2n DESC, z0.v2 ASC" if then_by else ""
     partition = "PARTITION BY z0.gid"
+    order = f"z0.v {best_first}{then_by}"
     if ranking.tie_break == TieBreak.ORDINAL:
-        rank = f"ROW_NUMBER() OVER ({partition} ORDER BY z0.v {best_first}, z0.pid)"
-        bottom = f"ROW_NUMBER() OVER ({partition} ORDER BY z0.v {worst_first}, z0.pid DESC)"
-        frame = f"({partition} ORDER BY z0.v {best_first}, z0.pid ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
+        rank = f"ROW_NUMBER() OVER ({partition} ORDER BY {order}, z0.pid)"
+        bottom = f"ROW_NUMBER() OVER ({partition} ORDER BY z0.v {worst_first}{worst_then}, z0.pid DESC)"
+        frame = f"({partition} ORDER BY {order}, z0.pid ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
     else:
         function = "DENSE_RANK()" if ranking.tie_break == TieBreak.DENSE else "RANK()"
-        rank = f"{function} OVER ({partition} ORDER BY z0.v {best_first})"
-        bottom = f"{function} OVER ({partition} ORDER BY z0.v {worst_first})"
-        frame = f"({partition} ORDER BY z0.v {best_first} GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
+        rank = f"{function} OVER ({partition} ORDER BY {order})"
+        bottom = f"{function} OVER ({partition} ORDER BY z0.v {worst_first}{worst_then})"
+        frame = f"({partition} ORDER BY {order} GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
     gap = "z.better_v - z.v" if ranking.descending else "z.v - z.better_v"
     top_n = f"CASE WHEN z.rnk <= {int(ranking.top_n)} THEN TRUE ELSE FALSE END" if ranking.top_n else "FALSE"
     bottom_n = f"CASE WHEN z.brnk <= {int(ranking.bottom_n)} THEN TRUE ELSE FALSE END" if ranking.bottom_n else "FALSE"
@@ -608,7 +784,62 @@ def _compute_ranking(run: Run, ranking: Ranking) -> None:
         "FROM ("
         f"  SELECT z0.pid, z0.gid, z0.v, z0.pts, {rank} AS rnk, {bottom} AS brnk, "
         f"  MIN(z0.v) OVER {frame} AS better_v, MIN(z0.pts) OVER {frame} AS better_pts "
-        f"  FROM (SELECT b.pid, {group} AS gid, b.v, b.pts FROM ({source}) b {group_join} WHERE {where}) z0"
+        f"  FROM (SELECT b.pid, {group} AS gid, b.v, b.pts, {tie_columns} FROM ({source_sql}) b {group_join} {tie_join} "
+        f"  WHERE {where}) z0"
         f") z {previous}",
         params,
+    )
+
+
+def _compute_group_ranking(run: Run, ranking: Ranking) -> None:
+    """Groups of the ranking's group set ranked against each other (war zones, 战区 PK).
+
+    A group's value aggregates its members' values (after the participant filter, eligibility
+    floors, flags and gates): their sum, average, or Σ actual ÷ Σ target (completion of sums).
+    """
+    sql = run.sql
+    rs = run.rs
+    source = _ranking_source(run, ranking)
+    if source is None:
+        return
+    source_sql, params = source
+    conditions, condition_params = _eligibility(run, ranking)
+    group_join, group_params = _group_join(run, ranking, "b.pid")
+    where = " AND ".join(conditions) or "1 = 1"
+    if ranking.group_aggregate == "completion_of_sums":
+        value = sql.div("SUM(b.act)", "SUM(b.tgt)")
+    elif ranking.group_aggregate == "average":
+        value = f"{sql.num('SUM(b.v)')} / COUNT(*)"
+    else:
+        value = "SUM(b.v)"
+    best_first = "DESC" if ranking.descending else "ASC"
+    worst_first = "ASC" if ranking.descending else "DESC"
+    function = {TieBreak.DENSE: "DENSE_RANK()", TieBreak.ORDINAL: "ROW_NUMBER()"}.get(ranking.tie_break, "RANK()")
+    tail = ", g.gid" if ranking.tie_break == TieBreak.ORDINAL else ""
+    frame = (
+        f"(ORDER BY g.v {best_first}{tail} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
+        if tail
+        else f"(ORDER BY g.v {best_first} GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
+    )
+    gap = "z.better_v - z.v" if ranking.descending else "z.v - z.better_v"
+    top_n = f"CASE WHEN z.rnk <= {int(ranking.top_n)} THEN TRUE ELSE FALSE END" if ranking.top_n else "FALSE"
+    bottom_n = f"CASE WHEN z.brnk <= {int(ranking.bottom_n)} THEN TRUE ELSE FALSE END" if ranking.bottom_n else "FALSE"
+    previous = (
+        f"LEFT JOIN {T(GroupRankEntry)} prev ON prev.result_set_id = {int(run.previous_set_id)} "
+        f"AND prev.ranking_id = {ranking.pk} AND prev.group_id = z.gid"
+        if run.previous_set_id
+        else ""
+    )
+    run.execute(
+        f"INSERT INTO {T(GroupRankEntry)} (result_set_id, ranking_id, group_id, value, actual_sum, target_sum, members, "
+        "rank, previous_rank, gap_value, in_top, in_bottom) "
+        f"SELECT {rs}, {ranking.pk}, z.gid, z.v, z.act, z.tgt, z.n, z.rnk, {'prev.rank' if previous else 'NULL'}, {gap}, "
+        f"{top_n}, {bottom_n} FROM ("
+        f"  SELECT g.gid, g.v, g.act, g.tgt, g.n, {function} OVER (ORDER BY g.v {best_first}{tail}) AS rnk, "
+        f"  {function} OVER (ORDER BY g.v {worst_first}{tail}) AS brnk, MIN(g.v) OVER {frame} AS better_v "
+        f"  FROM (SELECT gm.group_id AS gid, {value} AS v, SUM(b.act) AS act, SUM(b.tgt) AS tgt, COUNT(*) AS n "
+        f"    FROM ({source_sql}) b {group_join} WHERE {where} GROUP BY gm.group_id) g "
+        "  WHERE g.v IS NOT NULL"
+        f") z {previous}",
+        [*params, *group_params, *condition_params],
     )

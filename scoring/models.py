@@ -72,6 +72,10 @@ class ScoringRule(models.Model):
         related_name="+", help_text=_("Relative to the best: empty compares with every participant."),
     )
     params = models.JSONField(_("parameters"), default=dict, blank=True)
+    participants = models.JSONField(
+        _("scored participants"), default=dict, blank=True,
+        help_text=_('Empty: everybody. e.g. {"level": "staff"} or {"level": "unit", "unit_kinds": ["branch"], "categories": ["储蓄所"]}.'),
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
@@ -167,6 +171,18 @@ class TieBreak(models.TextChoices):
     ORDINAL = "ordinal", _("Ordinal: 1, 2, 3, 4 (earlier participant first)")
 
 
+class RankingPeriod(models.TextChoices):
+    CAMPAIGN = "campaign", _("Whole campaign")
+    MONTH = "month", _("Current month")
+    PHASE = "phase", _("A phase (current, or the one named)")
+
+
+class GroupAggregate(models.TextChoices):
+    SUM = "sum", _("Sum of the members' values")
+    AVERAGE = "average", _("Average of the members' values")
+    COMPLETION_OF_SUMS = "completion_of_sums", _("Σ actual ÷ Σ target of the members")
+
+
 class Ranking(models.Model):
     """A leaderboard: who is ranked (eligibility), on what, within which groups, and how ties go."""
 
@@ -181,8 +197,32 @@ class Ranking(models.Model):
         help_text=_("Empty: one overall ranking."),
     )
     period = models.CharField(
-        _("period"), max_length=10, choices=[("campaign", _("Whole campaign")), ("month", _("Current month"))],
-        default="campaign", help_text=_("For a metric's figure or rate: the campaign so far, or the current month only."),
+        _("period"), max_length=10, choices=RankingPeriod.choices, default=RankingPeriod.CAMPAIGN,
+        help_text=_("For a metric's figure or rate: the campaign so far, the current month, or a phase. Eligibility floors read the same period."),
+    )
+    phase = models.CharField(
+        _("phase code"), max_length=40, blank=True,
+        help_text=_("For period 'phase': the phase to rank; empty = the phase the day falls in (the last begun one after it)."),
+    )
+    participants = models.JSONField(
+        _("ranked participants"), default=dict, blank=True,
+        help_text=_('Empty: everybody. e.g. {"level": "unit"}, {"level": "staff"}, {"unit_kinds": ["outlet"]}, {"categories": ["储蓄所"]}.'),
+    )
+    only_groups = models.JSONField(
+        _("only these groups"), default=list, blank=True,
+        help_text=_("Codes of groups of the group set to rank; empty: every group."),
+    )
+    rank_groups = models.BooleanField(
+        _("rank the groups against each other"), default=False,
+        help_text=_("The subjects are the groups of the group set (战区 PK), valued by an aggregate of their members."),
+    )
+    group_aggregate = models.CharField(
+        _("group value"), max_length=20, choices=GroupAggregate.choices, default=GroupAggregate.SUM,
+        help_text=_("For groups ranked against each other: how the members' values combine."),
+    )
+    tie_break_metric = models.CharField(
+        _("tie-break metric"), max_length=40, blank=True,
+        help_text=_("A metric code: equal values are ordered by this metric's figure (largest first) before the tie rule applies."),
     )
     descending = models.BooleanField(_("highest first"), default=True)
     tie_break = models.CharField(_("ties"), max_length=12, choices=TieBreak.choices, default=TieBreak.COMPETITION)
@@ -214,6 +254,52 @@ class Ranking(models.Model):
 
 
 # --- Results ------------------------------------------------------------------------------
+
+
+class PhaseResult(models.Model):
+    """A participant's figure for one metric over one phase (actual over the phase's dates so far).
+
+    target = the phase target, else the campaign target × the phase's share; completion = actual ÷ target.
+    """
+
+    result_set_id = models.BigIntegerField()
+    participant_id = models.BigIntegerField()
+    metric_id = models.BigIntegerField()
+    phase_id = models.BigIntegerField()
+    period_start = models.DateField()
+    actual = models.DecimalField(**FIGURE, null=True)
+    target = models.DecimalField(**FIGURE, null=True)
+    base = models.DecimalField(**FIGURE, null=True)
+    completion = models.DecimalField(**FIGURE, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["result_set_id", "participant_id"], name="phaseresult_set_participant")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}/{self.metric_id}@{self.phase_id}={self.actual}"
+
+
+class GroupRankEntry(models.Model):
+    """A group's place when the groups of a set are ranked against each other (e.g. war zones)."""
+
+    result_set_id = models.BigIntegerField()
+    ranking_id = models.BigIntegerField()
+    group_id = models.BigIntegerField()
+    value = models.DecimalField(**FIGURE)
+    actual_sum = models.DecimalField(**FIGURE, null=True)
+    target_sum = models.DecimalField(**FIGURE, null=True)
+    members = models.PositiveIntegerField()
+    rank = models.PositiveIntegerField()
+    previous_rank = models.PositiveIntegerField(null=True)
+    gap_value = models.DecimalField(**FIGURE, null=True)
+    in_top = models.BooleanField(default=False)
+    in_bottom = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["result_set_id", "ranking_id", "rank"], name="grouprank_board")]
+
+    def __str__(self) -> str:
+        return f"group {self.group_id}#{self.rank}"
 
 
 class ResultSet(models.Model):

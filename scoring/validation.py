@@ -30,6 +30,7 @@ def validate_rule(rule) -> None:
         errors["evaluation"] = _("Set monthly evaluation on the parts, not on the 'parts' rule.")
     if rule.group_set_id and rule.kind != RuleKind.RELATIVE_TO_BEST:
         errors["group_set"] = _("Only a relative-to-best rule compares within groups.")
+    _check_filter(rule, errors)
     if errors:
         raise ValidationError(errors)
 
@@ -86,8 +87,33 @@ def validate_ranking(ranking) -> None:
         errors["rule"] = _("A ranking on a rule's points needs the rule.")
     if ranking.basis in (RankingBasis.METRIC_FIGURE, RankingBasis.METRIC_COMPLETION) and not ranking.metric_id:
         errors["metric"] = _("A ranking on a metric needs the metric.")
-    if ranking.period == "month" and ranking.basis not in (RankingBasis.METRIC_FIGURE, RankingBasis.METRIC_COMPLETION):
-        errors["period"] = _("Only a ranking on a metric's figure or completion can rank the current month.")
+    if ranking.period in ("month", "phase") and ranking.basis not in (RankingBasis.METRIC_FIGURE, RankingBasis.METRIC_COMPLETION):
+        errors["period"] = _("Only a ranking on a metric's figure or completion can rank a month or a phase.")
+    if ranking.phase and ranking.period != "phase":
+        errors["phase"] = _("A phase is named only for a ranking of period 'phase'.")
+    if ranking.phase and ranking.campaign_id and not ranking.campaign.phases.filter(code=ranking.phase).exists():
+        errors["phase"] = _("Unknown phase code %(code)s.") % {"code": ranking.phase}
+    if ranking.period == "phase" and ranking.campaign_id and not ranking.campaign.phases.exists():
+        errors["period"] = _("The campaign has no phases.")
+    _check_filter(ranking, errors)
+    only = ranking.only_groups
+    if not isinstance(only, list) or not all(isinstance(c, str) and c for c in only):
+        errors["only_groups"] = _("'Only these groups' must be a list of group codes.")
+    elif only and not ranking.group_set_id:
+        errors["only_groups"] = _("Only a ranking per group of a group set can be limited to some groups.")
+    elif only:
+        known = set(ranking.group_set.groups.values_list("code", flat=True))
+        missing = sorted(set(only) - known)
+        if missing:
+            errors["only_groups"] = _("Unknown group code(s) in %(set)s: %(codes)s.") % {
+                "set": ranking.group_set.code, "codes": ", ".join(missing)
+            }
+    if ranking.rank_groups and not ranking.group_set_id:
+        errors["rank_groups"] = _("Ranking groups against each other needs a group set.")
+    if ranking.rank_groups and ranking.group_aggregate == "completion_of_sums" and ranking.basis != RankingBasis.METRIC_COMPLETION:
+        errors["group_aggregate"] = _("Σ actual ÷ Σ target needs a ranking on a metric's completion rate.")
+    if ranking.tie_break_metric and ranking.campaign_id and not ranking.campaign.metrics.filter(code=ranking.tie_break_metric).exists():
+        errors["tie_break_metric"] = _("Unknown metric code %(code)s.") % {"code": ranking.tie_break_metric}
     floors = ranking.eligibility
     if not isinstance(floors, list):
         errors["eligibility"] = _("Eligibility must be a list of floors.")
@@ -106,3 +132,12 @@ def validate_ranking(ranking) -> None:
         errors["required_flags"] = _("Required flags must be a list of flag names.")
     if errors:
         raise ValidationError(errors)
+
+
+def _check_filter(obj, errors: dict) -> None:
+    from campaigns.validation import validate_participant_filter
+
+    try:
+        validate_participant_filter(obj.participants)
+    except ValidationError as exc:
+        errors.update({k: " ".join(v) for k, v in exc.message_dict.items()})

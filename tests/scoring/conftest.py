@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from branches import services as org
-from branches.models import Fact, Indicator, IndicatorKind, SubjectKind, UnitKind
+from branches.models import Fact, Indicator, IndicatorKind, Staff, SubjectKind, UnitKind
 from campaigns.models import (
     Campaign,
     ComponentRole,
@@ -40,18 +40,30 @@ class Builder:
             "R2": org.create_unit(code="R2", name="西片区", kind=UnitKind.REGION, parent=self.ho),
         }
         self.units = {}
+        self.staff = {}
         self.participants = {}
         self.indicators = {}
         self.metrics = {}
         self.campaign = Campaign.objects.create(code="Q1", name="开门红", start_date=START, end_date=END, status="active")
 
-    def branches(self, *codes, region="R1"):
+    def branches(self, *codes, region="R1", kind=UnitKind.BRANCH, category=""):
         for code in codes:
-            unit = org.create_unit(code=code, name=f"{code}社", kind=UnitKind.BRANCH, parent=self.regions[region])
+            unit = org.create_unit(code=code, name=f"{code}社", kind=kind, parent=self.regions[region], category=category)
             self.units[code] = unit
             self.participants[code] = Participant.objects.create(
                 campaign=self.campaign, subject_kind=SubjectKind.UNIT, subject_id=unit.pk, unit=unit
             )
+        return self
+
+    def people(self, *codes, unit):
+        """Staff members of ``unit`` taking part (the campaign must be of level staff or mixed)."""
+        for code in codes:
+            person = Staff.objects.create(employee_no=code, name=code, unit=self.units[unit])
+            self.staff[code] = person
+            participant = Participant(campaign=self.campaign, subject_kind=SubjectKind.STAFF, subject_id=person.pk, staff=person)
+            participant.full_clean()
+            participant.save()
+            self.participants[code] = participant
         return self
 
     def indicator(self, code, kind=IndicatorKind.BALANCE):
@@ -72,8 +84,10 @@ class Builder:
         return metric
 
     def fact(self, indicator, unit, day, value):
+        """A figure of a unit, or of a staff member when ``unit`` is an employee number given to ``people``."""
+        kind, subject = (SubjectKind.STAFF, self.staff[unit]) if unit in self.staff else (SubjectKind.UNIT, self.units[unit])
         Fact.objects.update_or_create(
-            indicator=self.indicator(indicator), subject_kind=SubjectKind.UNIT, subject_id=self.units[unit].pk,
+            indicator=self.indicator(indicator), subject_kind=kind, subject_id=subject.pk,
             business_date=day, defaults={"value": D(value)},
         )
 
@@ -81,10 +95,10 @@ class Builder:
         for unit, value in values.items():
             self.fact(indicator, unit, day, value)
 
-    def target(self, metric, unit, value, base=None, period=TargetPeriod.CAMPAIGN, month=None):
+    def target(self, metric, unit, value, base=None, period=TargetPeriod.CAMPAIGN, month=None, phase=None):
         return Target.objects.create(
             campaign=self.campaign, participant=self.participants[unit], metric=self.metrics[metric],
-            target_value=D(value), base_value=None if base is None else D(base), period=period, month=month,
+            target_value=D(value), base_value=None if base is None else D(base), period=period, month=month, phase=phase,
         )
 
     def rule(self, code, kind, metric, points, parent=None, **fields):
