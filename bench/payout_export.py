@@ -1,4 +1,11 @@
-"""Payout workbook export: 500,000 lines streamed from PostgreSQL into a constant-memory workbook.
+"""Payouts: calculating a run for every staff member, and exporting 500,000 lines to a workbook.
+
+``payout_calculate_staff``: ``create_payout_run`` with one staff-level piece rate (1 yuan per 10,000
+of the savings balance, in proportion) over the synthetic bank's staff (50,000 / 500,000); the
+floor is one ``INSERT … SELECT`` computing the same amounts from the fact table. No bar in the
+issue; reported so that growth is visible.
+
+``payout_export_xlsx``: 500,000 lines streamed from PostgreSQL into a constant-memory workbook.
 
 Bars (issue 5): the export ≤ 1.5 × the floor and peak memory ≤ 300 MiB. The floor, timed in the
 same run, is a bare XlsxWriter ``constant_memory`` write of the same rows (already in memory, no
@@ -119,7 +126,117 @@ def _export(run_id: int, out: str) -> float:
     return elapsed.seconds
 
 
+CALC_SCHEME = "BENCH-CALC"
+CALC_FLOOR_TABLE = "bench_payout_floor"
+
+
+def _calc_scheme():
+    from bench.synthetic import END, START
+    from rewards.models import RewardRule, RewardScheme
+
+    scheme, _ = RewardScheme.objects.get_or_create(
+        code=CALC_SCHEME, defaults={"name": "bench", "start": START, "end": END}
+    )
+    RewardRule.objects.get_or_create(
+        scheme=scheme,
+        code="PIECE",
+        defaults={
+            "name": "储蓄存款计件",
+            "kind": "piece_rate",
+            "params": {
+                "figure": {"indicator": "DEP_SAV", "level": "staff"},
+                "rate": "1",
+                "per": "10000",
+                "mode": "proportional",
+            },
+        },
+    )
+    return scheme
+
+
+def _calc_floor() -> tuple[float, int]:
+    from django.db import connection
+
+    from bench.synthetic import STAFF_DAY
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {CALC_FLOOR_TABLE} (payee_id bigint, amount numeric(14,2))"
+        )
+        cursor.execute(f"TRUNCATE {CALC_FLOOR_TABLE}")
+        with timer() as elapsed:
+            cursor.execute(
+                f"INSERT INTO {CALC_FLOOR_TABLE} SELECT f.subject_id, ROUND(GREATEST(f.value, 0) / 10000, 2)"
+                " FROM branches_fact f JOIN branches_indicator i ON i.id = f.indicator_id"
+                " WHERE i.code = 'DEP_SAV' AND f.subject_kind = 2 AND f.business_date = %s",
+                [STAFF_DAY],
+            )
+            rows = cursor.rowcount
+        cursor.execute(f"DROP TABLE {CALC_FLOOR_TABLE}")
+    return elapsed.seconds, rows
+
+
+def _calculate() -> tuple[float, int]:
+    """The product's path: ``create_payout_run`` for the whole staff; the run is removed afterwards."""
+    from django.contrib.auth.models import User
+
+    from bench.synthetic import STAFF_DAY, START
+    from branches import roles
+    from rewards import services
+
+    scheme = _calc_scheme()
+    for run in scheme.runs.all():
+        run.lines.all().delete()
+        run.delete()
+    roles.ensure_role_groups()
+    user, _ = User.objects.get_or_create(username="bench-finance")
+    roles.grant_role(user, roles.FINANCE)
+    with timer() as elapsed:
+        run = services.create_payout_run(
+            scheme=scheme, period_kind="quarter", period_start=START, period_end=STAFF_DAY, by=user
+        )
+    made = run.lines.count()
+    run.lines.all().delete()
+    run.delete()
+    return elapsed.seconds, made
+
+
 def measure(size: str) -> list[dict]:
+    """The run calculation over the synthetic bank's staff, then the export of ``LINES`` lines."""
+    from bench.synthetic import ensure_bank
+
+    ensure_bank(size)
+    _calc_scheme()
+    calc_floor, calc_rows = _calc_floor()
+    with tempfile.TemporaryDirectory() as workdir:
+        result = Path(workdir) / "calculate.json"
+        run_child(
+            [
+                sys.executable,
+                "-m",
+                "bench.payout_export",
+                "calculate",
+                "0",
+                str(Path(workdir) / "unused"),
+                str(result),
+            ],
+            env=bench_environment(),
+        )
+        calc = json.loads(result.read_text())
+    report_lines = [
+        line(
+            "payout_calculate_staff",
+            calc["seconds"],
+            calc_floor,
+            calc["self_peak"],
+            rows=calc_rows,
+            lines_made=calc["lines"],
+        )
+    ]
+    return report_lines + _measure_export()
+
+
+def _measure_export() -> list[dict]:
     """Time the floor and the export of ``LINES`` lines, each in a child process (size: same at both)."""
     lines = int(os.environ.get("BENCH_PAYOUT_LINES", LINES))
     with timer() as load:
@@ -128,7 +245,7 @@ def measure(size: str) -> list[dict]:
     with tempfile.TemporaryDirectory() as workdir:
         for side in ("floor", "export"):
             result = Path(workdir) / f"{side}.json"
-            _wall, peak = run_child(
+            run_child(
                 [
                     sys.executable,
                     "-m",
@@ -140,7 +257,8 @@ def measure(size: str) -> list[dict]:
                 ],
                 env=bench_environment(),
             )
-            report[side] = {**json.loads(result.read_text()), "peak": peak}
+            measured = json.loads(result.read_text())
+            report[side] = {**measured, "peak": measured["self_peak"]}
     floor, export = report["floor"], report["export"]
     return [
         line(
@@ -163,14 +281,31 @@ def measure(size: str) -> list[dict]:
     ]
 
 
+def own_peak_mib() -> float:
+    """This process's peak resident memory since exec (VmHWM). ru_maxrss would also count the
+    parent's memory inherited at fork, which is not this measurement's."""
+    for text in Path("/proc/self/status").read_text().splitlines():
+        if text.startswith("VmHWM:"):
+            return int(text.split()[1]) / 1024
+    return peak_mib()
+
+
 def _child(side: str, run_id: str, out: str, result: str) -> None:
     from bench.common import setup_django
 
     setup_django(migrate=False)
+    if side == "calculate":
+        seconds, made = _calculate()
+        Path(result).write_text(json.dumps({"seconds": seconds, "lines": made, "self_peak": own_peak_mib()}))
+        return
     seconds = (_floor if side == "floor" else _export)(int(run_id), out)
     Path(result).write_text(
         json.dumps(
-            {"seconds": seconds, "file_mib": round(os.path.getsize(out) / 2**20, 1), "self_peak": peak_mib()}
+            {
+                "seconds": seconds,
+                "file_mib": round(os.path.getsize(out) / 2**20, 1),
+                "self_peak": own_peak_mib(),
+            }
         )
     )
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from branches.models import Staff, SubjectKind, Unit
 from branches.selectors import assignments_on
 from rewards import rules as rule_kinds
-from rewards.batching import by_slices
+from rewards.batching import filter_ids
 from rewards.models import LineKind, PayoutLine, PayoutRun, RewardRule, RunState
 from rewards.money import to_fen
 
@@ -115,13 +115,10 @@ def _paid(run: PayoutRun) -> dict[tuple, dict]:
     )
     paid = {(row["rule_id"], row["payee_kind"], row["payee_id"], row["period_start"]): row for row in rows}
     awards = dict(
-        by_slices(
+        filter_ids(
+            PayoutLine.objects.exclude(non_cash_award="").values_list("pk", "non_cash_award"),
+            "id",
             [row["last_id"] for row in paid.values()],
-            lambda ids: (
-                PayoutLine.objects.filter(pk__in=ids)
-                .exclude(non_cash_award="")
-                .values_list("pk", "non_cash_award")
-            ),
         )
     )
     for row in paid.values():
@@ -134,25 +131,14 @@ def _payee_details(keys, on: datetime.date) -> dict[tuple, dict]:
     staff_ids = {pid for kind, pid in keys if kind == SubjectKind.STAFF}
     unit_ids = {pid for kind, pid in keys if kind == SubjectKind.UNIT}
     unit_of_staff = dict(
-        by_slices(
-            staff_ids,
-            lambda ids: assignments_on(on).filter(staff_id__in=ids).values_list("staff_id", "unit_id"),
-        )
+        filter_ids(assignments_on(on).values_list("staff_id", "unit_id"), "staff_id", staff_ids)
     )
     staff = {
         s["pk"]: s
-        for s in by_slices(
-            staff_ids,
-            lambda ids: Staff.objects.filter(pk__in=ids).values("pk", "name", "employee_no", "unit_id"),
-        )
+        for s in filter_ids(Staff.objects.values("pk", "name", "employee_no", "unit_id"), "id", staff_ids)
     }
     wanted_units = unit_ids | set(unit_of_staff.values()) | {s["unit_id"] for s in staff.values()}
-    units = {
-        u["pk"]: u
-        for u in by_slices(
-            wanted_units, lambda ids: Unit.objects.filter(pk__in=ids).values("pk", "code", "name")
-        )
-    }
+    units = {u["pk"]: u for u in filter_ids(Unit.objects.values("pk", "code", "name"), "id", wanted_units)}
     details = {}
     for kind, pid in keys:
         if kind == SubjectKind.STAFF:

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from branches.models import Position, SubjectKind, Unit
 from branches.selectors import assignments_on
-from rewards.batching import by_slices
+from rewards.batching import filter_ids
 from rewards.figures import FigureBook, level_of, validate_expression
 
 ZERO = Decimal(0)
@@ -162,18 +162,14 @@ class RuleKind:
                 eligible = {sid for sid in eligible if sid in values and compare(values[sid], bar)}
         participants = self.params.get("participants") or {}
         if participants and self.level() == SubjectKind.UNIT:
-
-            def matching(ids):
-                units = Unit.objects.filter(pk__in=ids)
-                if "unit_category" in participants:
-                    units = units.filter(category=participants["unit_category"])
-                if "unit_kinds" in participants:
-                    units = units.filter(kind__in=participants["unit_kinds"])
-                if "unit_codes" in participants:
-                    units = units.filter(code__in=participants["unit_codes"])
-                return units.values_list("pk", flat=True)
-
-            eligible = set(by_slices(eligible, matching))
+            units = Unit.objects.all()
+            if "unit_category" in participants:
+                units = units.filter(category=participants["unit_category"])
+            if "unit_kinds" in participants:
+                units = units.filter(kind__in=participants["unit_kinds"])
+            if "unit_codes" in participants:
+                units = units.filter(code__in=participants["unit_codes"])
+            eligible = set(filter_ids(units.values_list("pk", flat=True), "id", eligible))
         return eligible
 
     def results(self, window: Window) -> dict[int, Result]:
@@ -211,17 +207,16 @@ class RuleKind:
                 entitle(level, sid, result)
             return out
 
-        def payees(ids):
-            assignments = assignments_on(window.as_of).filter(unit_id__in=ids)
-            if beneficiary == "head":
-                assignments = assignments.filter(position=Position.HEAD)
-            elif beneficiary == "deputies":
-                assignments = assignments.filter(position=Position.DEPUTY)
-            else:
-                assignments = assignments.exclude(position__in=self.params.get("excluded_positions", []))
-            return assignments.values_list("staff_id", "unit_id")
-
-        for staff_id, unit_id in by_slices(results, payees):
+        assignments = assignments_on(window.as_of)
+        if beneficiary == "head":
+            assignments = assignments.filter(position=Position.HEAD)
+        elif beneficiary == "deputies":
+            assignments = assignments.filter(position=Position.DEPUTY)
+        else:
+            assignments = assignments.exclude(position__in=self.params.get("excluded_positions", []))
+        for staff_id, unit_id in filter_ids(
+            assignments.values_list("staff_id", "unit_id"), "unit_id", results
+        ):
             entitle(SubjectKind.STAFF, staff_id, results[unit_id])
         return out
 
@@ -358,9 +353,7 @@ class RankPrize(RuleKind):
         group_by = self.params.get("group_by")
         if group_by and self.level() == SubjectKind.UNIT:
             field_name = "category" if group_by == "category" else "parent_id"
-            for pk, key in by_slices(
-                eligible, lambda ids: Unit.objects.filter(pk__in=ids).values_list("pk", field_name)
-            ):
+            for pk, key in filter_ids(Unit.objects.values_list("pk", field_name), "id", eligible):
                 groups.setdefault(key, {})[pk] = values[pk]
         else:
             groups[None] = {sid: values[sid] for sid in eligible}
