@@ -34,6 +34,7 @@ STAFF_DAY = datetime.date(2027, 3, 30)  # the "current day" with staff figures; 
 FILE_DAY = datetime.date(2027, 3, 31)  # the day of the generated daily file (new figures)
 END = START + datetime.timedelta(days=UNIT_DAYS - 1)  # 2027-03-31
 MARKER = "bench_synthetic_marker"
+PROGRESS = "bench_synthetic_progress"
 
 # code, name, measure, kind, unit label; the shape of the generated value follows the kind.
 INDICATOR_SPECS = [
@@ -106,25 +107,36 @@ def _execute(sql: str, params=None) -> int:
 def _generate(size: str, *, log) -> Bank:
     branches, staff = SIZES[size]["branches"], SIZES[size]["staff"]
     _execute(f"DELETE FROM {MARKER}")
-    # Everything of the previous bank goes, whatever refers to it (campaigns, results, payouts).
-    _execute(
-        "TRUNCATE branches_unit, branches_staff, branches_staffassignment, branches_indicator, branches_fact,"
-        " branches_factversion, branches_importbatch, campaigns_campaign RESTART IDENTITY CASCADE"
-    )
-    step = time.perf_counter()
-    _copy_units(branches)
-    _copy_staff(staff, branches)
-    _execute(
-        "INSERT INTO branches_indicator (code, name, name_en, measure, kind, unit_label) VALUES "
-        + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(INDICATOR_SPECS)),
-        [v for code, name, measure, kind, label in INDICATOR_SPECS for v in (code, name, code.lower(), measure, kind, label)],
-    )
-    log(f"  organisation: {time.perf_counter() - step:.1f} s")
-    step = time.perf_counter()
-    batch_id = _system_batch()
-    _load_facts(batch_id, log=log)
-    _execute("ANALYZE")
-    log(f"  facts: {time.perf_counter() - step:.1f} s")
+    _execute(f"CREATE TABLE IF NOT EXISTS {PROGRESS} (version text, size text, step text)")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {PROGRESS} WHERE version = %s AND size = %s AND step = 'facts'", [GENERATOR_VERSION, size])
+        facts_done = cursor.fetchone() is not None
+    if facts_done:
+        # The organisation and its 50 million facts are there from an interrupted run: keep them.
+        log("  organisation and facts: kept from an earlier run")
+        _execute("TRUNCATE campaigns_campaign RESTART IDENTITY CASCADE")
+    else:
+        _execute(f"DELETE FROM {PROGRESS}")
+        # Everything of the previous bank goes, whatever refers to it (campaigns, results, payouts).
+        _execute(
+            "TRUNCATE branches_unit, branches_staff, branches_staffassignment, branches_indicator, branches_fact,"
+            " branches_factversion, branches_importbatch, campaigns_campaign RESTART IDENTITY CASCADE"
+        )
+        step = time.perf_counter()
+        _copy_units(branches)
+        _copy_staff(staff, branches)
+        _execute(
+            "INSERT INTO branches_indicator (code, name, name_en, measure, kind, unit_label) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(INDICATOR_SPECS)),
+            [v for code, name, measure, kind, label in INDICATOR_SPECS for v in (code, name, code.lower(), measure, kind, label)],
+        )
+        log(f"  organisation: {time.perf_counter() - step:.1f} s")
+        step = time.perf_counter()
+        batch_id = _system_batch()
+        _load_facts(batch_id, log=log)
+        _execute("ANALYZE")
+        _execute(f"INSERT INTO {PROGRESS} VALUES (%s, %s, 'facts')", [GENERATOR_VERSION, size])
+        log(f"  facts: {time.perf_counter() - step:.1f} s")
     step = time.perf_counter()
     staff_campaign = _campaign("BENCH-STAFF", "staff", subject_kind=2, log=log)
     unit_campaign = _campaign("BENCH-UNIT", "unit", subject_kind=1, log=log)
@@ -271,28 +283,28 @@ def _campaign(code: str, level: str, *, subject_kind: int, log) -> int:
     Ranking.objects.create(campaign=campaign, code="by_region", name="片区排名", group_set=region_set, position=1)
 
     if subject_kind == 2:
-        source = (
-            "SELECT s.id AS subject_id, NULL::bigint AS unit_id, s.id AS staff_id, r.code AS region"
-            " FROM branches_staff s JOIN branches_unit b ON b.id = s.unit_id JOIN branches_unit r ON r.id = b.parent_id"
+        region_of = (
+            "JOIN branches_staff s ON s.id = p.staff_id JOIN branches_unit b ON b.id = s.unit_id"
+            " JOIN branches_unit r ON r.id = b.parent_id"
         )
+        subjects = "SELECT id, NULL::bigint, id FROM branches_staff"
     else:
-        source = (
-            "SELECT u.id AS subject_id, u.id AS unit_id, NULL::bigint AS staff_id, r.code AS region"
-            " FROM branches_unit u JOIN branches_unit r ON r.id = u.parent_id WHERE u.kind = 'branch'"
-        )
+        region_of = "JOIN branches_unit b ON b.id = p.unit_id JOIN branches_unit r ON r.id = b.parent_id"
+        subjects = "SELECT id, id, NULL::bigint FROM branches_unit WHERE kind = 'branch'"
     step = time.perf_counter()
     _execute(
         "INSERT INTO campaigns_participant (campaign_id, subject_kind, subject_id, unit_id, staff_id)"
-        f" SELECT %s, %s, x.subject_id, x.unit_id, x.staff_id FROM ({source}) x ORDER BY x.subject_id",
+        f" SELECT %s, %s, x.* FROM ({subjects}) x",
         [campaign.pk, subject_kind],
     )
+    _execute("ANALYZE campaigns_participant")
     _execute(
         "INSERT INTO campaigns_groupmembership (group_set_id, group_id, participant_id)"
-        f" SELECT %s, g.id, p.id FROM campaigns_participant p JOIN ({source}) x ON x.subject_id = p.subject_id"
-        " JOIN campaigns_group g ON g.group_set_id = %s AND g.code = x.region WHERE p.campaign_id = %s",
+        f" SELECT %s, g.id, p.id FROM campaigns_participant p {region_of}"
+        " JOIN campaigns_group g ON g.group_set_id = %s AND g.code = r.code WHERE p.campaign_id = %s",
         [region_set.pk, region_set.pk, campaign.pk],
     )
-    _execute("ANALYZE campaigns_participant")
+    _execute("ANALYZE campaigns_groupmembership")
     log(f"    {code} participants and groups: {time.perf_counter() - step:.1f} s")
     step = time.perf_counter()
     # Targets around today's figure (70 % … 130 %), so completion rates straddle 100 %.
