@@ -8,12 +8,14 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from campaigns.models import Group, Metric, Participant
+from campaigns.models import Group, Metric, Participant, Phase
 from scoring.models import (
     Gate,
     GateHit,
+    GroupRankEntry,
     MetricResult,
     ParticipantResult,
+    PhaseResult,
     RankEntry,
     Ranking,
     ResultSet,
@@ -216,3 +218,64 @@ def results_changed_since(campaign_id: int, day: datetime.date, version: int | N
     return ResultSet.objects.filter(
         Q(campaign_id=campaign_id, business_date=day, is_current=True) & ~Q(version=version or 0)
     ).exists()
+
+
+def phase_figures(
+    campaign_id: int, day: datetime.date, metric_code: str, *, phase: str | None = None, field: str = "completion"
+) -> dict[int, Decimal | None]:
+    """{participant id: figure} of one metric over one phase on the day's current board; four queries.
+
+    ``phase``: a phase code; default the phase the day falls in (else the last begun one).
+    ``field``: actual, target, base or completion. Phase rows exist for metrics ranked per phase
+    or named in the campaign option ``phase_figures``; empty otherwise or when not computed.
+    """
+    if field not in ("actual", "target", "base", "completion"):
+        raise ValueError(field)
+    result_set = current_result_set(campaign_id, day)
+    if result_set is None:
+        return {}
+    phases = Phase.objects.filter(campaign_id=campaign_id, start_date__lte=day).order_by("-start_date")
+    chosen = phases.filter(code=phase).first() if phase else (phases.filter(end_date__gte=day).first() or phases.first())
+    if chosen is None:
+        return {}
+    metric_id = Metric.objects.filter(campaign_id=campaign_id, code=metric_code).values_list("pk", flat=True).first()
+    rows = PhaseResult.objects.filter(result_set_id=result_set.pk, metric_id=metric_id, phase_id=chosen.pk)
+    return dict(rows.values_list("participant_id", field))
+
+
+@dataclass
+class GroupBoardRow:
+    group_id: int
+    code: str
+    name: str
+    rank: int
+    value: Decimal
+    actual_sum: Decimal | None
+    target_sum: Decimal | None
+    members: int
+    previous_rank: int | None
+    gap_value: Decimal | None
+    in_top: bool
+    in_bottom: bool
+
+
+def group_leaderboard(campaign_id: int, day: datetime.date, ranking_code: str) -> list[GroupBoardRow]:
+    """The groups of a ranking with ``rank_groups`` (e.g. war zones), best first; empty when not computed.
+
+    Raises ``Ranking.DoesNotExist`` for an unknown code. Four queries.
+    """
+    ranking = Ranking.objects.get(campaign_id=campaign_id, code=ranking_code)
+    result_set = current_result_set(campaign_id, day)
+    if result_set is None:
+        return []
+    entries = list(GroupRankEntry.objects.filter(result_set_id=result_set.pk, ranking_id=ranking.pk).order_by("rank", "group_id"))
+    groups = Group.objects.in_bulk([e.group_id for e in entries])
+    return [
+        GroupBoardRow(
+            group_id=e.group_id, code=groups[e.group_id].code if e.group_id in groups else "",
+            name=groups[e.group_id].name if e.group_id in groups else "", rank=e.rank, value=e.value,
+            actual_sum=e.actual_sum, target_sum=e.target_sum, members=e.members, previous_rank=e.previous_rank,
+            gap_value=e.gap_value, in_top=e.in_top, in_bottom=e.in_bottom,
+        )
+        for e in entries
+    ]
