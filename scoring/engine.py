@@ -328,6 +328,7 @@ def _insert_figures(
         figures_params = [last, base_day]
         v = {"end": "(c.sign * f.value)", "base": "(c.sign * fb.value)", "sum": "NULL", "num": "NULL", "den": "NULL"}
     else:
+        carry = False
         kind_filter = "1 = 1" if kind == "p.subject_kind" else f"f.subject_kind = {kind}"
         if ranged_scan:
             date_filter, date_params = "f.business_date BETWEEN %s AND %s", [min(base_day, first), last]
@@ -339,6 +340,18 @@ def _insert_figures(
                 f"SUM(CASE WHEN c.role = 'denominator' AND f.business_date >= %s THEN {signed} END) AS v_den "
             )
             sums_params = [last, base_day, first, first, first]
+            carry = bool(run.campaign.options.get("carry_forward_balances", False))
+            if carry:
+                # Each fact counts for the days until the subject's next fact (or the period's end):
+                # a missing day repeats the last known balance instead of counting as 0.
+                until = "(CASE WHEN f.next_date IS NULL OR f.next_date > %s THEN %s ELSE f.next_date END)"
+                since = "(CASE WHEN f.business_date < %s THEN %s ELSE f.business_date END)"
+                sums += (
+                    f", SUM(CASE WHEN c.role = 'term' AND {until} > {since} "
+                    f"THEN {signed} * {sql.days_between(until, since)} END) AS v_carry "
+                )
+                after = last + datetime.timedelta(days=1)
+                sums_params += [after, after, first, first, after, after, first, first]
         else:
             date_filter, date_params = "f.business_date IN (%s, %s)", [base_day, last]
             sums = (
@@ -347,17 +360,29 @@ def _insert_figures(
                 f"{sql.num('NULL')} AS v_sum, {sql.num('NULL')} AS v_num, {sql.num('NULL')} AS v_den "
             )
             sums_params = [last, base_day]
+        source = T(Fact)
+        if ranged_scan and carry:
+            source = (
+                "(SELECT f0.indicator_id, f0.subject_kind, f0.subject_id, f0.business_date, f0.value, "
+                "LEAD(f0.business_date) OVER (PARTITION BY f0.indicator_id, f0.subject_kind, f0.subject_id "
+                f"ORDER BY f0.business_date) AS next_date FROM {T(Fact)} f0 "
+                f"WHERE f0.indicator_id IN (SELECT indicator_id FROM campaigns_metriccomponent WHERE metric_id IN ({ids})) "
+                "AND f0.business_date BETWEEN %s AND %s)"
+            )
         facts = (
             f"SELECT f.subject_kind, f.subject_id, c.metric_id, {sums}"
-            f"FROM {T(Fact)} f JOIN campaigns_metriccomponent c ON c.indicator_id = f.indicator_id "
+            f"FROM {source} f JOIN campaigns_metriccomponent c ON c.indicator_id = f.indicator_id "
             f"WHERE c.metric_id IN ({ids}) AND {kind_filter} AND {date_filter} "
             "GROUP BY f.subject_kind, f.subject_id, c.metric_id"
         )
         figures_join = (
             f"LEFT JOIN ({facts}) x ON x.subject_kind = p.subject_kind AND x.subject_id = p.subject_id AND x.metric_id = m.id "
         )
-        figures_params = [*sums_params, *date_params]
+        source_params = date_params if ranged_scan and carry else []
+        figures_params = [*sums_params, *source_params, *date_params]
         v = {"end": "x.v_end", "base": "x.v_base", "sum": "x.v_sum", "num": "x.v_num", "den": "x.v_den"}
+        if ranged_scan and carry:
+            v["average_sum"] = "x.v_carry"
     if phase is None:
         target_join = (
             "LEFT JOIN campaigns_target t ON t.participant_id = p.id AND t.metric_id = m.id "
@@ -377,7 +402,7 @@ def _insert_figures(
         share = sql.lit(phase.target_share) if phase.target_share else "NULL"
         target, base_value = f"COALESCE(t.target_value, tc.target_value * {share})", "COALESCE(t.base_value, tc.base_value)"
     base = f"COALESCE({base_value}, {v['base']}, 0)"
-    average = sql.div(v["sum"], str(days))
+    average = sql.div(v.get("average_sum", v["sum"]), str(days))
     growth = sql.div(f"{v['end']} - {base}", base)
     actual = (
         "CASE m.figure "

@@ -34,6 +34,12 @@ class SqlDialect:
     def num(self, expr: str) -> str:
         return f"CAST({expr} AS {self.number_type})"
 
+    def days_between(self, later: str, earlier: str) -> str:
+        """Whole days from ``earlier`` to ``later`` (two date expressions)."""
+        if self.vendor == "sqlite":
+            return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+        return f"(CAST({later} AS DATE) - CAST({earlier} AS DATE))"
+
     def div(self, a: str, b: str) -> str:
         return f"({self.num(a)} / NULLIF({self.num(b)}, 0))"
 

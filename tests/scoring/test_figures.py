@@ -107,3 +107,25 @@ def test_month_target_is_used_for_the_month_figure(build):
     rs = recompute(build.campaign.pk, datetime.date(2027, 2, 1))
     february = MetricResult.objects.get(result_set_id=rs.pk, period_start=datetime.date(2027, 2, 1), monthly=True)
     assert (february.actual, february.target, february.completion) == (D("4"), D("8"), D("0.5"))
+
+
+def test_carry_forward_option_repeats_the_last_balance_over_missing_days(build):
+    build.campaign.options = {"carry_forward_balances": True}
+    build.campaign.save()
+    build.branches("B1")
+    build.metric("dep", figure="daily_average")
+    build.fact("dep", "B1", JAN[0], 300)
+    build.fact("dep", "B1", JAN[2], 600)
+    # 1 Jan 300, 2 Jan carried 300, 3 Jan 600 → 1,200 ÷ 3
+    assert figures(build, recompute(build.campaign.pk, JAN[2]), "dep") == {"B1": D("400")}
+
+
+def test_carry_forward_starts_from_the_base_day_balance(build):
+    build.campaign.options = {"carry_forward_balances": True}
+    build.campaign.save()
+    build.branches("B1")
+    build.metric("dep", figure="daily_average_increase")
+    build.fact("dep", "B1", datetime.date(2026, 12, 31), 100)  # the base, carried into 1-2 January
+    build.fact("dep", "B1", JAN[2], 400)
+    # (100 + 100 + 400) ÷ 3 = 200; base 100 → increase 100
+    assert figures(build, recompute(build.campaign.pk, JAN[2]), "dep") == {"B1": D("100")}
