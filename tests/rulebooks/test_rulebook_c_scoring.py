@@ -64,12 +64,28 @@ Hand-computed boards on 31 March (competition ranks 1, 2, 2, 4):
   A12 has the largest team but not the flag.
 - 组织发展表彰大会 (promoted, card ≥ 1,500): A09 only.
 
-Not covered, because the engine cannot express it yet (no test here): progress per phase against
-its share (figures are computed for the campaign and for months, not for phases); the company-level
-awards (first-sale week, 39强 / 39快, war zones, recruitment), which rank units in a staff campaign;
-a monthly ranking on the month's own flows (the template reads a month-to-date figure as delivered
-instead); a tie-break by a second figure. Rewards (values, non-stacking, green rating) are tested
-by the rewards suite.
+The base companies BC1, BC2, BC3 take part as units in the same (mixed) campaign. Their first-year
+premiums (yuan) and plans:
+
+company  zone  3 Jan    20 Jan   10 Feb     quarter plan  January plan  year plan
+BC1      WZ1   210,000  100,000  2,800,000  1,000,000     400,000       5,000,000
+BC2      WZ1   240,000   60,000  1,100,000    800,000     300,000       2,000,000
+BC3      WZ2    60,000   90,000  2,900,000    500,000     200,000       8,000,000
+
+- first-sale week (phase 1-7 January, 30 % of the quarter plan): BC2 240,000 ÷ 240,000 = 100 %
+  rank 1, BC1 210,000 ÷ 300,000 = 70 % rank 2, BC3 60,000 ÷ 150,000 = 40 % rank 3.
+- war zones on 31 January (January's premiums ÷ January's plans, summed per zone): WZ1
+  (310,000 + 300,000) ÷ (400,000 + 300,000) = 87.14 % rank 1, WZ2 150,000 ÷ 200,000 = 75 % rank 2.
+- 31 March, year progress: BC1 3,110,000 ÷ 5,000,000 = 62.2 %, BC2 1,400,000 ÷ 2,000,000 = 70 %,
+  BC3 3,050,000 ÷ 8,000,000 = 38.125 %. 39强 (≥ 3,000,000 and ≥ 45 %): BC1 only (BC3 is under 45 %).
+  39快 (≥ 55 % and ≥ 1,000,000): BC2 1, BC1 2 — BC1 wins both.
+- recruitment rate of BC1 delivered month to date: 6 % on 31 Jan, 4 % on 28 Feb, 5 % on 31 Mar;
+  the month rows read 6 %, 4 %, 5 %.
+The companies score no points (the progress rule is limited to staff) and appear on no staff board.
+
+Not covered (no test here): a monthly ranking on the month's own flows (the template reads a
+month-to-date figure as delivered instead). Rewards (values, non-stacking, green rating, the
+first-sale week's management bonus and the recruitment money) are tested by the rewards suite.
 """
 
 import datetime
@@ -130,6 +146,24 @@ A01_TEN_YEAR = [(datetime.date(2027, 1, 20), 20_000), (datetime.date(2027, 3, 20
 
 SCALED_TOP_N = {"top300": 3, "supervisor_108": 2, "gm_top20": 2}
 
+# company: (premiums on 3 Jan, 20 Jan, 10 Feb), quarter plan, January plan, year plan
+COMPANY_FIGURES = {
+    "BC1": ((210_000, 100_000, 2_800_000), 1_000_000, 400_000, 5_000_000),
+    "BC2": ((240_000, 60_000, 1_100_000), 800_000, 300_000, 2_000_000),
+    "BC3": ((60_000, 90_000, 2_900_000), 500_000, 200_000, 8_000_000),
+}
+BC1_RECRUIT_RATE = [
+    (datetime.date(2027, 1, 31), Decimal("0.06")), (datetime.date(2027, 2, 28), Decimal("0.04")), (QUARTER_END, Decimal("0.05"))
+]
+
+
+def company_figures() -> list[tuple[str, str, datetime.date, Decimal]]:
+    rows = []
+    for code, (premiums, *_plans) in COMPANY_FIGURES.items():
+        rows += [(code, "INS_FYP", day, Decimal(value)) for day, value in zip(FYP_DAYS, premiums, strict=False)]
+    rows += [("BC1", "INS_RECRUIT_RATE", day, rate) for day, rate in BC1_RECRUIT_RATE]
+    return rows
+
 
 def figures() -> list[tuple[str, str, datetime.date, Decimal]]:
     rows = []
@@ -176,7 +210,14 @@ def rulebook_c(db):
     doc["participants"] = [
         {"staff": code, **({"flags": sorted(f for f, who in FLAGS.items() if code in who)})} for code in STAFF
     ]
+    doc["participants"] += [{"unit": code} for code in COMPANIES]
     doc["targets"] = [{"participant": code, "metric": "fyp", "period": "campaign", "target": PLAN} for code in STAFF]
+    for code, (_premiums, quarter, january, year) in COMPANY_FIGURES.items():
+        doc["targets"] += [
+            {"participant": code, "metric": "fyp", "period": "campaign", "target": quarter},
+            {"participant": code, "metric": "fyp", "period": "month", "month": "2027-01-01", "target": january},
+            {"participant": code, "metric": "fyp_year", "period": "campaign", "target": year},
+        ]
     for ranking in doc["rankings"]:
         if ranking["code"] in SCALED_TOP_N:
             ranking["top_n"] = SCALED_TOP_N[ranking["code"]]
@@ -188,6 +229,10 @@ def rulebook_c(db):
         rows=[
             (indicators[ind], SubjectKind.STAFF, staff[code], day, value, n)
             for n, (code, ind, day, value) in enumerate(figures(), start=1)
+        ]
+        + [
+            (indicators[ind], SubjectKind.UNIT, companies[code].pk, day, value, n)
+            for n, (code, ind, day, value) in enumerate(company_figures(), start=10_000)
         ],
         source=FactSource(kind="manual", reference="rulebook C test data"),
     )
@@ -198,7 +243,8 @@ def rulebook_c(db):
 
 
 def code_of_participant() -> dict[int, str]:
-    return dict(Participant.objects.values_list("id", "staff__employee_no"))
+    """Employee number of a staff participant, unit code of a company."""
+    return {pid: staff or unit for pid, staff, unit in Participant.objects.values_list("id", "staff__employee_no", "unit__code")}
 
 
 def participant_id(campaign, employee_no: str) -> int:
@@ -223,7 +269,7 @@ def winners(campaign, result_set, code) -> set[str]:
 
 def points(result_set) -> dict[str, Decimal]:
     totals = by_code(ParticipantResult.objects.filter(result_set_id=result_set.pk), "total_points")
-    return {code: value.quantize(Decimal("0.0001")) for code, value in totals.items()}
+    return {code: value.quantize(Decimal("0.0001")) for code, value in totals.items() if code in STAFF}
 
 
 def figure(campaign, result_set, metric_code) -> dict[str, Decimal | None]:
@@ -238,9 +284,9 @@ def expected(table: dict[str, int]) -> dict[str, Decimal]:
 # --- Configuration -----------------------------------------------------------------------------
 
 
-def test_template_is_a_staff_campaign_with_the_four_phases_and_their_shares(rulebook_c):
+def test_template_is_a_mixed_campaign_with_the_four_phases_and_their_shares(rulebook_c):
     campaign, _january, _quarter = rulebook_c
-    assert campaign.participant_level == "staff"
+    assert campaign.participant_level == "mixed"
     phases = [(p.code, p.start_date, p.end_date, p.target_share) for p in campaign.phases.order_by("start_date")]
     assert phases == [
         ("first_week", datetime.date(2027, 1, 1), datetime.date(2027, 1, 7), Decimal("0.30")),
@@ -265,6 +311,7 @@ def test_open_points_are_recorded_with_their_defaults(rulebook_c):
         "war_zone_stages": "months",
         "ranking_scope": "campaign",
         "met_all_covers_bonus": False,
+        "monthly_figures": ["recruitment_rate"],
     }
     # The defaults are carried by the rankings themselves: competition ties, no green filter.
     rankings = Ranking.objects.filter(campaign=campaign)
@@ -280,8 +327,9 @@ def test_staff_are_grouped_by_their_base_company_and_war_zone(rulebook_c):
         "group_set__code", "group__code", "participant_id"
     ):
         groups.setdefault(set_code, {})[codes[pid]] = group_code
-    assert groups["base_company"] == {code: company for code, (company, *_rest) in STAFF.items()}
-    assert groups["war_zone"] == {code: COMPANIES[company] for code, (company, *_rest) in STAFF.items()}
+    companies = {code: code for code in COMPANIES}
+    assert groups["base_company"] == {code: company for code, (company, *_rest) in STAFF.items()} | companies
+    assert groups["war_zone"] == {code: COMPANIES[company] for code, (company, *_rest) in STAFF.items()} | COMPANIES
 
 
 # --- Plan progress -------------------------------------------------------------------------------
@@ -409,7 +457,63 @@ def test_next_years_campaign_from_the_file_keeps_the_festival_phase_to_the_end_o
     copy = import_campaign(export_campaign(campaign), code="C-2028", start_date=datetime.date(2028, 1, 1))
     festival = copy.phases.get(code="festival")
     assert (festival.start_date, festival.end_date) == (datetime.date(2028, 2, 1), datetime.date(2028, 2, 29))
-    assert copy.participants.count() == len(STAFF)
+    assert copy.participants.count() == len(STAFF) + len(COMPANIES)
     assert copy.options == campaign.options
     top300 = Ranking.objects.get(campaign=copy, code="top300")
     assert (top300.eligibility, top300.top_n) == ([{"metric": "contest_premium", "on": "figure", "min": 200000}], 3)
+
+
+# --- Company-level awards (units in the same campaign) ------------------------------------------------
+
+
+def test_companies_score_no_points_and_appear_on_no_staff_board(rulebook_c):
+    campaign, _january, quarter = rulebook_c
+    totals = by_code(ParticipantResult.objects.filter(result_set_id=quarter.pk), "total_points")
+    assert {code: totals[code] for code in COMPANIES} == {"BC1": 0, "BC2": 0, "BC3": 0}
+    staff_boards = ("progress", "progress_by_company", "fyp_largest", "summit", "top300", "fenjin", "supervisor_108")
+    for code in staff_boards:
+        assert not set(board(campaign, quarter, code)) & set(COMPANIES), code
+
+
+def test_company_premiums_are_the_companies_own_facts(rulebook_c):
+    campaign, january, _quarter = rulebook_c
+    assert {code: figure(campaign, january, "fyp")[code] for code in COMPANIES} == {
+        "BC1": 310_000, "BC2": 300_000, "BC3": 150_000
+    }
+
+
+def test_first_sale_week_ranks_companies_on_the_weeks_share_of_the_quarter_plan(rulebook_c):
+    campaign, january, _quarter = rulebook_c
+    assert board(campaign, january, "first_week_company") == {"BC2": 1, "BC1": 2, "BC3": 3}
+    ranking = Ranking.objects.get(campaign=campaign, code="first_week_company")
+    values = by_code(RankEntry.objects.filter(result_set_id=january.pk, ranking_id=ranking.pk), "value")
+    assert {code: round(value, 4) for code, value in values.items()} == {
+        "BC1": Decimal("0.7"), "BC2": Decimal("1"), "BC3": Decimal("0.4")
+    }
+
+
+def test_war_zones_rank_on_the_sum_of_premiums_over_the_sum_of_plans(rulebook_c):
+    from scoring.selectors import group_leaderboard
+
+    campaign, _january, _quarter = rulebook_c
+    rows = group_leaderboard(campaign.pk, JAN_END, "war_zones")
+    assert [(r.code, r.rank, round(r.value, 4), r.members) for r in rows] == [
+        ("WZ1", 1, Decimal("0.8714"), 2), ("WZ2", 2, Decimal("0.75"), 1)
+    ]
+
+
+def test_strong_39_and_fast_39_apply_their_floors_and_stack(rulebook_c):
+    campaign, _january, quarter = rulebook_c
+    assert board(campaign, quarter, "strong_39") == {"BC1": 1}
+    assert board(campaign, quarter, "fast_39") == {"BC2": 1, "BC1": 2}
+
+
+def test_recruitment_rate_is_stored_per_month_without_a_rule(rulebook_c):
+    campaign, _january, quarter = rulebook_c
+    metric = campaign.metrics.get(code="recruitment_rate")
+    rows = MetricResult.objects.filter(
+        result_set_id=quarter.pk, metric_id=metric.pk, monthly=True, participant_id=campaign.participants.get(unit__code="BC1").pk
+    )
+    assert sorted((r.period_start.month, r.actual) for r in rows) == [
+        (1, Decimal("0.06")), (2, Decimal("0.04")), (3, Decimal("0.05"))
+    ]
