@@ -41,6 +41,13 @@ POS 10 (savings offices: personal 50, mobile 100). A met item has actual = plan,
 
 Met every plan (scored metrics; bonus items not counted): D1, D2, D5, D7, S1, S2.
 Whole-deposit completion (avg, bal) for the 80 % list: D4 0.75 (out), S4 0.8 / 0.8 (in).
+
+Head-office staff H1, H2, H3 take part in the same campaign (rule 6): canvassed deposits base 500 on
+31 Dec, the same two-halves pattern; plans avg 100 / bal 100. They score no points.
+staff  avg/bal   completion avg/bal   met both   ≥ 80 % of both
+H1     100/120   1.0 / 1.2            yes        yes
+H2      85/90    0.85 / 0.9           no         yes
+H3      50/60    0.5 / 0.6            no         no
 """
 
 import datetime
@@ -48,8 +55,9 @@ from decimal import Decimal
 
 import pytest
 
+from branches import services as org
 from branches.facts import FactSource, merge_facts
-from branches.models import Indicator, SubjectKind, Unit, UnitKind
+from branches.models import Indicator, Staff, SubjectKind, Unit, UnitKind
 from campaigns.campaign_file import import_campaign, load_template
 from campaigns.models import Participant
 from scoring import engine
@@ -95,6 +103,8 @@ PLANS = {  # metric: plan in 万元 (counts for the bonus items)
     "savings_office": {"sav_avg_inc": 200, "sav_bal_inc": 250, "ebank_personal": 50, "mobile_bank": 100},
 }
 COUNT_METRICS = set(BONUS_ITEMS)
+# head-office staff: (canvassed avg increase, bal increase); plans 100 / 100
+HEAD_OFFICE_STAFF = {"H1": (100, 120), "H2": (85, 90), "H3": (50, 60)}
 
 EXPECTED_TOTALS = {
     "D1": "120", "D2": "100.3", "D3": "89.2", "D4": "89.5", "D5": "75.75", "D6": "10.35",
@@ -180,6 +190,18 @@ def targets() -> list[dict]:
             "participant": code, "metric": "deposits_bal_inc", "period": "campaign",
             "target": (d(plans.get("corp_bal_inc", 0)) + d(plans["sav_bal_inc"])) * WAN,
         })
+    for code in HEAD_OFFICE_STAFF:
+        rows += [
+            {"participant": code, "metric": metric, "period": "campaign", "target": d(100) * WAN}
+            for metric in ("deposits_avg_inc", "deposits_bal_inc")
+        ]
+    return rows
+
+
+def staff_figures() -> list:
+    rows = []
+    for code, (avg, bal) in HEAD_OFFICE_STAFF.items():
+        rows += balance_rows(code, "STAFF_CANVASSED_BAL", 500, avg, bal)
     return rows
 
 
@@ -196,19 +218,27 @@ def rulebook_b(db):
             category=INSTITUTION if institution else SAVINGS_OFFICE,
             parent=region,
         )
+    for code in HEAD_OFFICE_STAFF:
+        org.hire_staff(employee_no=code, name=f"机关{code}", unit=head, on=datetime.date(2026, 1, 1))
     doc = load_template("b-district-deposit-contest")
     doc["participants"] = [
         {"select": {"under": "HO", "category": INSTITUTION}},
         {"select": {"under": "HO", "category": SAVINGS_OFFICE}},
+        *({"staff": code} for code in HEAD_OFFICE_STAFF),
     ]
     doc["targets"] = targets()
     campaign = import_campaign(doc, code="B-2027")
     units = dict(Unit.objects.values_list("code", "id"))
+    staff = dict(Staff.objects.values_list("employee_no", "id"))
     indicators = dict(Indicator.objects.values_list("code", "id"))
     outcome = merge_facts(
         rows=[
             (indicators[ind], SubjectKind.UNIT, units[code], day, value, n)
             for n, (code, ind, day, value) in enumerate(figures(), start=1)
+        ]
+        + [
+            (indicators[ind], SubjectKind.STAFF, staff[code], day, value, n)
+            for n, (code, ind, day, value) in enumerate(staff_figures(), start=100_000)
         ],
         source=FactSource(kind="manual", reference="rulebook B test data"),
     )
@@ -218,9 +248,9 @@ def rulebook_b(db):
 
 
 def by_code(queryset, field):
-    codes = dict(Unit.objects.values_list("id", "code"))
-    unit_of = dict(Participant.objects.values_list("id", "unit_id"))
-    return {codes[unit_of[row["participant_id"]]]: row[field] for row in queryset.values("participant_id", field)}
+    """Unit code of a unit participant, employee number of a staff participant."""
+    codes = {pid: unit or staff for pid, unit, staff in Participant.objects.values_list("id", "unit__code", "staff__employee_no")}
+    return {codes[row["participant_id"]]: row[field] for row in queryset.values("participant_id", field)}
 
 
 def rule_points(campaign, result_set, code) -> dict[str, Decimal]:
@@ -254,7 +284,8 @@ def expected(values: dict) -> dict[str, Decimal]:
 def test_total_scores_match_the_hand_computed_table(rulebook_b):
     campaign, result_set = rulebook_b
     totals = by_code(ParticipantResult.objects.filter(result_set_id=result_set.pk), "total_points")
-    assert {code: q(value) for code, value in totals.items()} == expected(EXPECTED_TOTALS)
+    assert {code: q(value) for code, value in totals.items() if code in UNITS} == expected(EXPECTED_TOTALS)
+    assert {code: totals[code] for code in HEAD_OFFICE_STAFF} == {"H1": 0, "H2": 0, "H3": 0}
 
 
 def test_each_deposit_metric_is_split_40_30_30_into_daily_average_balance_and_growth(rulebook_b):
@@ -361,7 +392,9 @@ def test_met_all_plans_covers_the_scored_metrics_not_the_bonus_items(rulebook_b)
     campaign, result_set = rulebook_b
     met = by_code(ParticipantResult.objects.filter(result_set_id=result_set.pk, met_all_targets=True), "total_points")
     # D5 met every scored plan but three of its four bonus items; D8 missed its savings balance.
-    assert set(met) == {"D1", "D2", "D5", "D7", "S1", "S2"}
+    # (The head-office staff have no scored plan, so the flag holds for them trivially; every
+    # ranking that reads it is limited to units.)
+    assert set(met) - set(HEAD_OFFICE_STAFF) == {"D1", "D2", "D5", "D7", "S1", "S2"}
 
 
 def test_the_board_ranks_each_category_on_its_own(rulebook_b):
@@ -407,9 +440,22 @@ def test_pro_rata_list_holds_units_at_80_percent_or_more_of_both_deposit_plans(r
     listed = set(board(campaign, result_set, "deposits_80pct"))
     # S4 reached exactly 80 % of both (inclusive); D4's daily average reached 900 of 1,200 (75 %);
     # D6's deposits fell.
-    assert listed == {"D1", "D2", "D3", "D5", "D7", "D8", "S1", "S2", "S3", "S4"}
+    assert listed == {"D1", "D2", "D3", "D5", "D7", "D8", "S1", "S2", "S3", "S4", "H1", "H2"}
     completion = metric_results(campaign, result_set, "deposits_avg_inc", "completion")
     assert q(completion["S4"]) == q(d("0.8"))
+
+
+def test_head_office_staff_who_met_both_canvassing_plans_are_listed_alone(rulebook_b):
+    campaign, result_set = rulebook_b
+    assert board(campaign, result_set, "head_office_staff") == {"H1": 1}
+    completion = metric_results(campaign, result_set, "deposits_avg_inc", "completion")
+    assert (q(completion["H1"]), q(completion["H2"])) == (q(1), q(d("0.85")))
+
+
+def test_unit_boards_hold_no_staff(rulebook_b):
+    campaign, result_set = rulebook_b
+    for code in ("board", "prize_top6", "savings_top6", "single_corporate", "single_savings", "single_intl"):
+        assert not set(board(campaign, result_set, code)) & set(HEAD_OFFICE_STAFF), code
 
 
 def test_pos_piece_rate_figure_nets_out_withdrawn_terminals(rulebook_b):
