@@ -58,7 +58,20 @@ D09's deposits by kind (time ≥ 1 year / 3-6-month and demand / corporate): Jan
 the kinds' quarter daily averages add up to the total's (211M/90).
 
 Teller transactions (quarter): D02 3,500, D06 3,000 (front desk), D01 5,000 (not front desk: off
-the teller board). New active accounts delivered on 31 March: D03 12, D02 5.
+the teller board); each month's own count is stored (monthly_figures) although no rule scores it.
+New active accounts delivered on 31 March: D03 12, D02 5.
+
+Head-to-head (对手赛), in the same campaign: six sub-branches S1–S6 as units, in three pairs, on
+the completion of their deposit-increase plan (balance 31 March − balance 31 December):
+
+pair   sub-branch  31 Dec       31 Mar       increase     plan        completion  pair rank
+PAIR1  S1          10,000,000   12,000,000   2,000,000    2,500,000   80 %        2 (missed: pays 500)
+PAIR1  S2           8,000,000    9,500,000   1,500,000    1,500,000   100 %       1
+PAIR2  S3           5,000,000    5,900,000     900,000    1,000,000   90 %        1 (draw)
+PAIR2  S4           6,000,000    7,800,000   1,800,000    2,000,000   90 %        1 (draw)
+PAIR3  S5           4,000,000    5,200,000   1,200,000    1,000,000   120 %       1
+PAIR3  S6           3,000,000    2,900,000    −100,000    1,000,000   −10 %       2
+The sub-branches score no points and appear on no employee board.
 """
 
 import datetime
@@ -86,7 +99,14 @@ MONTHS = [
 TASK = 1_000_000
 
 UNITS = {"S1": ("一支行", UnitKind.BRANCH), "S2": ("二支行", UnitKind.BRANCH), "S3": ("三支行", UnitKind.BRANCH),
+         "S4": ("四支行", UnitKind.BRANCH), "S5": ("五支行", UnitKind.BRANCH), "S6": ("六支行", UnitKind.BRANCH),
          "HOD": ("总行部室", UnitKind.DEPARTMENT)}
+# sub-branch: (pair, balance 31 Dec, balance 31 Mar, plan of the increase)
+PAIRS = {
+    "S1": ("PAIR1", 10_000_000, 12_000_000, 2_500_000), "S2": ("PAIR1", 8_000_000, 9_500_000, 1_500_000),
+    "S3": ("PAIR2", 5_000_000, 5_900_000, 1_000_000), "S4": ("PAIR2", 6_000_000, 7_800_000, 2_000_000),
+    "S5": ("PAIR3", 4_000_000, 5_200_000, 1_000_000), "S6": ("PAIR3", 3_000_000, 2_900_000, 1_000_000),
+}
 
 # code: (unit, position, each month's daily balances as [(first day, last day, value)] or a constant)
 STAFF = {
@@ -163,8 +183,13 @@ def rulebook_d(db):
     doc["participants"] = [
         {"staff": code, "flags": sorted(flag for flag, who in FLAGS.items() if code in who)} for code in STAFF
     ]
+    doc["participants"] += [{"unit": code, "groups": {"pairs": pair}} for code, (pair, *_rest) in PAIRS.items()]
     doc["targets"] = [
         {"participant": code, "metric": "deposit_avg", "period": "campaign", "target": TASK} for code in sorted(FLAGS["head_office"])
+    ]
+    doc["targets"] += [
+        {"participant": code, "metric": "branch_dep_inc", "period": "campaign", "target": plan}
+        for code, (_pair, _base, _end, plan) in PAIRS.items()
     ]
     campaign = import_campaign(doc, code="D-2027")
 
@@ -174,6 +199,11 @@ def rulebook_d(db):
         rows=[
             (indicators[ind], SubjectKind.STAFF, staff[code], day, value, n)
             for n, (code, ind, day, value) in enumerate(figures(), start=1)
+        ]
+        + [
+            (indicators["BRANCH_DEP_BAL"], SubjectKind.UNIT, units[code].pk, day, Decimal(value), 100_000 + n)
+            for n, (code, (_pair, base, end, _plan)) in enumerate(PAIRS.items())
+            for day, value in ((datetime.date(2026, 12, 31), base), (QUARTER_END, end))
         ],
         source=FactSource(kind="manual", reference="rulebook D test data"),
     )
@@ -183,7 +213,8 @@ def rulebook_d(db):
 
 
 def code_of_participant() -> dict[int, str]:
-    return dict(Participant.objects.values_list("id", "staff__employee_no"))
+    """Employee number of an employee, unit code of a sub-branch."""
+    return {pid: staff or unit for pid, staff, unit in Participant.objects.values_list("id", "staff__employee_no", "unit__code")}
 
 
 def by_code(queryset, field) -> dict:
@@ -208,7 +239,7 @@ def q4(value) -> Decimal:
 
 def points(result_set) -> dict[str, Decimal]:
     totals = by_code(ParticipantResult.objects.filter(result_set_id=result_set.pk), "total_points")
-    return {code: q4(value) for code, value in totals.items()}
+    return {code: q4(value) for code, value in totals.items() if code in STAFF}
 
 
 def month_points(campaign, result_set, month_start: datetime.date) -> dict[str, Decimal]:
@@ -232,13 +263,13 @@ def expected(table: dict[str, str | int]) -> dict[str, Decimal]:
 # --- Configuration -----------------------------------------------------------------------------
 
 
-def test_template_is_a_staff_campaign_scored_on_the_months_share_of_the_best(rulebook_d):
+def test_template_is_a_mixed_campaign_scored_on_the_months_share_of_the_best(rulebook_d):
     campaign, _boards = rulebook_d
-    assert campaign.participant_level == "staff"
+    assert campaign.participant_level == "mixed"
     assert campaign.phases.count() == 0  # month by month, no phase shares
     rules = list(campaign.rules.values_list("code", "kind", "points", "evaluation", "monthly_combine", "params"))
     assert rules == [("month_lead", "relative_to_best", Decimal(100), "monthly", "last", {"on": "figure", "cap": 1})]
-    assert campaign.participants.count() == 12
+    assert campaign.participants.count() == 12 + 6
     assert campaign.gates.count() == 0  # probation is a flag in the report, not a veto
 
 
@@ -267,6 +298,7 @@ def test_open_points_are_recorded_with_their_defaults(rulebook_d):
         "daily_average_days": "calendar",
         "daily_average_rounding": "none",
         "met_all_covers_bonus": False,
+        "monthly_figures": ["time_1y_avg", "short_avg", "corp_avg", "teller_txn"],
     }
     # Ties for rank 1 are carried by the ranking itself: competition ranks, everyone at rank 1 wins.
     rank1 = Ranking.objects.get(campaign=campaign, code="month_rank1")
@@ -281,7 +313,7 @@ def test_staff_are_grouped_by_their_sub_branch(rulebook_d):
         for pid, group in GroupMembership.objects.filter(participant__campaign=campaign, group_set__code="sub_branch")
         .values_list("participant_id", "group__code")
     }
-    assert groups == {code: unit for code, (unit, *_rest) in STAFF.items()}
+    assert {code: group for code, group in groups.items() if code in STAFF} == {code: unit for code, (unit, *_rest) in STAFF.items()}
 
 
 # --- Daily averages -------------------------------------------------------------------------------
@@ -436,3 +468,32 @@ def test_new_active_accounts_are_read_as_delivered(rulebook_d):
     campaign, boards = rulebook_d
     accounts = figure(campaign, boards[QUARTER_END], "new_accounts")
     assert (accounts["D03"], accounts["D02"], accounts["D01"]) == (12, 5, None)
+
+
+# --- Head-to-head (sub-branches in the same campaign) -------------------------------------------------
+
+
+def test_head_to_head_ranks_each_pair_on_plan_completion_and_a_tie_is_a_draw(rulebook_d):
+    campaign, boards = rulebook_d
+    quarter = boards[QUARTER_END]
+    assert board(campaign, quarter, "head_to_head") == {"S2": 1, "S3": 1, "S4": 1, "S5": 1, "S1": 2, "S6": 2}
+    completion = figure(campaign, quarter, "branch_dep_inc", field="completion")
+    assert {code: q4(completion[code]) for code in PAIRS} == expected(
+        {"S1": "0.8", "S2": "1", "S3": "0.9", "S4": "0.9", "S5": "1.2", "S6": "-0.1"}
+    )
+
+
+def test_sub_branches_score_nothing_and_stay_off_the_employee_boards(rulebook_d):
+    campaign, boards = rulebook_d
+    quarter = boards[QUARTER_END]
+    totals = by_code(ParticipantResult.objects.filter(result_set_id=quarter.pk), "total_points")
+    assert {code: totals[code] for code in PAIRS} == dict.fromkeys(PAIRS, 0)
+    for code in ("month_rank1", "month_by_sub_branch", "quarter_avg", "head_office_task", "teller_txn"):
+        assert not set(board(campaign, quarter, code)) & set(PAIRS), code
+
+
+def test_each_months_teller_count_is_stored_without_a_rule(rulebook_d):
+    campaign, boards = rulebook_d
+    quarter = boards[QUARTER_END]
+    by_month = [figure(campaign, quarter, "teller_txn", month=first)["D02"] for first, _last in MONTHS]
+    assert by_month == [1_200, 1_000, 1_300]
