@@ -44,7 +44,9 @@ def _prepare(lines: int) -> int:
     if run is not None and run.lines.count() == lines:
         return run.pk
     if run is not None:
-        run.lines.all().delete()
+        from rewards.calculate import delete_draft_lines
+
+        delete_draft_lines(run)
         run.delete()
     maker, _ = User.objects.get_or_create(username="bench-finance")
     run = PayoutRun.objects.create(
@@ -183,10 +185,11 @@ def _calculate() -> tuple[float, int]:
     from bench.synthetic import STAFF_DAY, START
     from branches import roles
     from rewards import services
+    from rewards.calculate import delete_draft_lines
 
     scheme = _calc_scheme()
     for run in scheme.runs.all():
-        run.lines.all().delete()
+        delete_draft_lines(run)
         run.delete()
     roles.ensure_role_groups()
     user, _ = User.objects.get_or_create(username="bench-finance")
@@ -196,7 +199,7 @@ def _calculate() -> tuple[float, int]:
             scheme=scheme, period_kind="quarter", period_start=START, period_end=STAFF_DAY, by=user
         )
     made = run.lines.count()
-    run.lines.all().delete()
+    delete_draft_lines(run)
     run.delete()
     return elapsed.seconds, made
 

@@ -267,3 +267,14 @@ def insert_lines(rows: list[tuple]) -> None:
             cursor.executemany(
                 f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", text_rows[start : start + 5000]
             )
+
+
+def delete_draft_lines(run: PayoutRun) -> int:
+    """Remove a draft run's computed lines in one statement (no per-object delete collector).
+
+    Safe because no line ever references a draft run's line: adjustments reference locked runs.
+    The locking triggers still refuse this for a locked run.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {PayoutLine._meta.db_table} WHERE run_id = %s", [run.pk])
+        return cursor.rowcount

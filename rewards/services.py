@@ -102,7 +102,7 @@ def recalculate_payout_run(run: PayoutRun, *, by) -> PayoutRun:
     _require_state(run, RunState.DRAFT, _("recalculate it"))
     from rewards import calculate as calculation
 
-    run.lines.all().delete()
+    calculation.delete_draft_lines(run)
     calculation.fill_run(run)
     return run
 

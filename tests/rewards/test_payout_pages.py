@@ -80,7 +80,9 @@ def test_export_button_makes_a_downloadable_workbook(
     with django_capture_on_commit_callbacks():
         client.post(reverse("rewards:export", args=[run.pk, "payout_xlsx"]))
     export = run.exports.get()
-    assert client.get(reverse("rewards:export_progress", args=[export.pk])).json()["state"] == ExportState.QUEUED
+    assert (
+        client.get(reverse("rewards:export_progress", args=[export.pk])).json()["state"] == ExportState.QUEUED
+    )
     render_payout_export(export.pk)  # what the Celery worker runs
     progress = client.get(reverse("rewards:export_progress", args=[export.pk])).json()
     assert progress["percent"] == 100

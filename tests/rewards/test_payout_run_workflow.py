@@ -90,3 +90,23 @@ def test_run_may_not_end_before_the_latest_run(scheme, finance):
     with pytest.raises(services.PayoutError) as refused:
         make_run(scheme, finance["maker"])
     assert refused.value.code == "period_end"
+
+
+def test_recalculating_a_draft_replaces_its_lines(scheme, finance, small_bank):
+    from decimal import Decimal
+
+    from rewards.models import RewardRule
+    from tests.rewards.conftest import BASE_DAY, put_facts
+
+    put_facts("DEP", [(small_bank["b1"], BASE_DAY, 0), (small_bank["b1"], JAN_END, 2_000_000)])
+    RewardRule.objects.create(
+        scheme=scheme,
+        code="P",
+        name="计件",
+        kind="piece_rate",
+        params={"figure": {"indicator": "DEP", "measure": "increase"}, "rate": "1000", "per": "1000000"},
+    )
+    run = make_run(scheme, finance["maker"])
+    put_facts("DEP", [(small_bank["b1"], JAN_END, 3_000_000)])  # a late figure before review
+    run = services.recalculate_payout_run(run, by=finance["maker"])
+    assert [line.amount for line in run.lines.all()] == [Decimal("3000.00")]
