@@ -549,25 +549,45 @@ def _combine_months(run: Run, rule: ScoringRule, *, last_month: datetime.date) -
 
 
 def _compute_gate_hits(run: Run) -> None:
+    from branches.models import Staff, SubjectKind
+
     for gate in Gate.objects.filter(campaign=run.campaign):
         if gate.kind == GateKind.FLAG:
             where, params = run.active_participants()
+            who, who_params = participant_filter_sql(gate.participants, "p.id")
             run.execute(
                 f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id) "
                 f"SELECT {run.rs}, p.id, {gate.pk} FROM campaigns_participant p "
                 "JOIN scoring_participantflag fl ON fl.participant_id = p.id AND fl.code = %s "
-                f"WHERE {where}",
-                [gate.flag, *params],
+                f"WHERE {where} {'AND ' + who if who else ''}",
+                [gate.flag, *params, *who_params],
             )
-        else:
-            column = "completion" if gate.on_completion else "actual"
+            continue
+        column = "completion" if gate.on_completion else "actual"
+        below = (
+            f"mr.result_set_id = {run.rs} AND mr.metric_id = {int(gate.metric_id)} AND mr.period_start = %s AND mr.monthly = FALSE "
+            f"AND (mr.{column} IS NULL OR mr.{column} < {run.sql.lit(gate.minimum)})"
+        )
+        if gate.kind == GateKind.STAFF_BELOW:
+            # One staff participant under the floor vetoes the unit participant of their current unit.
             run.execute(
                 f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id) "
-                f"SELECT {run.rs}, mr.participant_id, {gate.pk} FROM {T(MetricResult)} mr "
-                f"WHERE mr.result_set_id = {run.rs} AND mr.metric_id = {int(gate.metric_id)} AND mr.period_start = %s AND mr.monthly = FALSE "
-                f"AND (mr.{column} IS NULL OR mr.{column} < {run.sql.lit(gate.minimum)})",
+                f"SELECT DISTINCT {run.rs}, pu.id, {gate.pk} FROM {T(MetricResult)} mr "
+                f"JOIN campaigns_participant ps ON ps.id = mr.participant_id AND ps.subject_kind = {int(SubjectKind.STAFF)} "
+                f"JOIN {T(Staff)} st ON st.id = ps.staff_id "
+                f"JOIN campaigns_participant pu ON pu.campaign_id = {int(run.campaign.pk)} "
+                f"  AND pu.subject_kind = {int(SubjectKind.UNIT)} AND pu.unit_id = st.unit_id "
+                f"WHERE {below}",
                 [run.start],
             )
+            continue
+        who, who_params = participant_filter_sql(gate.participants, "mr.participant_id")
+        run.execute(
+            f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id) "
+            f"SELECT {run.rs}, mr.participant_id, {gate.pk} FROM {T(MetricResult)} mr "
+            f"WHERE {below} {'AND ' + who if who else ''}",
+            [run.start, *who_params],
+        )
 
 
 def _compute_participant_results(run: Run) -> None:

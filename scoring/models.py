@@ -127,6 +127,7 @@ class ParticipantFlag(models.Model):
 class GateKind(models.TextChoices):
     FLAG = "flag", _("Veto when a flag is set (一票否决)")
     METRIC_BELOW = "metric_below", _("Veto when a figure is below a floor")
+    STAFF_BELOW = "staff_below", _("Veto a unit when one of its staff is below a floor (e.g. 刷卡消费 each employee)")
 
 
 class Gate(models.Model):
@@ -142,6 +143,10 @@ class Gate(models.Model):
     minimum = models.DecimalField(_("minimum"), **FIGURE, null=True, blank=True)
     rankings = models.ManyToManyField(
         "Ranking", verbose_name=_("rankings"), blank=True, related_name="gates", help_text=_("Empty: every ranking.")
+    )
+    participants = models.JSONField(
+        _("checked participants"), default=dict, blank=True,
+        help_text=_('Empty: everybody. e.g. {"level": "staff"}: a floor on a staff metric never vetoes a unit.'),
     )
 
     class Meta:

@@ -69,11 +69,12 @@ def validate_gate(gate) -> None:
     errors = {}
     if gate.kind == GateKind.FLAG and not gate.flag:
         errors["flag"] = _("A flag gate needs the flag that vetoes.")
-    if gate.kind == GateKind.METRIC_BELOW:
+    if gate.kind in (GateKind.METRIC_BELOW, GateKind.STAFF_BELOW):
         if not gate.metric_id:
             errors["metric"] = _("This gate needs a metric.")
         if gate.minimum is None:
             errors["minimum"] = _("This gate needs a minimum.")
+    _check_filter(gate, errors)
     if errors:
         raise ValidationError(errors)
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from branches.models import SubjectKind, UnitKind
 from scoring.engine import recompute
-from scoring.models import Ranking
+from scoring.models import Gate, Ranking
 from tests.scoring.helpers import figures, ranks, rule_points, totals
 
 DAY = datetime.date(2027, 1, 31)
@@ -99,3 +99,29 @@ def test_a_bad_participant_filter_names_the_field(build):
     with pytest.raises(ValidationError) as caught:
         ranking(build, "bad2", participants={"unit_kinds": ["castle"]})
     assert "castle" in caught.value.message_dict["participants"][0]
+
+
+def test_a_gate_limited_to_staff_never_vetoes_a_unit(build):
+    mixed(build)
+    build.metric("card")
+    build.facts("card", DAY, S1=10, S2=50)  # units have no card figure: "missing" would count as below
+    gate = Gate(campaign=build.campaign, code="card", name="card", kind="metric_below", metric=build.metrics["card"],
+                minimum=30, participants={"level": "staff"})
+    gate.full_clean()
+    gate.save()
+    overall = ranking(build, "all", basis="metric_figure", metric=build.metrics["dep"])
+    assert ranks(build, recompute(build.campaign.pk, DAY), overall) == {"B1": 1, "B2": 2, "S2": 3}
+
+
+def test_one_staff_member_below_the_floor_vetoes_their_unit(build):
+    mixed(build)
+    build.people("S3", unit="B1")
+    build.metric("card")
+    build.facts("card", DAY, S1=40, S3=20, S2=35)  # B1's S3 made 20 of 30 card payments
+    gate = Gate(campaign=build.campaign, code="card", name="card", kind="staff_below", metric=build.metrics["card"], minimum=30)
+    gate.full_clean()
+    gate.save()
+    units = ranking(build, "units", basis="metric_figure", metric=build.metrics["dep"], participants={"level": "unit"})
+    result = recompute(build.campaign.pk, DAY)
+    assert ranks(build, result, units) == {"B2": 1}
+    assert totals(build, result, "vetoed") == {"B1": True, "B2": False, "S1": False, "S2": False, "S3": False}
