@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -185,6 +185,7 @@ class Stage:
         self.table = f"kmh_fact_stage_{suffix}"
         self.errors = f"kmh_fact_errors_{suffix}"
         self.dups = f"kmh_fact_dups_{suffix}"
+        self.dates: list | None = None
         self.pg = is_postgresql()
 
     def create(self, cursor) -> None:
@@ -261,11 +262,12 @@ KEY_JOIN = (
 )
 
 
-def validate_stage(cursor, stage: Stage, *, check_subjects: bool) -> int:
+def validate_stage(cursor, stage: Stage, *, check_subjects: bool, check_duplicates: bool = True) -> int:
     """Fill the error table from the staged rows with a few set-based statements; return its size.
 
     ``check_subjects``: look the ids up (typed rows from callers); a file's codes were already
     resolved to ids by its loader, so there the check would only cost time.
+    ``check_duplicates``: see ``check_duplicates_in_stage``; the merge may defer it (see run_merge).
     """
     indicator = Indicator._meta.db_table
     from branches.models import Staff, Unit
@@ -305,8 +307,18 @@ def validate_stage(cursor, stage: Stage, *, check_subjects: bool) -> int:
         WHERE code IS NOT NULL
         """
     )
-    # The same key twice: an error when the values differ, a harmless repeat when they agree
-    # (the repeat is dropped before merging). One aggregation finds both.
+    if check_duplicates:
+        check_duplicates_in_stage(cursor, stage)
+    _check_campaign_dates(cursor, stage)
+    cursor.execute(f"SELECT COUNT(*) FROM {stage.errors}")
+    return cursor.fetchone()[0]
+
+
+def check_duplicates_in_stage(cursor, stage: Stage) -> int:
+    """The same key twice: an error on every row when the values differ; a harmless repeat when
+    they agree (dropped before merging). One aggregation finds both; returns the new errors."""
+    cast = "CAST(s.value AS text)" if stage.pg else "CAST(s.value AS TEXT)"
+    cursor.execute(f"DROP TABLE IF EXISTS {stage.dups}")
     cursor.execute(
         f"""
         CREATE TEMP TABLE {stage.dups} AS
@@ -323,9 +335,7 @@ def validate_stage(cursor, stage: Stage, *, check_subjects: bool) -> int:
         FROM {stage.table} s JOIN {stage.dups} f ON {KEY_JOIN} AND f.conflicting = 1
         """
     )
-    _check_campaign_dates(cursor, stage)
-    cursor.execute(f"SELECT COUNT(*) FROM {stage.errors}")
-    return cursor.fetchone()[0]
+    return max(cursor.rowcount, 0)
 
 
 def _check_campaign_dates(cursor, stage: Stage) -> None:
@@ -342,9 +352,8 @@ def _check_campaign_dates(cursor, stage: Stage) -> None:
     windows = list(campaign_model.objects.values_list("start_date", "end_date"))
     if not windows:
         return
-    cursor.execute(f"SELECT DISTINCT business_date FROM {stage.table} WHERE business_date IS NOT NULL")
     outside = []
-    for (day,) in cursor.fetchall():
+    for day in stage_dates(cursor, stage):
         day = _as_date(day)
         if not any(start - datetime.timedelta(days=366) <= day <= end for start, end in windows):
             outside.append(day)
@@ -356,6 +365,14 @@ def _check_campaign_dates(cursor, stage: Stage) -> None:
             f" WHERE err_code IS NULL AND business_date IN ({marks})",
             outside,
         )
+
+
+def stage_dates(cursor, stage: Stage) -> list:
+    """The distinct business dates staged (one scan, remembered: rows are only ever removed)."""
+    if stage.dates is None:
+        cursor.execute(f"SELECT DISTINCT business_date FROM {stage.table} WHERE business_date IS NOT NULL")
+        stage.dates = [row[0] for row in cursor.fetchall()]
+    return stage.dates
 
 
 def _as_date(value) -> datetime.date:
@@ -374,7 +391,7 @@ def _drop_repeated_rows(cursor, stage: Stage) -> None:
         )
 
 
-def _merge_stage(cursor, stage: Stage, *, batch_id: int) -> tuple[int, int, list[tuple[int, datetime.date]]]:
+def _merge_stage(cursor, stage: Stage, *, batch_id: int, classified) -> tuple[int, int, list[tuple[int, datetime.date]]]:
     """Archive and update changed facts, insert new ones; return (new, changed, affected pairs).
 
     The facts compared are read through the (business_date, indicator) index for the staged
@@ -383,7 +400,7 @@ def _merge_stage(cursor, stage: Stage, *, batch_id: int) -> tuple[int, int, list
     file is that one join).
     """
     fact, version = Fact._meta.db_table, FactVersion._meta.db_table
-    new, changed, in_dates, params = _classify(cursor, stage, batch_id=batch_id)
+    new, changed, in_dates, params = classified
     if changed:
         cursor.execute(
             f"""
@@ -428,14 +445,44 @@ def _merge_stage(cursor, stage: Stage, *, batch_id: int) -> tuple[int, int, list
     return new, changed, sorted((indicator_id, _as_date(day)) for indicator_id, day in pairs)
 
 
+def len_errors(cursor, stage: Stage) -> int:
+    cursor.execute(f"SELECT COUNT(*) FROM {stage.errors}")
+    return cursor.fetchone()[0]
+
+
+def _merge_checked(cursor, stage: Stage, *, batch_id: int):
+    """Merge with the duplicate check done as cheaply as is safe; None when duplicates conflict.
+
+    Rows matching existing facts could repeat a key unseen by any index, so then the check runs
+    first. When every row is new (a day's first load), the insert itself is the check: a repeated
+    key violates the unique index, the savepoint rolls back, and the full check decides.
+    """
+    classified = _classify(cursor, stage, batch_id=batch_id)
+    new, _changed, _in_dates, _params = classified
+    cursor.execute(f"SELECT COUNT(*) FROM {stage.table}")
+    if new < cursor.fetchone()[0]:
+        if check_duplicates_in_stage(cursor, stage):
+            return None
+        _drop_repeated_rows(cursor, stage)
+        return _merge_stage(cursor, stage, batch_id=batch_id, classified=_classify(cursor, stage, batch_id=batch_id))
+    try:
+        with transaction.atomic():
+            return _merge_stage(cursor, stage, batch_id=batch_id, classified=classified)
+    except IntegrityError:
+        pass
+    if check_duplicates_in_stage(cursor, stage):
+        return None
+    _drop_repeated_rows(cursor, stage)
+    return _merge_stage(cursor, stage, batch_id=batch_id, classified=_classify(cursor, stage, batch_id=batch_id))
+
+
 def _classify(cursor, stage: Stage, *, batch_id: int | None = None, skip_errors: bool = False):
     """Count staged rows that are new and changed: one join with the facts of the staged dates.
 
     Returns (new, changed, the SQL restricting ``f`` to those dates, its parameters).
     """
     fact = Fact._meta.db_table
-    cursor.execute(f"SELECT DISTINCT business_date FROM {stage.table} WHERE business_date IS NOT NULL")
-    dates = [row[0] for row in cursor.fetchall()]
+    dates = stage_dates(cursor, stage)
     params = {"batch": batch_id, **{f"d{n}": day for n, day in enumerate(dates)}}
     in_dates = "f.business_date IN (" + ", ".join(f"%(d{n})s" for n in range(len(dates))) + ")"
     if not dates:
@@ -550,7 +597,12 @@ def run_merge(
             outcome.rows = loader(cursor, stage)
             if stage.pg:
                 cursor.execute(f"ANALYZE {stage.table}")
-            outcome.error_count = validate_stage(cursor, stage, check_subjects=check_subjects)
+            # The duplicate check (one aggregation over every row) is deferred on the merge path:
+            # when no staged row matches an existing fact, the unique index finds repeated keys
+            # for free while inserting (see _merge_checked).
+            outcome.error_count = validate_stage(cursor, stage, check_subjects=check_subjects, check_duplicates=preview)
+            if outcome.error_count and not preview:
+                outcome.error_count += check_duplicates_in_stage(cursor, stage)
             if outcome.error_count:
                 outcome.errors, outcome.error_file = _collect_errors(cursor, stage, batch.pk, column_labels or {})
             if preview and with_fates:
@@ -571,8 +623,13 @@ def run_merge(
             if outcome.error_count:
                 outcome.status = ImportBatch.Status.REJECTED
                 raise Rejected
-            _drop_repeated_rows(cursor, stage)
-            outcome.new, outcome.changed, outcome.changed_pairs = _merge_stage(cursor, stage, batch_id=batch.pk)
+            merged = _merge_checked(cursor, stage, batch_id=batch.pk)
+            if merged is None:
+                outcome.error_count = len_errors(cursor, stage)
+                outcome.errors, outcome.error_file = _collect_errors(cursor, stage, batch.pk, column_labels or {})
+                outcome.status = ImportBatch.Status.REJECTED
+                raise Rejected
+            outcome.new, outcome.changed, outcome.changed_pairs = merged
             outcome.unchanged = outcome.rows - outcome.new - outcome.changed
             stage.drop(cursor)
             outcome.status = ImportBatch.Status.MERGED

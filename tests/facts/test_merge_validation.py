@@ -97,3 +97,24 @@ def test_dates_outside_every_campaign_are_rejected_once_campaigns_exist(small_ba
         ]
     )
     assert codes_of(outcome) == [(2, "business date")]
+
+
+def test_conflicting_repeats_of_an_existing_figure_are_errors_and_change_nothing(small_bank, indicators):
+    dep = indicators["deposits"].pk
+    merge([(dep, UNIT, small_bank["b1"].pk, DAY, Decimal("5"), 1)])
+    outcome = merge([(dep, UNIT, small_bank["b1"].pk, DAY, Decimal("5"), 1), (dep, UNIT, small_bank["b1"].pk, DAY, Decimal("6"), 2)])
+    assert [e.row_no for e in outcome.errors] == [1, 2]
+    assert Fact.objects.get().value == Decimal("5")
+
+
+def test_a_repeated_new_figure_next_to_a_changed_one_is_written_once(small_bank, indicators):
+    dep = indicators["deposits"].pk
+    merge([(dep, UNIT, small_bank["b1"].pk, DAY, Decimal("5"), 1)])
+    outcome = merge(
+        [
+            (dep, UNIT, small_bank["b1"].pk, DAY, Decimal("7"), 1),
+            (dep, UNIT, small_bank["b2"].pk, DAY, Decimal("1"), 2),
+            (dep, UNIT, small_bank["b2"].pk, DAY, Decimal("1"), 3),
+        ]
+    )
+    assert (outcome.new, outcome.changed, outcome.unchanged, outcome.error_count) == (1, 1, 1, 0)
