@@ -19,12 +19,9 @@ the few spellings that differ.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 import logging
 import time
-from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count
@@ -40,6 +37,8 @@ from campaigns.models import (
     Phase,
     TargetPeriod,
 )
+from scoring.engine_rankings import compute_group_ranking, compute_ranking
+from scoring.engine_run import Run, T, month_periods, participant_filter_sql
 from scoring.models import (
     Evaluation,
     Gate,
@@ -52,12 +51,10 @@ from scoring.models import (
     PhaseResult,
     RankEntry,
     Ranking,
-    RankingBasis,
     ResultSet,
     RuleKind,
     RuleScore,
     ScoringRule,
-    TieBreak,
 )
 from scoring.rules import SqlDialect
 
@@ -71,80 +68,6 @@ BULK_SETTINGS = {"work_mem": "'256MB'", "enable_nestloop": "off", "jit": "off"}
 
 class CampaignClosed(Exception):
     """The campaign is closed or archived: its results no longer change."""
-
-
-def T(model) -> str:  # noqa: N802 - reads like a table name in the SQL below
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def month_periods(start: datetime.date, end: datetime.date, day: datetime.date) -> list[tuple[datetime.date, datetime.date]]:
-    """(first, last) days of every month of [start, end] that has begun by ``day``, clipped to ``day``."""
-    periods = []
-    first = start
-    last_day = min(day, end)
-    while first <= last_day:
-        month_end = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-        periods.append((first, min(month_end, last_day)))
-        first = month_end + datetime.timedelta(days=1)
-    return periods
-
-
-@dataclass
-class Run:
-    campaign: Campaign
-    day: datetime.date
-    result_set: ResultSet
-    previous_set_id: int | None
-    sql: SqlDialect
-    cursor: object
-    rules: list[ScoringRule] = field(default_factory=list)
-    metrics: dict[int, Metric] = field(default_factory=dict)
-    component_counts: dict[int, int] = field(default_factory=dict)
-    phases: list[Phase] = field(default_factory=list)
-    rankings: list[Ranking] = field(default_factory=list)
-
-    @property
-    def begun_phases(self) -> list[Phase]:
-        """Phases that have begun by the day, in date order."""
-        return [p for p in self.phases if p.start_date <= self.period_end]
-
-    def phase_for(self, code: str = "") -> Phase | None:
-        """The named phase (if begun), else the phase the day falls in, else the last begun one."""
-        begun = self.begun_phases
-        if code:
-            return next((p for p in begun if p.code == code), None)
-        return next((p for p in begun if p.start_date <= self.day <= p.end_date), begun[-1] if begun else None)
-
-    def metric_id(self, code: str) -> int:
-        return next(m.pk for m in self.metrics.values() if m.code == code)
-
-    def single_indicator(self, metric_id: int) -> bool:
-        return self.component_counts.get(metric_id, 0) == 1
-
-    @property
-    def rs(self) -> int:
-        return self.result_set.pk
-
-    @property
-    def period_end(self) -> datetime.date:
-        return min(self.day, self.campaign.end_date)
-
-    @property
-    def start(self) -> datetime.date:
-        return self.campaign.start_date
-
-    def execute(self, sql: str, params: list | tuple = ()) -> None:
-        started = time.monotonic()
-        self.cursor.execute(sql, params)
-        log.debug("%.3fs %s", time.monotonic() - started, " ".join(sql.split())[:160])
-
-    def active_participants(self, alias: str = "p") -> tuple[str, list]:
-        return (
-            f"{alias}.campaign_id = {int(self.campaign.pk)} "
-            f"AND ({alias}.joined_on IS NULL OR {alias}.joined_on <= %s) "
-            f"AND ({alias}.left_on IS NULL OR {alias}.left_on >= %s)",
-            [self.day, self.day],
-        )
 
 
 def recompute(campaign_id: int, business_date: datetime.date) -> ResultSet:
@@ -195,9 +118,9 @@ def recompute(campaign_id: int, business_date: datetime.date) -> ResultSet:
             _compute_participant_results(run)
             for ranking in run.rankings:
                 if ranking.rank_groups:
-                    _compute_group_ranking(run, ranking)
+                    compute_group_ranking(run, ranking)
                 else:
-                    _compute_ranking(run, ranking)
+                    compute_ranking(run, ranking)
             if connection.vendor == "postgresql":
                 # A caller's own transaction goes on with its usual planner settings.
                 for name in BULK_SETTINGS:
@@ -625,266 +548,4 @@ def _compute_participant_results(run: Run) -> None:
         "  ON g.participant_id = p.id "
         f"WHERE {where}",
         [run.start, *params],
-    )
-
-
-# --- 4. Rankings ---------------------------------------------------------------------------------------
-
-
-def participant_filter_sql(participants: dict, pid: str) -> tuple[str, list]:
-    """An SQL condition (with its parameters) true when participant ``pid`` matches a filter such as
-    ``{"level": "unit", "unit_kinds": ["outlet"], "categories": ["储蓄所"]}``; ("", []) for no filter."""
-    from branches.models import SubjectKind, Unit
-
-    if not participants:
-        return "", []
-    conditions, params = [], []
-    if "level" in participants:
-        kind = SubjectKind.STAFF if participants["level"] == "staff" else SubjectKind.UNIT
-        conditions.append(f"pf.subject_kind = {int(kind)}")
-    unit_conditions = []
-    for key, column in (("unit_kinds", "kind"), ("categories", "category")):
-        values = participants.get(key) or []
-        if values:
-            unit_conditions.append(f"u.{column} IN ({', '.join(['%s'] * len(values))})")
-            params += list(values)
-    if unit_conditions:
-        conditions.append(f"pf.unit_id IN (SELECT u.id FROM {T(Unit)} u WHERE {' AND '.join(unit_conditions)})")
-    if not conditions:
-        return "", []
-    return f"EXISTS (SELECT 1 FROM campaigns_participant pf WHERE pf.id = {pid} AND {' AND '.join(conditions)})", params
-
-
-def _figure_rows(run: Run, ranking: Ranking, alias: str) -> tuple[str, str, list] | None:
-    """(table, condition, params) selecting the rows of ``alias`` for the ranking's period; None when
-    the named or current phase has not begun (nothing to rank yet)."""
-    rs = run.rs
-    if ranking.period == "phase":
-        phase = run.phase_for(ranking.phase)
-        if phase is None:
-            return None
-        return T(PhaseResult), f"{alias}.result_set_id = {rs} AND {alias}.phase_id = {int(phase.pk)}", []
-    if ranking.period == "month":
-        month = month_periods(run.start, run.campaign.end_date, run.day)[-1][0]
-        return T(MetricResult), f"{alias}.result_set_id = {rs} AND {alias}.period_start = %s AND {alias}.monthly = TRUE", [month]
-    return T(MetricResult), f"{alias}.result_set_id = {rs} AND {alias}.period_start = %s AND {alias}.monthly = FALSE", [run.start]
-
-
-def _ranking_source(run: Run, ranking: Ranking) -> tuple[str, list] | None:
-    """SELECT pid, v (the ranked value), pts, act, tgt: one row per participant with a value."""
-    sql = run.sql
-    rs = run.rs
-    if ranking.basis == RankingBasis.TOTAL_SCORE:
-        return (
-            f"SELECT pr.participant_id AS pid, pr.total_points AS v, pr.total_points AS pts, "
-            f"{sql.num('NULL')} AS act, {sql.num('NULL')} AS tgt FROM {T(ParticipantResult)} pr "
-            f"WHERE pr.result_set_id = {rs}"
-        ), []
-    if ranking.basis == RankingBasis.RULE_POINTS:
-        return (
-            f"SELECT s.participant_id AS pid, s.points AS v, s.points AS pts, {sql.num('NULL')} AS act, "
-            f"{sql.num('NULL')} AS tgt FROM {T(RuleScore)} s "
-            f"WHERE s.result_set_id = {rs} AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
-        ), []
-    rows = _figure_rows(run, ranking, "mr")
-    if rows is None:
-        return None
-    table, condition, params = rows
-    column = "completion" if ranking.basis == RankingBasis.METRIC_COMPLETION else "actual"
-    with_points = ranking.rule_id and ranking.period == "campaign"
-    points = "s.points" if with_points else sql.num("NULL")
-    rule_join = (
-        f"LEFT JOIN {T(RuleScore)} s ON s.result_set_id = {rs} AND s.participant_id = mr.participant_id "
-        f"AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
-        if with_points
-        else ""
-    )
-    return (
-        f"SELECT mr.participant_id AS pid, mr.{column} AS v, {points} AS pts, mr.actual AS act, mr.target AS tgt "
-        f"FROM {table} mr {rule_join} "
-        f"WHERE {condition} AND mr.metric_id = {int(ranking.metric_id)} AND mr.{column} IS NOT NULL"
-    ), params
-
-
-def _eligibility(run: Run, ranking: Ranking) -> tuple[list[str], list]:
-    """Conditions on ``b.pid``: floors (read on the ranking's own period), flags, gates, participant filter."""
-    sql = run.sql
-    rs = run.rs
-    conditions, params = [], []
-    for floor in ranking.eligibility:
-        column = "completion" if floor.get("on") == "completion" else "actual"
-        rows = _figure_rows(run, ranking, "e")
-        if rows is None:  # no phase begun: nobody reaches a phase floor
-            conditions.append("1 = 0")
-            continue
-        table, condition, floor_params = rows
-        conditions.append(
-            f"EXISTS (SELECT 1 FROM {table} e WHERE {condition} AND e.participant_id = b.pid "
-            f"AND e.metric_id = {int(run.metric_id(floor['metric']))} "
-            f"AND e.{column} >= {sql.lit(Decimal(str(floor['min'])))})"
-        )
-        params += floor_params
-    for flag in ranking.required_flags:
-        if flag == "met_all_targets":
-            conditions.append(
-                f"EXISTS (SELECT 1 FROM {T(ParticipantResult)} q WHERE q.result_set_id = {rs} "
-                "AND q.participant_id = b.pid AND q.met_all_targets = TRUE)"
-            )
-        elif flag.startswith("met:"):
-            conditions.append(
-                f"EXISTS (SELECT 1 FROM {T(MetricResult)} e WHERE e.result_set_id = {rs} AND e.participant_id = b.pid "
-                f"AND e.metric_id = {int(run.metric_id(flag[4:]))} AND e.period_start = %s AND e.monthly = FALSE "
-                "AND e.target IS NOT NULL AND e.actual >= e.target)"
-            )
-            params.append(run.start)
-        else:
-            conditions.append(
-                "EXISTS (SELECT 1 FROM scoring_participantflag fl WHERE fl.participant_id = b.pid AND fl.code = %s)"
-            )
-            params.append(flag)
-    gate_ids = [g.pk for g in ranking.gates.all()]
-    all_gates = list(Gate.objects.filter(campaign=run.campaign).exclude(rankings__isnull=False).values_list("pk", flat=True))
-    vetoing = sorted(set(gate_ids) | set(all_gates))
-    if vetoing:
-        conditions.append(
-            f"NOT EXISTS (SELECT 1 FROM {T(GateHit)} gh WHERE gh.result_set_id = {rs} AND gh.participant_id = b.pid "
-            f"AND gh.gate_id IN ({', '.join(str(i) for i in vetoing)}))"
-        )
-    who, who_params = participant_filter_sql(ranking.participants, "b.pid")
-    if who:
-        conditions.append(who)
-        params += who_params
-    return conditions, params
-
-
-def _group_join(run: Run, ranking: Ranking, pid: str) -> tuple[str, list]:
-    """JOIN to the ranking's group set (only the named groups when ``only_groups`` is set)."""
-    join = f"JOIN campaigns_groupmembership gm ON gm.participant_id = {pid} AND gm.group_set_id = {int(ranking.group_set_id)}"
-    if not ranking.only_groups:
-        return join, []
-    codes = list(ranking.only_groups)
-    return (
-        f"{join} AND gm.group_id IN (SELECT g.id FROM campaigns_group g WHERE g.group_set_id = {int(ranking.group_set_id)} "
-        f"AND g.code IN ({', '.join(['%s'] * len(codes))}))",
-        codes,
-    )
-
-
-def _compute_ranking(run: Run, ranking: Ranking) -> None:
-    """One INSERT … SELECT: eligible participants ranked within their group, with gap and movement."""
-    rs = run.rs
-    source = _ranking_source(run, ranking)
-    if source is None:
-        return
-    source_sql, params = source
-    conditions, condition_params = _eligibility(run, ranking)
-    if ranking.group_set_id:
-        group_join, group_params = _group_join(run, ranking, "b.pid")
-        group = "gm.group_id"
-    else:
-        group_join, group_params, group = "", [], "CAST(NULL AS BIGINT)"
-    where = " AND ".join(conditions) or "1 = 1"
-    if ranking.tie_break_metric:
-        # Equal values are ordered by a second figure (largest first, missing last) before the tie rule.
-        tie_join = (
-            f"LEFT JOIN {T(MetricResult)} tb ON tb.result_set_id = {rs} AND tb.participant_id = b.pid "
-            f"AND tb.metric_id = {int(run.metric_id(ranking.tie_break_metric))} AND tb.period_start = %s AND tb.monthly = FALSE"
-        )
-        tie_params = [run.start]
-        tie_columns = "CASE WHEN tb.actual IS NULL THEN 1 ELSE 0 END AS v2n, tb.actual AS v2"
-        then_by = ", z0.v2n, z0.v2 DESC"
-    else:
-        tie_join, tie_params, tie_columns, then_by = "", [], "0 AS v2n, 0 AS v2", ""
-    params = [*params, *group_params, *tie_params, *condition_params]
-
-    best_first = "DESC" if ranking.descending else "ASC"
-    worst_first = "ASC" if ranking.descending else "DESC"
-    worst_then = ", z0.v2n DESC, z0.v2 ASC" if then_by else ""
-    partition = "PARTITION BY z0.gid"
-    order = f"z0.v {best_first}{then_by}"
-    if ranking.tie_break == TieBreak.ORDINAL:
-        rank = f"ROW_NUMBER() OVER ({partition} ORDER BY {order}, z0.pid)"
-        bottom = f"ROW_NUMBER() OVER ({partition} ORDER BY z0.v {worst_first}{worst_then}, z0.pid DESC)"
-        frame = f"({partition} ORDER BY {order}, z0.pid ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
-    else:
-        function = "DENSE_RANK()" if ranking.tie_break == TieBreak.DENSE else "RANK()"
-        rank = f"{function} OVER ({partition} ORDER BY {order})"
-        bottom = f"{function} OVER ({partition} ORDER BY z0.v {worst_first}{worst_then})"
-        frame = f"({partition} ORDER BY {order} GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
-    gap = "z.better_v - z.v" if ranking.descending else "z.v - z.better_v"
-    top_n = f"CASE WHEN z.rnk <= {int(ranking.top_n)} THEN TRUE ELSE FALSE END" if ranking.top_n else "FALSE"
-    bottom_n = f"CASE WHEN z.brnk <= {int(ranking.bottom_n)} THEN TRUE ELSE FALSE END" if ranking.bottom_n else "FALSE"
-    previous = (
-        f"LEFT JOIN {T(RankEntry)} prev ON prev.result_set_id = {int(run.previous_set_id)} "
-        f"AND prev.ranking_id = {ranking.pk} AND prev.participant_id = z.pid"
-        if run.previous_set_id
-        else ""
-    )
-    previous_rank = "prev.rank" if run.previous_set_id else "NULL"
-    run.execute(
-        f"INSERT INTO {T(RankEntry)} (result_set_id, ranking_id, participant_id, group_id, value, points, rank, "
-        "previous_rank, gap_value, gap_points, in_top, in_bottom) "
-        f"SELECT {rs}, {ranking.pk}, z.pid, z.gid, z.v, z.pts, z.rnk, {previous_rank}, {gap}, z.better_pts - z.pts, "
-        f"{top_n}, {bottom_n} "
-        "FROM ("
-        f"  SELECT z0.pid, z0.gid, z0.v, z0.pts, {rank} AS rnk, {bottom} AS brnk, "
-        f"  MIN(z0.v) OVER {frame} AS better_v, MIN(z0.pts) OVER {frame} AS better_pts "
-        f"  FROM (SELECT b.pid, {group} AS gid, b.v, b.pts, {tie_columns} FROM ({source_sql}) b {group_join} {tie_join} "
-        f"  WHERE {where}) z0"
-        f") z {previous}",
-        params,
-    )
-
-
-def _compute_group_ranking(run: Run, ranking: Ranking) -> None:
-    """Groups of the ranking's group set ranked against each other (war zones, 战区 PK).
-
-    A group's value aggregates its members' values (after the participant filter, eligibility
-    floors, flags and gates): their sum, average, or Σ actual ÷ Σ target (completion of sums).
-    """
-    sql = run.sql
-    rs = run.rs
-    source = _ranking_source(run, ranking)
-    if source is None:
-        return
-    source_sql, params = source
-    conditions, condition_params = _eligibility(run, ranking)
-    group_join, group_params = _group_join(run, ranking, "b.pid")
-    where = " AND ".join(conditions) or "1 = 1"
-    if ranking.group_aggregate == "completion_of_sums":
-        value = sql.div("SUM(b.act)", "SUM(b.tgt)")
-    elif ranking.group_aggregate == "average":
-        value = f"{sql.num('SUM(b.v)')} / COUNT(*)"
-    else:
-        value = "SUM(b.v)"
-    best_first = "DESC" if ranking.descending else "ASC"
-    worst_first = "ASC" if ranking.descending else "DESC"
-    function = {TieBreak.DENSE: "DENSE_RANK()", TieBreak.ORDINAL: "ROW_NUMBER()"}.get(ranking.tie_break, "RANK()")
-    tail = ", g.gid" if ranking.tie_break == TieBreak.ORDINAL else ""
-    frame = (
-        f"(ORDER BY g.v {best_first}{tail} ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
-        if tail
-        else f"(ORDER BY g.v {best_first} GROUPS BETWEEN 1 PRECEDING AND 1 PRECEDING)"
-    )
-    gap = "z.better_v - z.v" if ranking.descending else "z.v - z.better_v"
-    top_n = f"CASE WHEN z.rnk <= {int(ranking.top_n)} THEN TRUE ELSE FALSE END" if ranking.top_n else "FALSE"
-    bottom_n = f"CASE WHEN z.brnk <= {int(ranking.bottom_n)} THEN TRUE ELSE FALSE END" if ranking.bottom_n else "FALSE"
-    previous = (
-        f"LEFT JOIN {T(GroupRankEntry)} prev ON prev.result_set_id = {int(run.previous_set_id)} "
-        f"AND prev.ranking_id = {ranking.pk} AND prev.group_id = z.gid"
-        if run.previous_set_id
-        else ""
-    )
-    run.execute(
-        f"INSERT INTO {T(GroupRankEntry)} (result_set_id, ranking_id, group_id, value, actual_sum, target_sum, members, "
-        "rank, previous_rank, gap_value, in_top, in_bottom) "
-        f"SELECT {rs}, {ranking.pk}, z.gid, z.v, z.act, z.tgt, z.n, z.rnk, {'prev.rank' if previous else 'NULL'}, {gap}, "
-        f"{top_n}, {bottom_n} FROM ("
-        f"  SELECT g.gid, g.v, g.act, g.tgt, g.n, {function} OVER (ORDER BY g.v {best_first}{tail}) AS rnk, "
-        f"  {function} OVER (ORDER BY g.v {worst_first}{tail}) AS brnk, MIN(g.v) OVER {frame} AS better_v "
-        f"  FROM (SELECT gm.group_id AS gid, {value} AS v, SUM(b.act) AS act, SUM(b.tgt) AS tgt, COUNT(*) AS n "
-        f"    FROM ({source_sql}) b {group_join} WHERE {where} GROUP BY gm.group_id) g "
-        "  WHERE g.v IS NOT NULL"
-        f") z {previous}",
-        [*params, *group_params, *condition_params],
     )

@@ -59,7 +59,7 @@ def test_recompute_replaces_day_atomically_on_failure(campaign, monkeypatch):
     def broken(run, ranking):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(engine, "_compute_ranking", broken)
+    monkeypatch.setattr(engine, "compute_ranking", broken)
     with pytest.raises(RuntimeError):
         recompute(campaign.campaign.pk, DAY)
     current = current_result_set(campaign.campaign.pk, DAY)
