@@ -9,7 +9,7 @@ class PartInline(admin.TabularInline):
     model = ScoringRule
     fk_name = "parent"
     extra = 0
-    fields = ["code", "name", "kind", "metric", "points", "evaluation", "params"]
+    fields = ["code", "name", "kind", "metric", "points", "evaluation", "params", "participants"]
 
 
 @admin.register(ScoringRule)
@@ -23,8 +23,8 @@ class ScoringRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Ranking)
 class RankingAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "campaign", "basis", "group_set", "tie_break", "top_n", "bottom_n"]
-    list_filter = ["basis", "campaign"]
+    list_display = ["code", "name", "campaign", "basis", "period", "group_set", "rank_groups", "tie_break", "top_n", "bottom_n"]
+    list_filter = ["basis", "period", "rank_groups", "campaign"]
 
 
 @admin.register(Gate)

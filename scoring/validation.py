@@ -113,7 +113,9 @@ def validate_ranking(ranking) -> None:
         errors["rank_groups"] = _("Ranking groups against each other needs a group set.")
     if ranking.rank_groups and ranking.group_aggregate == "completion_of_sums" and ranking.basis != RankingBasis.METRIC_COMPLETION:
         errors["group_aggregate"] = _("Σ actual ÷ Σ target needs a ranking on a metric's completion rate.")
-    if ranking.tie_break_metric and ranking.campaign_id and not ranking.campaign.metrics.filter(code=ranking.tie_break_metric).exists():
+    if ranking.tie_break_metric and ranking.rank_groups:
+        errors["tie_break_metric"] = _("Groups ranked against each other have no tie-break metric.")
+    elif ranking.tie_break_metric and ranking.campaign_id and not ranking.campaign.metrics.filter(code=ranking.tie_break_metric).exists():
         errors["tie_break_metric"] = _("Unknown metric code %(code)s.") % {"code": ranking.tie_break_metric}
     floors = ranking.eligibility
     if not isinstance(floors, list):

@@ -101,3 +101,11 @@ def test_growth_rate_over_the_base_against_a_planned_rate(build):
     result = recompute(build.campaign.pk, DAY)
     assert figures(build, result, "dep") == {"B1": D("0.15"), "B2": None}  # a base of 0 has no rate
     assert figures(build, result, "dep", "completion") == {"B1": D("1.5"), "B2": None}
+
+
+def test_groups_ranked_against_each_other_refuse_a_tie_break_metric(build):
+    zone = zones(build)
+    with pytest.raises(ValidationError) as caught:
+        ranking(build, "zones", basis="metric_figure", metric=build.metrics["prem"], group_set=zone,
+                rank_groups=True, tie_break_metric="prem")
+    assert "tie_break_metric" in caught.value.message_dict
