@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from campaigns.models import Group, Metric, Participant, Phase
 from scoring.models import (
@@ -120,12 +120,16 @@ class ParticipantScores:
     rules: list[RuleLine]
     figures: dict[str, dict]
     ranks: dict[str, RankEntry]
+    # {metric code: [{phase, name, start_date, end_date, actual, target, completion, time_progress}]}
+    # for the metrics with phase rows (ranked per phase or in the option phase_figures).
+    phases: dict[str, list[dict]] = field(default_factory=dict)
 
 
 def participant_scores(campaign_id: int, day: datetime.date, participant_id: int) -> ParticipantScores | None:
     """Everything one participant earned on the day, with the explanation of every point.
 
-    None when the day was not computed or the participant did not take part. Nine queries, whatever the number of rules.
+    None when the day was not computed or the participant did not take part. Ten queries, whatever the number of rules.
+    ``phases`` holds each begun phase's figures against the phase's own target, with its time progress.
     """
     result_set = current_result_set(campaign_id, day)
     if result_set is None:
@@ -187,7 +191,33 @@ def participant_scores(campaign_id: int, day: datetime.date, participant_id: int
         result_set=result_set, participant_id=participant_id, total_points=total.total_points,
         base_points=total.base_points, bonus_points=total.bonus_points, met_all_targets=total.met_all_targets,
         vetoed_by=vetoed_by, rules=lines, figures=figures, ranks=ranks,
+        phases=_phase_lines(result_set, participant_id, metrics, day),
     )
+
+
+def _phase_lines(result_set, participant_id: int, metrics: dict, day: datetime.date) -> dict[str, list[dict]]:
+    """One query: the participant's phase rows with their phase's code, name and dates."""
+    from campaigns.selectors import time_progress
+
+    phase = Phase.objects.filter(pk=OuterRef("phase_id"))
+    rows = (
+        PhaseResult.objects.filter(result_set_id=result_set.pk, participant_id=participant_id)
+        .annotate(
+            code=Subquery(phase.values("code")[:1]), name=Subquery(phase.values("name")[:1]),
+            first=Subquery(phase.values("start_date")[:1]), last=Subquery(phase.values("end_date")[:1]),
+        )
+        .order_by("period_start", "metric_id")
+    )
+    out: dict[str, list[dict]] = {}
+    for row in rows:
+        if row.metric_id not in metrics:
+            continue
+        out.setdefault(metrics[row.metric_id].code, []).append({
+            "phase": row.code, "name": row.name, "start_date": row.first, "end_date": row.last,
+            "actual": row.actual, "target": row.target, "completion": row.completion,
+            "time_progress": time_progress(start=row.first, end=row.last, day=day),
+        })
+    return out
 
 
 def metric_figures(

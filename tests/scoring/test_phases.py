@@ -97,3 +97,17 @@ def test_phase_figures_option_without_a_phase_ranking(build):
     build.campaign.save()
     result = recompute(build.campaign.pk, FEB_10)
     assert PhaseResult.objects.filter(result_set_id=result.pk).count() == 4  # 2 participants × 2 begun phases
+
+
+def test_participant_page_shows_each_begun_phase_against_its_share_with_time_progress(build):
+    from scoring.selectors import participant_scores
+
+    phased(build)
+    ranking(build)
+    recompute(build.campaign.pk, FEB_10)
+    lines = participant_scores(build.campaign.pk, FEB_10, build.participants["B1"].pk).phases["prem"]
+    assert [(x["phase"], x["actual"], x["target"], round(x["completion"], 4)) for x in lines] == [
+        ("P1", 30, 40, D("0.75")), ("P2", 50, 60, D("0.8333"))
+    ]
+    # P1 is over (100 %); P2 runs 1 February – 31 March: 10 of 59 days.
+    assert [round(x["time_progress"], 4) for x in lines] == [D("1"), D("0.1695")]

@@ -195,7 +195,7 @@ def test_board_and_participant_reads_take_a_constant_number_of_queries(campaign,
     recompute(campaign.campaign.pk, DAY)
     with django_assert_max_num_queries(4):
         leaderboard(campaign.campaign.pk, DAY, "overall")
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         participant_scores(campaign.campaign.pk, DAY, campaign.participants["B1"].pk)
 
 
