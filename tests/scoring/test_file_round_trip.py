@@ -23,9 +23,11 @@ def test_filters_phase_group_rankings_and_staff_gates_survive_export_and_import(
     fields = {
         "basis": "metric_completion", "metric": build.metrics["dep"], "group_set": zones, "rank_groups": True,
         "group_aggregate": "completion_of_sums", "participants": {"level": "unit"}, "period": "phase", "phase": "P1",
-        "only_groups": ["Z1", "Z2"], "tie_break_metric": "card",
+        "only_groups": ["Z1", "Z2"],
     }
     Ranking.objects.create(campaign=build.campaign, code="zones", name="zones", **fields)
+    Ranking.objects.create(campaign=build.campaign, code="dep", name="dep", basis="metric_figure",
+                           metric=build.metrics["dep"], tie_break_metric="card")
     Gate.objects.create(campaign=build.campaign, code="card", name="card", kind="staff_below", metric=build.metrics["card"],
                         minimum=30, participants={"level": "staff"})
 
@@ -35,9 +37,8 @@ def test_filters_phase_group_rankings_and_staff_gates_survive_export_and_import(
     assert copy.options == {"phase_figures": ["dep"], "carry_forward_balances": True}
     ranking = Ranking.objects.get(campaign=copy, code="zones")
     assert (ranking.rank_groups, ranking.group_aggregate, ranking.participants, ranking.period, ranking.phase,
-            ranking.only_groups, ranking.tie_break_metric) == (
-        True, "completion_of_sums", {"level": "unit"}, "phase", "P1", ["Z1", "Z2"], "card"
-    )
+            ranking.only_groups) == (True, "completion_of_sums", {"level": "unit"}, "phase", "P1", ["Z1", "Z2"])
+    assert Ranking.objects.get(campaign=copy, code="dep").tie_break_metric == "card"
     assert ScoringRule.objects.get(campaign=copy, code="dep").participants == {"level": "unit"}
     gate = Gate.objects.get(campaign=copy, code="card")
     assert (gate.kind, gate.participants) == ("staff_below", {"level": "staff"})
