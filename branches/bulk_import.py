@@ -301,33 +301,45 @@ class DailyFileLoader:
         )
         q = "'{}'".format
         checks = [
-            ("dm.code", "dm.code IS NOT NULL", q(facts.COL_DATE), "r.business_date"),
+            ("dm.code", "dm.code IS NOT NULL", q(facts.COL_DATE), "q.business_date"),
             ("'no_subject'", f"{emp} = '' AND {unit} = ''", q(facts.COL_SUBJECT), "''"),
-            ("'two_subjects'", f"{emp} <> '' AND {unit} <> ''", q(facts.COL_SUBJECT), f"{emp} || ' / ' || {unit}"),
-            ("'unknown_staff'", f"{emp} <> '' AND {staff_id} IS NULL", q(facts.COL_STAFF), "r.employee_no"),
-            ("'unknown_unit'", f"{unit} <> '' AND {unit_id} IS NULL", q(facts.COL_UNIT), "r.unit_code"),
-            ("'unknown_indicator'", "im.indicator_id IS NULL", q(facts.COL_INDICATOR), "r.indicator"),
-            ("'empty_value'", f"{number} = ''", q(facts.COL_VALUE), "r.value"),
-            ("'bad_number'", "NOT r.num_ok", q(facts.COL_VALUE), "r.value"),
+            ("'two_subjects'", f"{emp} <> '' AND {unit} <> ''", q(facts.COL_SUBJECT), "q.emp || ' / ' || q.unit"),
+            ("'unknown_staff'", f"{emp} <> '' AND {staff_id} IS NULL", q(facts.COL_STAFF), "q.employee_no"),
+            ("'unknown_unit'", f"{unit} <> '' AND {unit_id} IS NULL", q(facts.COL_UNIT), "q.unit_code"),
+            ("'unknown_indicator'", "im.indicator_id IS NULL", q(facts.COL_INDICATOR), "q.indicator"),
+            ("'empty_value'", f"{number} = ''", q(facts.COL_VALUE), "q.raw_value"),
+            ("'bad_number'", "NOT r.num_ok", q(facts.COL_VALUE), "q.raw_value"),
         ]
 
-        def case(pick: int) -> str:
-            return "CASE " + " ".join(f"WHEN {check[1]} THEN {check[pick]}" for check in checks) + " END"
+        chain = "CASE " + " ".join(f"WHEN {check[1]} THEN {check[0]}" for check in checks) + " END"
+        # Column and offending text follow from the code; worked out only for rows with one (a
+        # second and third chain of conditions on every row would cost as much as the first).
+        by_code = [("'bad_date'", checks[0]), ("'date_mismatch'", checks[0]), *((c[0], c) for c in checks[1:])]
+
+        def for_errors(pick: int) -> str:
+            whens = " ".join(f"WHEN {code} THEN {check[pick]}" for code, check in by_code)
+            return f"CASE WHEN q.code IS NOT NULL THEN CASE q.code {whens} END END"
 
         numeric = "numeric(20,4)" if stage.pg else "NUMERIC"
         insert = (
             f"""
             INSERT INTO {stage.table} (row_no, indicator_id, subject_kind, subject_id, business_date, value,
                                        err_code, err_column, err_value)
-            SELECT r.row_no, im.indicator_id,
-                   CASE WHEN {emp} <> '' THEN {SubjectKind.STAFF} ELSE {SubjectKind.UNIT} END,
-                   CASE WHEN {emp} <> '' THEN {staff_id} ELSE {unit_id} END,
-                   dm.day,
-                   CASE WHEN r.num_ok THEN CAST(r.num AS {numeric}) END,
-                   {case(0)}, {case(2)}, {case(3)}
-            FROM ({cleaned}) r
-            LEFT JOIN {dates} dm ON dm.raw = r.day_text
-            LEFT JOIN {indicators} im ON im.raw = r.code{joins}
+            SELECT q.row_no, q.indicator_id, q.subject_kind, q.subject_id, q.day, q.value, q.code,
+                   {for_errors(2)}, {for_errors(3)}
+            FROM (
+                SELECT r.row_no, im.indicator_id,
+                       CASE WHEN {emp} <> '' THEN {SubjectKind.STAFF} ELSE {SubjectKind.UNIT} END AS subject_kind,
+                       CASE WHEN {emp} <> '' THEN {staff_id} ELSE {unit_id} END AS subject_id,
+                       dm.day,
+                       CASE WHEN r.num_ok THEN CAST(r.num AS {numeric}) END AS value,
+                       {chain} AS code,
+                       r.business_date, r.employee_no, r.unit_code, r.indicator, r.value AS raw_value, r.emp, r.unit
+                FROM ({cleaned}) r
+                LEFT JOIN {dates} dm ON dm.raw = r.day_text
+                LEFT JOIN {indicators} im ON im.raw = r.code{joins}
+                {fence}
+            ) q
             """
         )
         strict = insert.replace("{num_ok}", f"(x.num {regex} '{NUMBER_PATTERN}')")
