@@ -186,6 +186,7 @@ class Stage:
         self.errors = f"kmh_fact_errors_{suffix}"
         self.dups = f"kmh_fact_dups_{suffix}"
         self.dates: list | None = None
+        self.matched_facts = 0
         self.pg = is_postgresql()
 
     def create(self, cursor) -> None:
@@ -453,14 +454,16 @@ def len_errors(cursor, stage: Stage) -> int:
 def _merge_checked(cursor, stage: Stage, *, batch_id: int):
     """Merge with the duplicate check done as cheaply as is safe; None when duplicates conflict.
 
-    Rows matching existing facts could repeat a key unseen by any index, so then the check runs
-    first. When every row is new (a day's first load), the insert itself is the check: a repeated
-    key violates the unique index, the savepoint rolls back, and the full check decides.
+    Among rows matching existing facts a repeated key shows as fewer distinct facts than rows
+    (one count); among new rows the insert itself is the check: a repeated key violates the unique
+    index and the savepoint rolls back. Either way the full check then decides (error or repeat).
     """
-    classified = _classify(cursor, stage, batch_id=batch_id)
-    new, _changed, _in_dates, _params = classified
+    classified = _classify(cursor, stage, batch_id=batch_id, count_facts=True)
+    new = classified[0]
     cursor.execute(f"SELECT COUNT(*) FROM {stage.table}")
-    if new < cursor.fetchone()[0]:
+    matched_rows = cursor.fetchone()[0] - new
+    # Rows matching existing facts repeat a key exactly when fewer facts than rows match.
+    if stage.matched_facts < matched_rows:
         if check_duplicates_in_stage(cursor, stage):
             return None
         _drop_repeated_rows(cursor, stage)
@@ -476,10 +479,11 @@ def _merge_checked(cursor, stage: Stage, *, batch_id: int):
     return _merge_stage(cursor, stage, batch_id=batch_id, classified=_classify(cursor, stage, batch_id=batch_id))
 
 
-def _classify(cursor, stage: Stage, *, batch_id: int | None = None, skip_errors: bool = False):
+def _classify(cursor, stage: Stage, *, batch_id: int | None = None, skip_errors: bool = False, count_facts: bool = False):
     """Count staged rows that are new and changed: one join with the facts of the staged dates.
 
-    Returns (new, changed, the SQL restricting ``f`` to those dates, its parameters).
+    Returns (new, changed, the SQL restricting ``f`` to those dates, its parameters);
+    ``count_facts`` also counts the distinct facts matched, in ``stage.matched_facts``.
     """
     fact = Fact._meta.db_table
     dates = stage_dates(cursor, stage)
@@ -492,12 +496,13 @@ def _classify(cursor, stage: Stage, *, batch_id: int | None = None, skip_errors:
     )
     cursor.execute(
         f"""
-        SELECT SUM(CASE WHEN f.id IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN f.value <> s.value THEN 1 ELSE 0 END)
+        SELECT SUM(CASE WHEN f.id IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN f.value <> s.value THEN 1 ELSE 0 END),
+               {"COUNT(DISTINCT f.id)" if count_facts else "0"}
         FROM {stage.table} s LEFT JOIN {fact} f ON {KEY_JOIN} AND {in_dates}{without_errors}
         """,
         params,
     )
-    new, changed = (int(n or 0) for n in cursor.fetchone())
+    new, changed, stage.matched_facts = (int(n or 0) for n in cursor.fetchone())
     return new, changed, in_dates, params
 
 
