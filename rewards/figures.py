@@ -212,7 +212,13 @@ class FigureBook:
         campaign = Campaign.objects.filter(code=self.campaign_code).first()
         if campaign is None:
             return {}
-        subjects = dict(Participant.objects.filter(campaign=campaign).values_list("pk", "subject_id"))
+        # Keyed by subject id, so only participants of the expression's level: in a mixed campaign a
+        # unit and a staff member may share an id.
+        subjects = dict(
+            Participant.objects.filter(campaign=campaign, subject_kind=LEVELS[expr.get("level", "unit")]).values_list(
+                "pk", "subject_id"
+            )
+        )
         if "target" in expr:
             rows = Target.objects.filter(
                 campaign=campaign, metric__code=expr["target"], period=TargetPeriod.CAMPAIGN
@@ -228,7 +234,7 @@ class FigureBook:
             if "metric" in expr:
                 metric_id = campaign.metrics.filter(code=expr["metric"]).values_list("pk", flat=True).first()
                 pairs = MetricResult.objects.filter(
-                    result_set_id=result_set.pk, metric_id=metric_id, period_start=campaign.start_date
+                    result_set_id=result_set.pk, metric_id=metric_id, period_start=campaign.start_date, monthly=False
                 ).values_list("participant_id", expr.get("field", "completion"))
             elif "score" in expr:
                 pairs = ParticipantResult.objects.filter(result_set_id=result_set.pk).values_list(
