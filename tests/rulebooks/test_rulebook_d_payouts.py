@@ -1,0 +1,304 @@
+"""Rulebook D (every employee's deposit assessment): the built-in template's rewards in three locked runs.
+
+Builds on the scoring test's bank (``test_rulebook_d_scoring``: the same twelve employees, daily
+balances, D09's deposits by kind, teller counts, head-office tasks and the six sub-branches of the
+head-to-head) and adds three staff to the sub-branches that meet their plan: Z01 head of S5, Z02
+staff of S5, Z03 head of S2. Runs: January (month-end), February, and the quarter; each preceded by
+a recompute of its end date and settled with four eyes (maker ≠ approver, both finance).
+
+Corrections between runs (a true-up and a clawback of an earlier month):
+- after the January run, D10's January balances are corrected from 625,000 to 700,000 a day;
+- after the February run, D07's February balances are corrected from 1,550,000 to 1,400,000 a day.
+
+Monthly pay (monthly_pay): 1,300 below 350,000; 1,400 + 20 per full 50,000 above 350,000; from
+1,800,000 frozen at 2,380. Each month on its own daily average (calendar days):
+
+staff  Jan avg → pay            Feb avg → pay              Mar avg → pay     lines J / F / Q                    final
+D01    2,500,000 → 2380          3,200,000 → 2380           3,200,000 → 2380  2380 / 2380 / 2380                  7140
+D02      320,000 → 1300            300,000 → 1300             310,000 → 1300  1300 / 1300 / 1300                  3900
+D03      385,000 → 1400            360,000 → 1400             360,000 → 1400  1400 / 1400 / 1400                  4200
+D04      500,000 → 1460 (3 st.)    349,999.5 → 1300 (falls)   500,000 → 1460  1460 / 1300 / 1460                  4220
+D05    2,500,000 → 2380          3,000,000 → 2380           2,000,000 → 2380  2380 / 2380 / 2380                  7140
+D06      800,000 → 1580 (9)        900,000 → 1620 (11)      1,000,000 → 1660  1580 / 1620 / 1660                  4860
+D07    1,250,000 → 1760 (18)     1,550,000 → 1880 (24)      1,600,000 → 1900  1760 / 1880 / 1900 + Feb clawback −60  5480
+                                 corrected 1,400,000 → 1820 (21)
+D09    1,000,000 → 1660 (13)     2,000,000 → 2380           4,000,000 → 2380  1660 / 2380 / 2380                  6420
+D10      625,000 → 1500 (5)        775,000 → 1560 (8)         800,000 → 1580  1500 / 1560 + Jan true-up 40 / 1580  4680
+         corrected 700,000 → 1540 (7)
+H01    1,200,000 → 1740 (17) every month                                     1740 × 3                            5220
+H02      900,000 → 1620 (11) every month                                     1620 × 3                            4860
+(D08 has no figures: no line.)
+
+Above 2,000,000 (bar filled by time ≥ 1 year first, then savings, then corporate; per 10,000, in
+proportion): only D09 in March is above the bar (total 4,000,000 = 2,500,000 / 1,000,000 /
+500,000): all kinds 4 × 200 = 800; time+savings (3,500,000) + 1 × 150 = 150; time (2,500,000)
++ 5 × 50 = 250; time above 3,000,000: none. Total 1,200 = 500 (time 2–2.5M at 10) + 500 (savings
+at 5) + 200 (corporate at 4). January (1,000,000) and February (2,000,000, at the bar) pay nothing.
+
+Tellers (front desk D02, D06; bar 50 × Mon–Fri days: Jan 1,050, Feb 1,000, Mar 1,150; 0.2 each):
+D02 1,200 / 1,000 / 1,300 → 30 / 0 / 30; D06 900 / 1,100 / 1,000 → 0 / 20 / 0. D01 (5,000, not
+front desk) gets nothing.
+
+Quarter end (quarter run only):
+- head office: H01 120 % of task → head_office_task 500; H02 90 % → head_office_miss −500;
+- head-to-head on plan completion: PAIR1 S2 (100 %) beats S1 (80 %, missed) → S2 1000, S1 −500;
+  PAIR2 S3 = S4 (90 %) draw → nothing; PAIR3 S5 (120 %) beats S6 (−10 %) → S5 1000, S6 −500;
+- completion bonus (S2 and S5 met their plans): 1,000 to every employee but the head assigned on
+  31 March (S2: D05 D06 D07 D08; S5: Z02), 2,000 to each head (Z03 of S2, Z01 of S5).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db.models import Sum
+
+from branches import roles
+from branches import services as org
+from branches.facts import FactSource, merge_facts
+from branches.models import Indicator, Position, Staff, SubjectKind, Unit, UnitKind
+from campaigns.campaign_file import import_campaign, load_template
+from rewards import services
+from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
+from scoring import engine
+from tests.conftest import make_user
+from tests.rulebooks.test_rulebook_d_scoring import (
+    FEB_END,
+    FLAGS,
+    JAN_END,
+    PAIRS,
+    QUARTER_END,
+    STAFF,
+    TASK,
+    UNITS,
+    days,
+    figures,
+)
+
+Q1_START, FEB_START, MAR_START = datetime.date(2027, 1, 1), datetime.date(2027, 2, 1), datetime.date(2027, 3, 1)
+EXTRA_STAFF = {"Z01": ("S5", Position.HEAD), "Z02": ("S5", Position.STAFF), "Z03": ("S2", Position.HEAD)}
+
+# Monthly pay per run: (payee, kind, month the line is for) -> amount, from the docstring's table.
+MONTHLY_PAY = {
+    "january": {
+        ("D01", LineKind.AWARD, Q1_START): "2380", ("D02", LineKind.AWARD, Q1_START): "1300",
+        ("D03", LineKind.AWARD, Q1_START): "1400", ("D04", LineKind.AWARD, Q1_START): "1460",
+        ("D05", LineKind.AWARD, Q1_START): "2380", ("D06", LineKind.AWARD, Q1_START): "1580",
+        ("D07", LineKind.AWARD, Q1_START): "1760", ("D09", LineKind.AWARD, Q1_START): "1660",
+        ("D10", LineKind.AWARD, Q1_START): "1500", ("H01", LineKind.AWARD, Q1_START): "1740",
+        ("H02", LineKind.AWARD, Q1_START): "1620",
+    },
+    "february": {
+        ("D01", LineKind.AWARD, FEB_START): "2380", ("D02", LineKind.AWARD, FEB_START): "1300",
+        ("D03", LineKind.AWARD, FEB_START): "1400", ("D04", LineKind.AWARD, FEB_START): "1300",
+        ("D05", LineKind.AWARD, FEB_START): "2380", ("D06", LineKind.AWARD, FEB_START): "1620",
+        ("D07", LineKind.AWARD, FEB_START): "1880", ("D09", LineKind.AWARD, FEB_START): "2380",
+        ("D10", LineKind.AWARD, FEB_START): "1560", ("H01", LineKind.AWARD, FEB_START): "1740",
+        ("H02", LineKind.AWARD, FEB_START): "1620",
+        ("D10", LineKind.TRUE_UP, Q1_START): "40",  # January corrected: 1540 − 1500
+    },
+    "quarter": {
+        ("D01", LineKind.AWARD, MAR_START): "2380", ("D02", LineKind.AWARD, MAR_START): "1300",
+        ("D03", LineKind.AWARD, MAR_START): "1400", ("D04", LineKind.AWARD, MAR_START): "1460",
+        ("D05", LineKind.AWARD, MAR_START): "2380", ("D06", LineKind.AWARD, MAR_START): "1660",
+        ("D07", LineKind.AWARD, MAR_START): "1900", ("D09", LineKind.AWARD, MAR_START): "2380",
+        ("D10", LineKind.AWARD, MAR_START): "1580", ("H01", LineKind.AWARD, MAR_START): "1740",
+        ("H02", LineKind.AWARD, MAR_START): "1620",
+        ("D07", LineKind.CLAWBACK, FEB_START): "-60",  # February corrected: 1820 − 1880
+    },
+}
+# Every other rule's lines per run: rule -> {(payee, kind, month or quarter start): amount}.
+OTHER_LINES = {
+    "january": {"teller_excess_m1": {("D02", LineKind.AWARD, Q1_START): "30"}},
+    "february": {"teller_excess_m2": {("D06", LineKind.AWARD, FEB_START): "20"}},
+    "quarter": {
+        "above_bar_all": {("D09", LineKind.AWARD, MAR_START): "800"},
+        "above_bar_savings": {("D09", LineKind.AWARD, MAR_START): "150"},
+        "above_bar_time_1y": {("D09", LineKind.AWARD, MAR_START): "250"},
+        "teller_excess_m3": {("D02", LineKind.AWARD, MAR_START): "30"},
+        "head_office_task": {("H01", LineKind.AWARD, Q1_START): "500"},
+        "head_office_miss": {("H02", LineKind.PENALTY, Q1_START): "-500"},
+        "head_to_head": {
+            ("S2", LineKind.AWARD, Q1_START): "1000", ("S1", LineKind.PENALTY, Q1_START): "-500",
+            ("S5", LineKind.AWARD, Q1_START): "1000", ("S6", LineKind.PENALTY, Q1_START): "-500",
+        },
+        "completion_per_head": {
+            (code, LineKind.AWARD, Q1_START): "1000" for code in ("D05", "D06", "D07", "D08", "Z02")
+        },
+        "completion_head": {("Z01", LineKind.AWARD, Q1_START): "2000", ("Z03", LineKind.AWARD, Q1_START): "2000"},
+    },
+}
+# The quarter's final amount per (payee, rule): monthly pay from the table's last column, the rest
+# as paid once.
+FINAL = {
+    **{
+        (code, "monthly_pay"): total
+        for code, total in {
+            "D01": "7140", "D02": "3900", "D03": "4200", "D04": "4220", "D05": "7140", "D06": "4860",
+            "D07": "5480", "D09": "6420", "D10": "4680", "H01": "5220", "H02": "4860",
+        }.items()
+    },
+    ("D02", "teller_excess_m1"): "30", ("D06", "teller_excess_m2"): "20", ("D02", "teller_excess_m3"): "30",
+    **{
+        (payee, rule): amount
+        for rule, lines in OTHER_LINES["quarter"].items()
+        if not rule.startswith("teller")
+        for (payee, _kind, _start), amount in lines.items()
+    },
+}
+RULES = {
+    "monthly_pay": "threshold_bands", "above_bar_all": "piece_rate", "above_bar_savings": "piece_rate",
+    "above_bar_time_1y": "piece_rate", "above_bar_time_1y_3m": "piece_rate",
+    "teller_excess_m1": "piece_rate", "teller_excess_m2": "piece_rate", "teller_excess_m3": "piece_rate",
+    "head_office_task": "completion_bonus", "head_office_miss": "threshold_bands",
+    "head_to_head": "head_to_head", "completion_per_head": "completion_bonus", "completion_head": "completion_bonus",
+}
+
+
+def payee(line: PayoutLine) -> str:
+    return line.employee_no or line.unit_code
+
+
+def lines_of(run, rule_code: str) -> dict:
+    return {(payee(line), line.kind, line.period_start): line.amount for line in run.lines.filter(rule__code=rule_code)}
+
+
+def expect(table: dict) -> dict:
+    return {key: Decimal(amount).quantize(Decimal("0.01")) for key, amount in table.items()}
+
+
+def correct_balances(code: str, first: datetime.date, last: datetime.date, value: int) -> None:
+    """A late correction through the facts write path: every day of [first, last] becomes ``value``."""
+    indicator = Indicator.objects.get(code="STAFF_DEP_BAL").pk
+    staff = Staff.objects.get(employee_no=code).pk
+    outcome = merge_facts(
+        rows=[
+            (indicator, SubjectKind.STAFF, staff, day, Decimal(value), n)
+            for n, day in enumerate(days(first, last), start=1)
+        ],
+        source=FactSource(kind="manual", reference=f"correction of {code}"),
+    )
+    assert outcome.ok, outcome.errors[:3]
+
+
+@pytest.fixture
+def finance(db):
+    """The maker and a different finance user who approves (four eyes)."""
+    return {"maker": make_user("finance_maker_d", roles.FINANCE), "checker": make_user("finance_checker_d", roles.FINANCE)}
+
+
+@pytest.fixture
+def campaign(db):
+    """The scoring test's bank and figures, from the template, without recomputing yet."""
+    head = org.create_unit(code="HO", name="总行", kind=UnitKind.HEAD_OFFICE)
+    units = {code: org.create_unit(code=code, name=name, kind=kind, parent=head) for code, (name, kind) in UNITS.items()}
+    hired = datetime.date(2026, 6, 1)
+    for code, (unit, position, _months) in STAFF.items():
+        org.hire_staff(employee_no=code, name=f"员工{code}", unit=units[unit], position=position, on=hired)
+    for code, (unit, position) in EXTRA_STAFF.items():
+        org.hire_staff(employee_no=code, name=f"员工{code}", unit=units[unit], position=position, on=hired)
+
+    doc = load_template("d-staff-deposit-assessment")
+    doc["participants"] = [
+        {"staff": code, "flags": sorted(flag for flag, who in FLAGS.items() if code in who)} for code in STAFF
+    ]
+    doc["participants"] += [{"unit": code, "groups": {"pairs": pair}} for code, (pair, *_rest) in PAIRS.items()]
+    doc["targets"] = [
+        {"participant": code, "metric": "deposit_avg", "period": "campaign", "target": TASK}
+        for code in sorted(FLAGS["head_office"])
+    ]
+    doc["targets"] += [
+        {"participant": code, "metric": "branch_dep_inc", "period": "campaign", "target": plan}
+        for code, (_pair, _base, _end, plan) in PAIRS.items()
+    ]
+    campaign = import_campaign(doc, code="D-2027")
+
+    staff = dict(Staff.objects.values_list("employee_no", "id"))
+    indicators = dict(Indicator.objects.values_list("code", "id"))
+    outcome = merge_facts(
+        rows=[
+            (indicators[ind], SubjectKind.STAFF, staff[code], day, value, n)
+            for n, (code, ind, day, value) in enumerate(figures(), start=1)
+        ]
+        + [
+            (indicators["BRANCH_DEP_BAL"], SubjectKind.UNIT, Unit.objects.get(code=code).pk, day, Decimal(value), 100_000 + n)
+            for n, (code, (_pair, base, end, _plan)) in enumerate(PAIRS.items())
+            for day, value in ((datetime.date(2026, 12, 31), base), (QUARTER_END, end))
+        ],
+        source=FactSource(kind="manual", reference="rulebook D payout test data"),
+    )
+    assert outcome.ok, outcome.errors[:3]
+    return campaign
+
+
+def pay(campaign, finance, period_end, *, kind=PeriodKind.MONTH, start=None):
+    """Recompute the scores for ``period_end``, then make, review, approve (the other person) and lock the run."""
+    engine.recompute(campaign.pk, period_end)
+    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
+    run = services.create_payout_run(
+        scheme=scheme,
+        period_kind=kind,
+        period_start=start or period_end.replace(day=1),
+        period_end=period_end,
+        by=finance["maker"],
+    )
+    run = services.review_payout_run(run, by=finance["maker"])
+    run = services.approve_payout_run(run, by=finance["checker"])
+    return services.lock_payout_run(run, by=finance["checker"])
+
+
+@pytest.fixture
+def runs(campaign, finance):
+    january = pay(campaign, finance, JAN_END)
+    correct_balances("D10", Q1_START, JAN_END, 700_000)
+    february = pay(campaign, finance, FEB_END)
+    correct_balances("D07", FEB_START, FEB_END, 1_400_000)
+    quarter = pay(campaign, finance, QUARTER_END, kind=PeriodKind.QUARTER, start=Q1_START)
+    return {"january": january, "february": february, "quarter": quarter}
+
+
+def test_template_d_carries_every_expressible_pay_rule(campaign):
+    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
+    assert scheme.code == "D-2027-main"
+    assert dict(scheme.rules.values_list("code", "kind")) == RULES
+
+
+@pytest.mark.parametrize("name", ["january", "february", "quarter"])
+def test_monthly_pay_each_month_on_its_own_daily_average_with_late_corrections(runs, name):
+    assert lines_of(runs[name], "monthly_pay") == expect(MONTHLY_PAY[name])
+
+
+@pytest.mark.parametrize("name", ["january", "february", "quarter"])
+def test_every_other_rule_pays_only_what_the_run_owes(runs, name):
+    run = runs[name]
+    got = {rule: lines_of(run, rule) for rule in RULES if rule != "monthly_pay"}
+    assert {rule: lines for rule, lines in got.items() if lines} == {
+        rule: expect(lines) for rule, lines in OTHER_LINES[name].items()
+    }
+
+
+def test_corrections_reference_the_line_they_correct(runs):
+    true_up = runs["february"].lines.get(rule__code="monthly_pay", employee_no="D10", period_start=Q1_START)
+    assert true_up.adjusts == runs["january"].lines.get(rule__code="monthly_pay", employee_no="D10")
+    clawback = runs["quarter"].lines.get(rule__code="monthly_pay", employee_no="D07", period_start=FEB_START)
+    assert clawback.adjusts == runs["february"].lines.get(
+        rule__code="monthly_pay", employee_no="D07", period_start=FEB_START
+    )
+
+
+def test_monthly_lines_plus_adjustments_add_up_to_the_quarter_final_for_every_payee(runs):
+    totals = {
+        (row["employee_no"] or row["unit_code"], row["rule__code"]): row["total"]
+        for row in PayoutLine.objects.filter(run__in=runs.values())
+        .values("employee_no", "unit_code", "rule__code")
+        .annotate(total=Sum("amount"))
+    }
+    assert totals == {key: Decimal(value) for key, value in FINAL.items()}
+
+
+def test_runs_are_locked_with_four_eyes(runs, finance):
+    for run in runs.values():
+        assert run.state == "locked"
+        assert run.created_by == finance["maker"] and run.approved_by == finance["checker"]
