@@ -2,8 +2,8 @@
 
 Builds on the scoring test's bank (``test_rulebook_d_scoring``: the same twelve employees, daily
 balances, D09's deposits by kind, teller counts, head-office tasks and the six sub-branches of the
-head-to-head) and adds three staff to the sub-branches that meet their plan: Z01 head of S5, Z02
-staff of S5, Z03 head of S2. Runs: January (month-end), February, and the quarter; each preceded by
+head-to-head) and adds three staff to the sub-branches that meet their plan (Z01 head of S5, Z02
+staff of S5, Z03 head of S2) and D01's March deposits by kind (3,100,000 / 60,000 / 40,000). Runs: January (month-end), February, and the quarter; each preceded by
 a recompute of its end date and settled with four eyes (maker ≠ approver, both finance).
 
 Corrections between runs (a true-up and a clawback of an earlier month):
@@ -34,6 +34,10 @@ proportion): only D09 in March is above the bar (total 4,000,000 = 2,500,000 / 1
 500,000): all kinds 4 × 200 = 800; time+savings (3,500,000) + 1 × 150 = 150; time (2,500,000)
 + 5 × 50 = 250; time above 3,000,000: none. Total 1,200 = 500 (time 2–2.5M at 10) + 500 (savings
 at 5) + 200 (corporate at 4). January (1,000,000) and February (2,000,000, at the bar) pay nothing.
+D01 in March (3,200,000 = 3,100,000 / 60,000 / 40,000): all kinds 4 × 120 = 480; time+savings
+(3,160,000) + 1 × 116 = 116; time (3,100,000) + 5 × 110 = 550; time above 3,000,000 + 5 × 10 = 50.
+Total 1,196 = 1,000 (time 2–3M at 10) + 150 (time 3–3.1M at 15) + 30 (savings at 5) + 16
+(corporate at 4). D01 has no kind figures in January and February, D05 none at all: left out.
 
 Tellers (front desk D02, D06; bar 50 × Mon–Fri days: Jan 1,050, Feb 1,000, Mar 1,150; 0.2 each):
 D02 1,200 / 1,000 / 1,300 → 30 / 0 / 30; D06 900 / 1,100 / 1,000 → 0 / 20 / 0. D01 (5,000, not
@@ -78,6 +82,8 @@ from tests.rulebooks.test_rulebook_d_scoring import (
 )
 
 Q1_START, FEB_START, MAR_START = datetime.date(2027, 1, 1), datetime.date(2027, 2, 1), datetime.date(2027, 3, 1)
+# D01's March deposits by kind (time ≥ 1 year, 3-6-month time and demand, corporate), every day.
+D01_MARCH_KINDS = {"STAFF_DEP_TIME_1Y": 3_100_000, "STAFF_DEP_SHORT": 60_000, "STAFF_DEP_CORP": 40_000}
 EXTRA_STAFF = {"Z01": ("S5", Position.HEAD), "Z02": ("S5", Position.STAFF), "Z03": ("S2", Position.HEAD)}
 
 # Monthly pay per run: (payee, kind, month the line is for) -> amount, from the docstring's table.
@@ -114,9 +120,16 @@ OTHER_LINES = {
     "january": {"teller_excess_m1": {("D02", LineKind.AWARD, Q1_START): "30"}},
     "february": {"teller_excess_m2": {("D06", LineKind.AWARD, FEB_START): "20"}},
     "quarter": {
-        "above_bar_all": {("D09", LineKind.AWARD, MAR_START): "800"},
-        "above_bar_savings": {("D09", LineKind.AWARD, MAR_START): "150"},
-        "above_bar_time_1y": {("D09", LineKind.AWARD, MAR_START): "250"},
+        "above_bar_all": {("D09", LineKind.AWARD, MAR_START): "800", ("D01", LineKind.AWARD, MAR_START): "480"},
+        "above_bar_savings": {
+            ("D09", LineKind.AWARD, MAR_START): "150",
+            ("D01", LineKind.AWARD, MAR_START): "116",
+        },
+        "above_bar_time_1y": {
+            ("D09", LineKind.AWARD, MAR_START): "250",
+            ("D01", LineKind.AWARD, MAR_START): "550",
+        },
+        "above_bar_time_1y_3m": {("D01", LineKind.AWARD, MAR_START): "50"},
         "teller_excess_m3": {("D02", LineKind.AWARD, MAR_START): "30"},
         "head_office_task": {("H01", LineKind.AWARD, Q1_START): "500"},
         "head_office_miss": {("H02", LineKind.PENALTY, Q1_START): "-500"},
@@ -226,6 +239,12 @@ def campaign(db):
             (indicators["BRANCH_DEP_BAL"], SubjectKind.UNIT, Unit.objects.get(code=code).pk, day, Decimal(value), 100_000 + n)
             for n, (code, (_pair, base, end, _plan)) in enumerate(PAIRS.items())
             for day, value in ((datetime.date(2026, 12, 31), base), (QUARTER_END, end))
+        ]
+        + [
+            (indicators[ind], SubjectKind.STAFF, staff["D01"], day, Decimal(value), 200_000 + n)
+            for n, (day, (ind, value)) in enumerate(
+                (day, item) for day in days(MAR_START, QUARTER_END) for item in D01_MARCH_KINDS.items()
+            )
         ],
         source=FactSource(kind="manual", reference="rulebook D payout test data"),
     )
