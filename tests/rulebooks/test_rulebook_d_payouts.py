@@ -49,6 +49,13 @@ Quarter end (quarter run only):
   PAIR2 S3 = S4 (90 %) draw → nothing; PAIR3 S5 (120 %) beats S6 (−10 %) → S5 1000, S6 −500;
 - completion bonus (S2 and S5 met their plans): 1,000 to every employee but the head assigned on
   31 March (S2: D05 D06 D07 D08; S5: Z02), 2,000 to each head (Z03 of S2, Z01 of S5).
+
+Early withdrawal after the quarter run (a correction run ending 31 March): D09 withdrew 620,000 of
+a rewarded one-year time deposit on 17 March and the money left the bank, so March's time deposits
+are 2,500,000 on days 1–16 and 1,880,000 on days 17–31 (average 2,200,000) and the total 3,700,000.
+Above the bar now: all kinds 4 × 170 = 680 (−120), time+savings (3,200,000) 1 × 120 = 120 (−30),
+time 5 × 20 = 100 (−150): −300 clawed back = 10 per 10,000 on the 300,000 average withdrawn. The
+monthly pay stays 2,380 (no line).
 """
 
 from __future__ import annotations
@@ -321,3 +328,44 @@ def test_runs_are_locked_with_four_eyes(runs, finance):
     for run in runs.values():
         assert run.state == "locked"
         assert run.created_by == finance["maker"] and run.approved_by == finance["checker"]
+
+
+def test_early_withdrawal_of_a_rewarded_time_deposit_is_clawed_back_in_a_correction_run(
+    runs, campaign, finance
+):
+    indicators = dict(Indicator.objects.values_list("code", "id"))
+    d09 = Staff.objects.get(employee_no="D09").pk
+    withdrawn = list(days(datetime.date(2027, 3, 17), QUARTER_END))
+    outcome = merge_facts(
+        rows=[
+            (indicators[code], SubjectKind.STAFF, d09, day, Decimal(value), n)
+            for n, (day, (code, value)) in enumerate(
+                (day, item)
+                for day in withdrawn
+                for item in (("STAFF_DEP_TIME_1Y", 1_880_000), ("STAFF_DEP_BAL", 3_380_000))
+            )
+        ],
+        source=FactSource(kind="manual", reference="D09 early withdrawal"),
+    )
+    assert outcome.ok, outcome.errors[:3]
+    correction = pay(campaign, finance, QUARTER_END, kind=PeriodKind.CORRECTION, start=Q1_START)
+    got = {
+        (line.rule.code, payee(line), line.kind): line.amount for line in correction.lines.select_related("rule")
+    }
+    assert got == {
+        ("above_bar_all", "D09", LineKind.CLAWBACK): Decimal("-120.00"),
+        ("above_bar_savings", "D09", LineKind.CLAWBACK): Decimal("-30.00"),
+        ("above_bar_time_1y", "D09", LineKind.CLAWBACK): Decimal("-150.00"),
+    }
+    for line in correction.lines.all():
+        assert line.adjusts.run == runs["quarter"]
+    totals = dict(
+        PayoutLine.objects.filter(employee_no="D09", rule__code__startswith="above_bar")
+        .values_list("rule__code")
+        .annotate(total=Sum("amount"))
+    )
+    assert totals == {
+        "above_bar_all": Decimal("680"),
+        "above_bar_savings": Decimal("120"),
+        "above_bar_time_1y": Decimal("100"),
+    }
