@@ -116,12 +116,13 @@ def _paid(run: PayoutRun) -> dict[tuple, dict]:
     paid = {(row["rule_id"], row["payee_kind"], row["payee_id"], row["period_start"]): row for row in rows}
     awards = dict(
         filter_ids(
-            PayoutLine.objects.exclude(non_cash_award="").values_list("pk", "non_cash_award"),
+            PayoutLine.objects.exclude(non_cash_award="").filter(revokes_award=False).values_list("pk", "non_cash_award"),
             "id",
             [row["last_id"] for row in paid.values()],
         )
     )
     for row in paid.values():
+        # The award still held: none when the last line took it back.
         row["award"] = awards.get(row["last_id"], "")
     return paid
 
@@ -175,6 +176,7 @@ def fill_run(run: PayoutRun) -> int:
         amount = ent.amount if ent else Decimal("0.00")
         award = ent.award if ent else ""
         diff = amount - (prior["total"] if prior else ZERO)
+        revokes = False
         if prior is None:
             if diff == 0 and not award:
                 continue
@@ -188,6 +190,7 @@ def fill_run(run: PayoutRun) -> int:
                 kind = LineKind.TRUE_UP if diff > 0 else LineKind.CLAWBACK
             if prior["award"] and not award:
                 award = _("revoked: %(award)s") % {"award": prior["award"]}
+                revokes = True
         formula = ent.formula if ent else _("no longer earned")
         if prior is not None:
             formula = _("%(formula)s = %(amount)s; less paid %(paid)s") % {
@@ -216,6 +219,7 @@ def fill_run(run: PayoutRun) -> int:
                 json.dumps(ent.figures if ent else {}, default=str, ensure_ascii=False),
                 formula,
                 prior["last_id"] if prior else None,
+                revokes,
             )
         )
     insert_lines(lines)
@@ -241,6 +245,7 @@ LINE_COLUMNS = (
     "figures",
     "formula",
     "adjusts_id",
+    "revokes_award",
 )
 
 

@@ -225,6 +225,9 @@ class PayoutLine(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=LineKind.choices, default=LineKind.AWARD)
     amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2, default=Decimal("0.00"))
     non_cash_award = models.CharField(_("title or non-cash award"), max_length=100, blank=True)
+    # True on the line that takes a title or non-cash award back, so later runs know it is no
+    # longer held (the award text on that line says what was revoked).
+    revokes_award = models.BooleanField(_("revokes the award"), default=False, db_default=False)
     comparison_value = models.DecimalField(
         _("value for comparison"),
         max_digits=14,

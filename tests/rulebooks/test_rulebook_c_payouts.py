@@ -315,7 +315,6 @@ def test_february_trues_up_late_policies_and_claws_back_surrenders_and_a_correct
 
 def test_quarter_pays_titles_and_one_trip_per_person_to_green_rated_winners_only(runs):
     got = lines(runs["quarter"])
-    got.pop(("A02", "gift_fyp"), None)  # a second revocation: see the xfail test below
     assert got == expect(LINES["quarter"])
     trips = runs["quarter"].lines.filter(rule__stacking_group="trip")
     assert trips.values("employee_no").distinct().count() == trips.count()
@@ -324,11 +323,6 @@ def test_quarter_pays_titles_and_one_trip_per_person_to_green_rated_winners_only
     assert top300.comparison_value == Decimal("12000.00")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rewards.calculate.fill_run compares the entitlement's empty award with the last line's "
-    "'revoked: …' text and revokes the same award again in every later run",
-)
 def test_a_revoked_gift_is_not_revoked_again_in_the_quarter(runs):
     assert not runs["quarter"].lines.filter(employee_no="A02", rule__code="gift_fyp").exists()
 
