@@ -59,6 +59,7 @@ class ScoringRule(models.Model):
     points = models.DecimalField(_("points"), **POINTS, help_text=_("The rule's weight in the scheme (分值)."))
     parent = models.ForeignKey(
         "self", verbose_name=_("part of"), null=True, blank=True, on_delete=models.CASCADE, related_name="parts",
+        # xgettext:no-python-format
         help_text=_("For a part of a 'parts' rule (e.g. 40 % of the deposit points)."),
     )
     evaluation = models.CharField(
