@@ -145,7 +145,7 @@ def campaign(rulebook_b):  # noqa: F811
         ).pk
         for number, (unit, position) in EMPLOYEES.items()
     }
-    card = Indicator.objects.create(code="CARD_SPEND_TXN", name="刷卡消费笔数", measure="count", kind="count")
+    card = Indicator.objects.get(code="CARD_SPEND_TXN")  # the template brings it into the catalogue
     indicators = dict(Indicator.objects.values_list("code", "id"))
     rows = [
         (indicators["POS_REMOVED"], SubjectKind.UNIT, units["D3"], datetime.date(2027, 2, 10), Decimal(3)),
