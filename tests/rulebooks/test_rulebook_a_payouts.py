@@ -52,11 +52,10 @@ from branches.facts import FactSource, merge_facts
 from branches.models import Indicator, SubjectKind, Unit, UnitKind
 from branches.services import hire_staff
 from campaigns.campaign_file import import_campaign, load_template
-from rewards import services
 from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
-from scoring import engine
 from scoring import services as scoring_services
 from tests.conftest import make_user
+from tests.rulebooks.payouts import pay
 from tests.rulebooks.test_rulebook_a_scoring import BASE_DAY, BRANCHES, QUARTER_END, WAN, figures
 
 Q1_START, JAN_END, FEB_END = datetime.date(2027, 1, 1), datetime.date(2027, 1, 31), datetime.date(2027, 2, 28)
@@ -193,20 +192,6 @@ def campaign(db):
     return campaign
 
 
-def pay(campaign, finance, period_end, *, kind=PeriodKind.MONTH, start=None):
-    """Recompute the scores for ``period_end``, then make, review, approve (the other person) and lock the run."""
-    engine.recompute(campaign.pk, period_end)
-    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
-    run = services.create_payout_run(
-        scheme=scheme,
-        period_kind=kind,
-        period_start=start or period_end.replace(day=1),
-        period_end=period_end,
-        by=finance["maker"],
-    )
-    run = services.review_payout_run(run, by=finance["maker"])
-    run = services.approve_payout_run(run, by=finance["checker"])
-    return services.lock_payout_run(run, by=finance["checker"])
 
 
 @pytest.fixture

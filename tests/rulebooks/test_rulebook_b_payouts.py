@@ -51,10 +51,9 @@ from branches import roles
 from branches import services as org
 from branches.facts import FactSource, merge_facts
 from branches.models import Indicator, Position, SubjectKind, Unit
-from rewards import services
 from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
-from scoring import engine
 from tests.conftest import make_user
+from tests.rulebooks.payouts import pay
 from tests.rulebooks.test_rulebook_b_scoring import QUARTER_END, QUARTER_START, rulebook_b  # noqa: F401
 
 JAN_END, FEB_END = datetime.date(2027, 1, 31), datetime.date(2027, 2, 28)
@@ -163,20 +162,6 @@ def campaign(rulebook_b):  # noqa: F811
     return campaign
 
 
-def pay(campaign, finance, period_end, *, kind=PeriodKind.MONTH, start=None):
-    """Recompute the scores for ``period_end``, then make, review, approve (the other person) and lock the run."""
-    engine.recompute(campaign.pk, period_end)
-    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
-    run = services.create_payout_run(
-        scheme=scheme,
-        period_kind=kind,
-        period_start=start or period_end.replace(day=1),
-        period_end=period_end,
-        by=finance["maker"],
-    )
-    run = services.review_payout_run(run, by=finance["maker"])
-    run = services.approve_payout_run(run, by=finance["checker"])
-    return services.lock_payout_run(run, by=finance["checker"])
 
 
 @pytest.fixture

@@ -71,10 +71,9 @@ from branches import services as org
 from branches.facts import FactSource, merge_facts
 from branches.models import Indicator, Position, Staff, SubjectKind, Unit, UnitKind
 from campaigns.campaign_file import import_campaign, load_template
-from rewards import services
 from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
-from scoring import engine
 from tests.conftest import make_user
+from tests.rulebooks.payouts import pay
 from tests.rulebooks.test_rulebook_d_scoring import (
     FEB_END,
     FLAGS,
@@ -259,20 +258,6 @@ def campaign(db):
     return campaign
 
 
-def pay(campaign, finance, period_end, *, kind=PeriodKind.MONTH, start=None):
-    """Recompute the scores for ``period_end``, then make, review, approve (the other person) and lock the run."""
-    engine.recompute(campaign.pk, period_end)
-    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
-    run = services.create_payout_run(
-        scheme=scheme,
-        period_kind=kind,
-        period_start=start or period_end.replace(day=1),
-        period_end=period_end,
-        by=finance["maker"],
-    )
-    run = services.review_payout_run(run, by=finance["maker"])
-    run = services.approve_payout_run(run, by=finance["checker"])
-    return services.lock_payout_run(run, by=finance["checker"])
 
 
 @pytest.fixture
