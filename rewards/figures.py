@@ -24,6 +24,22 @@ A figure is described by a small dict (validated by ``validate_expression``) so 
 
 A target may also be a fact of a target indicator (``{"indicator": "DEP_TARGET", "on":
 "2027-01-01"}``). A subject without the figure is left out, never treated as 0.
+
+Figures across subjects and months (``rewards.figures_across``):
+
+- ``{"difference": [a, b]}`` — a − b (the excess over a target: actual − target);
+- ``{"of_unit": "HO", "figure": <unit figure>}`` — one unit's value for every subject (a
+  whole-bank condition: the bank, as its head-office unit, met its task);
+- ``{"across_staff": <staff figure>, "aggregate": "min", "missing": "0"}`` — a unit's figure
+  from its staff assigned on the as-of date (``min``, ``max``, ``sum`` or ``count``); with
+  ``missing`` a staff member without the figure counts as that number, else is left out;
+- ``{"unit_of": <unit figure>}`` — each staff member gets their unit's value (a unit-wide
+  condition on a staff rule: nobody in the unit is paid when one employee missed);
+- ``{"months": <figure>, "op": "<=", "value": "1", "count": "all|streak", "before": <figure>,
+  "from": date}`` — how many calendar months from ``from`` (default the campaign's start) to the
+  as-of date the figure, read on each month's own dates, met the comparison: ``all`` of them, or
+  the ``streak`` of months in a row up to the as-of month. ``before`` (absent = 0) adds the months
+  already held before ``from`` (planner input, e.g. a fact dated the day before the campaign).
 """
 
 from __future__ import annotations
@@ -38,6 +54,8 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from branches.models import Fact, SubjectKind
+from rewards import figures_across
+from rewards.figures_across import Everyone, subjects_of
 
 CAMPAIGN_SOURCES = ("target", "metric", "score", "rank", "flag")
 METRIC_FIELDS = ("actual", "target", "base", "completion")
@@ -113,9 +131,13 @@ def validate_expression(expr, where: str) -> None:
         except ArithmeticError as error:
             raise ValidationError(_("%(where)s.constant: not a number.") % {"where": where}) from error
         return
+    if any(key in expr for key in figures_across.ACROSS_KEYS):
+        figures_across.validate(expr, where, validate_expression, level_of, SubjectKind.STAFF, SubjectKind.UNIT)
+        return
     raise ValidationError(
         _(
-            "%(where)s: a figure needs one of indicator, ratio, min, sum, constant, target, metric, score, rank, flag."
+            "%(where)s: a figure needs one of indicator, ratio, min, sum, difference, constant, target, metric, "
+            "score, rank, flag, of_unit, across_staff, unit_of, months."
         )
         % {"where": where}
     )
@@ -125,9 +147,17 @@ def level_of(expr) -> int:
     """The subject kind (unit or staff) an expression's figures are about."""
     if "indicator" in expr or any(source in expr for source in CAMPAIGN_SOURCES):
         return LEVELS[expr.get("level", "unit")]
-    for key in ("ratio", "min", "sum"):
+    if "across_staff" in expr:
+        return SubjectKind.UNIT
+    if "unit_of" in expr:
+        return SubjectKind.STAFF
+    if "months" in expr:
+        return level_of(expr["months"])
+    for key in ("ratio", "min", "sum", "difference"):
         if key in expr:
-            return level_of(expr[key][0])
+            # The first part that lists subjects: a constant or one unit's figure lists none.
+            parts = [part for part in expr[key] if "constant" not in part and "of_unit" not in part]
+            return level_of(parts[0]) if parts else SubjectKind.UNIT
     return SubjectKind.UNIT
 
 
@@ -147,22 +177,39 @@ class FigureBook:
             self._cache[key] = self._evaluate(expr)
         return self._cache[key]
 
+    def sub_book(self, start: datetime.date, as_of: datetime.date) -> FigureBook:
+        """A book for other dates of the same campaign (one month of a streak)."""
+        return FigureBook(start=start, as_of=as_of, campaign_code=self.campaign_code)
+
+    def campaign_start(self) -> datetime.date | None:
+        from campaigns.models import Campaign
+
+        return Campaign.objects.filter(code=self.campaign_code).values_list("start_date", flat=True).first()
+
     def _evaluate(self, expr) -> Figures:
         if "indicator" in expr:
             return self._fact_figure(expr)
         if any(source in expr for source in CAMPAIGN_SOURCES):
             return self._campaign_figure(expr)
-        if "ratio" in expr:
-            numerators, denominators = (self.evaluate(part) for part in expr["ratio"])
-            return {sid: numerators[sid] / d for sid, d in denominators.items() if d and sid in numerators}
-        if "min" in expr or "sum" in expr:
-            combiner = "min" if "min" in expr else "sum"
-            evaluated = [self.evaluate(part) for part in expr[combiner]]
-            common = set(evaluated[0]).intersection(*evaluated[1:])
-            if combiner == "min":
-                return {sid: min(values[sid] for values in evaluated) for sid in common}
-            return {sid: sum((values[sid] for values in evaluated), Decimal(0)) for sid in common}
-        return {}  # constants are read by the rule itself
+        if any(key in expr for key in figures_across.ACROSS_KEYS):
+            return figures_across.evaluate(self, expr)
+        if "constant" in expr:
+            return Everyone(Decimal(str(expr["constant"])))
+        combiner = next(key for key in ("ratio", "min", "sum") if key in expr)
+        evaluated = [self.evaluate(part) for part in expr[combiner]]
+        common = subjects_of(evaluated)
+        if common is None:  # only constants and whole-bank figures: one value for all
+            return Everyone(self._combine(combiner, [part.value for part in evaluated]))
+        values = {sid: self._combine(combiner, [part[sid] for part in evaluated]) for sid in common}
+        return {sid: value for sid, value in values.items() if value is not None}
+
+    @staticmethod
+    def _combine(combiner: str, parts: list[Decimal]) -> Decimal | None:
+        if combiner == "ratio":
+            return parts[0] / parts[1] if parts[1] else None  # no rate without a denominator
+        if combiner == "min":
+            return min(parts)
+        return sum(parts, Decimal(0))
 
     def _facts(self, expr):
         return Fact.objects.filter(

@@ -15,214 +15,39 @@ Parameters every kind accepts:
 - ``conditions``: ``[{"figure": <figure>, "op": ">=", "value": "1"}]`` (``value`` a number or a
   figure): gates, flags (a 0/1 indicator such as a green rating) and eligibility; all must hold;
 - ``beneficiary``: ``unit`` (default for unit figures), ``self`` (the staff member who made the
-  figure; default for staff figures), ``head``, ``deputies``, ``every_staff``; with ``share``
-  (e.g. deputies 0.8 of the head's amount) and ``excluded_positions`` for ``every_staff``;
+  figure; default for staff figures), ``head``, ``deputies``, ``every_staff``, ``positions``;
+  with ``share`` (e.g. deputies 0.8 of the head's amount), ``excluded_positions`` for
+  ``every_staff``, and for ``positions`` a share per paid position (``{"head": "1", "deputy":
+  "0.6", "middle_manager": "0.4"}``: a unit's named managers paid 500 / 300 / 200 of 500);
+- ``others_share`` with ``full_share_if`` (conditions): subjects meeting the conditions are paid
+  in full, every other subject ``others_share`` of its result (rank 1 of the month gets 100 % of
+  the month's assessment, everyone else e.g. 90 %);
 - ``award`` and ``value``: a title or non-cash award (TOP 300, a trip) and its value for comparison.
+
+The common parameters and the hand-over to beneficiaries live in ``rewards.rule_base``.
 """
 
 from __future__ import annotations
 
-import datetime
-import operator
-from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from branches.models import Position, SubjectKind, Unit
-from branches.selectors import assignments_on
+from branches.models import SubjectKind, Unit
 from rewards.batching import filter_ids
-from rewards.figures import FigureBook, level_of, validate_expression
-
-ZERO = Decimal(0)
-OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
-BENEFICIARIES = ("unit", "self", "head", "deputies", "every_staff")
-PAYMENTS = ("cumulative", "at_end", "each_month")
-
-
-def _number(params: dict, key: str, where: str, *, required: bool = True, default=None) -> Decimal | None:
-    if key not in params:
-        if required:
-            raise ValidationError(_("%(where)s: %(key)s is required.") % {"where": where, "key": key})
-        return default
-    try:
-        return Decimal(str(params[key]))
-    except ArithmeticError as error:
-        raise ValidationError(
-            _("%(where)s: %(key)s must be a number, not %(value)r.")
-            % {"where": where, "key": key, "value": params[key]}
-        ) from error
-
-
-def _floor(value: Decimal) -> Decimal:
-    return value.to_integral_value(rounding=ROUND_FLOOR)
-
-
-@dataclass
-class Result:
-    """What one subject (unit or staff member) earned under a rule, before it reaches payees."""
-
-    amount: Decimal
-    figures: dict
-    formula: str
-    award: str = ""
-    value: Decimal = ZERO
-
-
-@dataclass
-class Entitlement:
-    """What one payee is owed under a rule to date, unrounded; ``rewards.calculate`` rounds it."""
-
-    payee_kind: int
-    payee_id: int
-    amount: Decimal
-    figures: dict
-    formula: str
-    award: str = ""
-    value: Decimal = ZERO
-    penalty: bool = False
-    period: tuple = ()  # (start, as-of) of the window it was computed on; set by rewards.calculate
-
-
-@dataclass
-class Window:
-    """The dates a rule is computed for in one run: its period start and the as-of date."""
-
-    start: datetime.date
-    as_of: datetime.date
-    campaign_code: str = ""
-    book: FigureBook = field(init=False)
-
-    def __post_init__(self):
-        self.book = FigureBook(start=self.start, as_of=self.as_of, campaign_code=self.campaign_code)
-
-
-class RuleKind:
-    """Base class: common parameters; subclasses implement ``check`` and ``results``."""
-
-    key: str = ""
-    label = gettext_lazy("rule")
-    penalty = False
-
-    def __init__(self, params: dict):
-        self.params = params
-
-    # --- validation ---------------------------------------------------------------------
-    def validate(self) -> None:
-        params = self.params
-        if params.get("payment", "cumulative") not in PAYMENTS:
-            raise ValidationError(
-                _("payment: must be one of %(choices)s.") % {"choices": ", ".join(PAYMENTS)}
-            )
-        if params.get("beneficiary", "unit") not in BENEFICIARIES:
-            raise ValidationError(
-                _("beneficiary: must be one of %(choices)s.") % {"choices": ", ".join(BENEFICIARIES)}
-            )
-        _number(params, "share", "share", required=False)
-        _number(params, "value", "value", required=False)
-        for index, condition in enumerate(params.get("conditions", [])):
-            where = f"conditions[{index}]"
-            validate_expression(condition.get("figure"), f"{where}.figure")
-            if condition.get("op", ">=") not in OPERATORS:
-                raise ValidationError(_("%(where)s.op: must be one of >=, >, <=, <, ==.") % {"where": where})
-            if isinstance(condition.get("value"), dict):
-                validate_expression(condition["value"], f"{where}.value")
-            else:
-                _number(condition, "value", where)
-        positions = set(Position.values)
-        for name in self.params.get("excluded_positions", []):
-            if name not in positions:
-                raise ValidationError(_("excluded_positions: %(name)s is not a position.") % {"name": name})
-        self.check()
-
-    def check(self) -> None:  # pragma: no cover - every kind overrides
-        raise NotImplementedError
-
-    # --- computation --------------------------------------------------------------------
-    def level(self) -> int:
-        raise NotImplementedError
-
-    def eligible(self, window: Window, subject_ids) -> set[int]:
-        """Subjects meeting every condition and the participant filter."""
-        eligible = set(subject_ids)
-        for condition in self.params.get("conditions", []):
-            values = window.book.evaluate(condition["figure"])
-            compare = OPERATORS[condition.get("op", ">=")]
-            if isinstance(condition.get("value"), dict):
-                bars = window.book.evaluate(condition["value"])
-                eligible = {
-                    sid
-                    for sid in eligible
-                    if sid in values and sid in bars and compare(values[sid], bars[sid])
-                }
-            else:
-                bar = Decimal(str(condition["value"]))
-                eligible = {sid for sid in eligible if sid in values and compare(values[sid], bar)}
-        participants = self.params.get("participants") or {}
-        if participants and self.level() == SubjectKind.UNIT:
-            units = Unit.objects.all()
-            if "unit_category" in participants:
-                units = units.filter(category=participants["unit_category"])
-            if "unit_kinds" in participants:
-                units = units.filter(kind__in=participants["unit_kinds"])
-            if "unit_codes" in participants:
-                units = units.filter(code__in=participants["unit_codes"])
-            eligible = set(filter_ids(units.values_list("pk", flat=True), "id", eligible))
-        return eligible
-
-    def results(self, window: Window) -> dict[int, Result]:
-        raise NotImplementedError
-
-    def entitlements(self, window: Window) -> list[Entitlement]:
-        """What each payee is owed as of ``window.as_of``: results handed to the beneficiaries."""
-        results = self.results(window)
-        share = _number(self.params, "share", "share", required=False, default=Decimal(1))
-        award, value = (
-            self.params.get("award", ""),
-            _number(self.params, "value", "value", required=False, default=ZERO),
-        )
-        level = self.level()
-        beneficiary = self.params.get("beneficiary", "self" if level == SubjectKind.STAFF else "unit")
-        out: list[Entitlement] = []
-
-        def entitle(kind, pid, result: Result, note: str = ""):
-            formula = result.formula + (f" × {share}" if share != 1 else "") + note
-            out.append(
-                Entitlement(
-                    kind,
-                    pid,
-                    result.amount * share,
-                    result.figures,
-                    formula,
-                    result.award or award,
-                    result.value or value,
-                    self.penalty,
-                )
-            )
-
-        if beneficiary in ("unit", "self"):
-            for sid, result in results.items():
-                entitle(level, sid, result)
-            return out
-
-        assignments = assignments_on(window.as_of)
-        if beneficiary == "head":
-            assignments = assignments.filter(position=Position.HEAD)
-        elif beneficiary == "deputies":
-            assignments = assignments.filter(position=Position.DEPUTY)
-        else:
-            assignments = assignments.exclude(position__in=self.params.get("excluded_positions", []))
-        for staff_id, unit_id in filter_ids(
-            assignments.values_list("staff_id", "unit_id"), "unit_id", results
-        ):
-            entitle(SubjectKind.STAFF, staff_id, results[unit_id])
-        return out
-
-
-def _fmt(value: Decimal) -> str:
-    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+from rewards.figures import level_of, validate_expression
+from rewards.rule_base import (  # noqa: F401 - Window, Entitlement and Result are used through this module
+    ZERO,
+    Entitlement,
+    Result,
+    RuleKind,
+    Window,
+    _floor,
+    _fmt,
+    _number,
+)
 
 
 class PieceRate(RuleKind):

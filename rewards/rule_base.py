@@ -1,0 +1,260 @@
+"""What every reward rule kind shares: its common parameters, conditions and who is paid.
+
+The kinds themselves (``rewards.rules``) only say what one subject (a unit or a staff member)
+earned; this module filters the subjects by the rule's conditions and participants, applies the
+others' share, and hands each result to its beneficiaries (the unit, the staff member, the unit's
+head, deputies, every employee, or staff in named positions with a share each).
+"""
+
+from __future__ import annotations
+
+import datetime
+import operator
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_FLOOR, Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from branches.models import Position, SubjectKind, Unit
+from branches.selectors import assignments_on
+from rewards.batching import filter_ids
+from rewards.figures import FigureBook, validate_expression
+
+ZERO = Decimal(0)
+OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
+BENEFICIARIES = ("unit", "self", "head", "deputies", "every_staff", "positions")
+PAYMENTS = ("cumulative", "at_end", "each_month")
+
+
+def _number(params: dict, key: str, where: str, *, required: bool = True, default=None) -> Decimal | None:
+    if key not in params:
+        if required:
+            raise ValidationError(_("%(where)s: %(key)s is required.") % {"where": where, "key": key})
+        return default
+    try:
+        return Decimal(str(params[key]))
+    except ArithmeticError as error:
+        raise ValidationError(
+            _("%(where)s: %(key)s must be a number, not %(value)r.")
+            % {"where": where, "key": key, "value": params[key]}
+        ) from error
+
+
+def _floor(value: Decimal) -> Decimal:
+    return value.to_integral_value(rounding=ROUND_FLOOR)
+
+
+def _fmt(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+
+
+@dataclass
+class Result:
+    """What one subject (unit or staff member) earned under a rule, before it reaches payees."""
+
+    amount: Decimal
+    figures: dict
+    formula: str
+    award: str = ""
+    value: Decimal = ZERO
+
+
+@dataclass
+class Entitlement:
+    """What one payee is owed under a rule to date, unrounded; ``rewards.calculate`` rounds it."""
+
+    payee_kind: int
+    payee_id: int
+    amount: Decimal
+    figures: dict
+    formula: str
+    award: str = ""
+    value: Decimal = ZERO
+    penalty: bool = False
+    period: tuple = ()  # (start, as-of) of the window it was computed on; set by rewards.calculate
+
+
+@dataclass
+class Window:
+    """The dates a rule is computed for in one run: its period start and the as-of date."""
+
+    start: datetime.date
+    as_of: datetime.date
+    campaign_code: str = ""
+    book: FigureBook = field(init=False)
+
+    def __post_init__(self):
+        self.book = FigureBook(start=self.start, as_of=self.as_of, campaign_code=self.campaign_code)
+
+
+def validate_conditions(conditions, where: str) -> None:
+    """Raise ValidationError naming the condition if ``conditions`` is not a list of comparisons."""
+    if not isinstance(conditions, list):
+        raise ValidationError(_("%(where)s: give a list of conditions.") % {"where": where})
+    for index, condition in enumerate(conditions):
+        place = f"{where}[{index}]"
+        if not isinstance(condition, dict):
+            raise ValidationError(_("%(where)s: a condition is an object {figure, op, value}.") % {"where": place})
+        validate_expression(condition.get("figure"), f"{place}.figure")
+        if condition.get("op", ">=") not in OPERATORS:
+            raise ValidationError(_("%(where)s.op: must be one of >=, >, <=, <, ==.") % {"where": place})
+        if isinstance(condition.get("value"), dict):
+            validate_expression(condition["value"], f"{place}.value")
+        else:
+            _number(condition, "value", place)
+
+
+def meeting(book: FigureBook, conditions: list, subject_ids) -> set[int]:
+    """The subjects of ``subject_ids`` meeting every condition (a subject lacking a figure fails)."""
+    kept = set(subject_ids)
+    for condition in conditions:
+        values = book.evaluate(condition["figure"])
+        compare = OPERATORS[condition.get("op", ">=")]
+        if isinstance(condition.get("value"), dict):
+            bars = book.evaluate(condition["value"])
+            kept = {sid for sid in kept if sid in values and sid in bars and compare(values[sid], bars[sid])}
+        else:
+            bar = Decimal(str(condition["value"]))
+            kept = {sid for sid in kept if sid in values and compare(values[sid], bar)}
+    return kept
+
+
+class RuleKind:
+    """Base class: common parameters; subclasses implement ``check``, ``level`` and ``results``."""
+
+    key: str = ""
+    label = gettext_lazy("rule")
+    penalty = False
+
+    def __init__(self, params: dict):
+        self.params = params
+
+    # --- validation ---------------------------------------------------------------------
+    def validate(self) -> None:
+        params = self.params
+        if params.get("payment", "cumulative") not in PAYMENTS:
+            raise ValidationError(
+                _("payment: must be one of %(choices)s.") % {"choices": ", ".join(PAYMENTS)}
+            )
+        if params.get("beneficiary", "unit") not in BENEFICIARIES:
+            raise ValidationError(
+                _("beneficiary: must be one of %(choices)s.") % {"choices": ", ".join(BENEFICIARIES)}
+            )
+        _number(params, "share", "share", required=False)
+        _number(params, "value", "value", required=False)
+        _number(params, "others_share", "others_share", required=False)
+        validate_conditions(params.get("conditions", []), "conditions")
+        validate_conditions(params.get("full_share_if", []), "full_share_if")
+        positions = set(Position.values)
+        for name in params.get("excluded_positions", []):
+            if name not in positions:
+                raise ValidationError(_("excluded_positions: %(name)s is not a position.") % {"name": name})
+        if params.get("beneficiary") == "positions":
+            shares = params.get("positions")
+            if not isinstance(shares, dict) or not shares:
+                raise ValidationError(
+                    _('positions: give each paid position its share, e.g. {"head": "1", "deputy": "0.6"}.')
+                )
+            for name in shares:
+                if name not in positions:
+                    raise ValidationError(_("positions: %(name)s is not a position.") % {"name": name})
+                _number(shares, name, "positions")
+        self.check()
+
+    def check(self) -> None:  # pragma: no cover - every kind overrides
+        raise NotImplementedError
+
+    # --- computation --------------------------------------------------------------------
+    def level(self) -> int:
+        raise NotImplementedError
+
+    def eligible(self, window: Window, subject_ids) -> set[int]:
+        """Subjects meeting every condition and the participant filter."""
+        eligible = meeting(window.book, self.params.get("conditions", []), subject_ids)
+        participants = self.params.get("participants") or {}
+        if participants and self.level() == SubjectKind.UNIT:
+            units = Unit.objects.all()
+            if "unit_category" in participants:
+                units = units.filter(category=participants["unit_category"])
+            if "unit_kinds" in participants:
+                units = units.filter(kind__in=participants["unit_kinds"])
+            if "unit_codes" in participants:
+                units = units.filter(code__in=participants["unit_codes"])
+            eligible = set(filter_ids(units.values_list("pk", flat=True), "id", eligible))
+        return eligible
+
+    def results(self, window: Window) -> dict[int, Result]:
+        raise NotImplementedError
+
+    def shared_results(self, window: Window) -> dict[int, Result]:
+        """``results`` with the others' share applied: subjects failing a ``full_share_if``
+        condition (e.g. not rank 1 of the month) get ``others_share`` of their result."""
+        results = self.results(window)
+        others = _number(self.params, "others_share", "others_share", required=False, default=Decimal(1))
+        if others == 1 or not self.params.get("full_share_if"):
+            return results
+        full = meeting(window.book, self.params["full_share_if"], results)
+        note = _("(others' share)")
+        return {
+            sid: result
+            if sid in full
+            else replace(result, amount=result.amount * others, formula=f"{result.formula} × {_fmt(others)} {note}")
+            for sid, result in results.items()
+        }
+
+    def entitlements(self, window: Window) -> list[Entitlement]:
+        """What each payee is owed as of ``window.as_of``: results handed to the beneficiaries."""
+        results = self.shared_results(window)
+        share = _number(self.params, "share", "share", required=False, default=Decimal(1))
+        award, value = (
+            self.params.get("award", ""),
+            _number(self.params, "value", "value", required=False, default=ZERO),
+        )
+        level = self.level()
+        beneficiary = self.params.get("beneficiary", "self" if level == SubjectKind.STAFF else "unit")
+        out: list[Entitlement] = []
+
+        def entitle(kind, pid, result: Result, part: Decimal = share):
+            formula = result.formula + (f" × {_fmt(part)}" if part != 1 else "")
+            out.append(
+                Entitlement(
+                    kind,
+                    pid,
+                    result.amount * part,
+                    result.figures,
+                    formula,
+                    result.award or award,
+                    result.value or value,
+                    self.penalty,
+                )
+            )
+
+        if beneficiary in ("unit", "self"):
+            for sid, result in results.items():
+                entitle(level, sid, result)
+            return out
+
+        assignments = assignments_on(window.as_of)
+        if beneficiary == "positions":
+            # Named roles with an amount each (e.g. 500 / 300 / 200): the share per position.
+            parts = {name: Decimal(str(part)) * share for name, part in self.params["positions"].items()}
+            for staff_id, unit_id, position in filter_ids(
+                assignments.filter(position__in=parts).values_list("staff_id", "unit_id", "position"),
+                "unit_id",
+                results,
+            ):
+                entitle(SubjectKind.STAFF, staff_id, results[unit_id], parts[position])
+            return out
+        if beneficiary == "head":
+            assignments = assignments.filter(position=Position.HEAD)
+        elif beneficiary == "deputies":
+            assignments = assignments.filter(position=Position.DEPUTY)
+        else:
+            assignments = assignments.exclude(position__in=self.params.get("excluded_positions", []))
+        for staff_id, unit_id in filter_ids(
+            assignments.values_list("staff_id", "unit_id"), "unit_id", results
+        ):
+            entitle(SubjectKind.STAFF, staff_id, results[unit_id])
+        return out
