@@ -36,7 +36,14 @@ deputies_pro_rata (7)         D3V 10000 × 0.8 × 0.96 = 7680
 staff_all_plans (5) 3000      D1A, D1B, S1A               (heads, deputies excluded)
 staff_pro_rata (7)            D3A 3000 × 0.96 = 2880; S4A 3000 × 0.8 = 2400 (D4A at 0.75: nothing)
 head_office_staff (6, 7)      H1 min(1.0, 1.2) → 3000; H2 min(0.85, 0.9) → 2550; H3 0.5 nothing
-card_spending 300 at ≥ 30     D1A 30 → 300; D3A 40 → 300; S4A 30 → 300; D1B 29 → nothing
+card_spending 300 at ≥ 30     only where EVERY employee of the unit (assigned on 31 March) reached 30:
+
+unit  employees' card payments (an employee without any counts 0)   lowest  paid
+D1    D1H 30, D1V 30, D1A 30, D1B 29                                 29      nobody (D1B missed: D1A loses its 300)
+D3    D3H 30, D3V 30, D3A 40                                         30      D3H, D3V, D3A 300 each
+S4    S4H 30, S4A 30                                                 30      S4H, S4A 300 each
+D4    D4H, D4A none                                                  0       nobody
+D8, S1  D8H / S1A none                                               0       nobody
 """
 
 from __future__ import annotations
@@ -70,7 +77,11 @@ EMPLOYEES = {
     "S4H": ("S4", Position.HEAD), "S4A": ("S4", Position.TELLER),
 }
 # card payments in Q1, in two batches (15 Jan, 15 Mar)
-CARD_PAYMENTS = {"D1A": (15, 15), "D1B": (14, 15), "D3A": (20, 20), "S4A": (10, 20)}
+CARD_PAYMENTS = {
+    "D1H": (30, 0), "D1V": (12, 18), "D1A": (15, 15), "D1B": (14, 15),
+    "D3H": (15, 15), "D3V": (1, 29), "D3A": (20, 20),
+    "S4H": (29, 1), "S4A": (10, 20),
+}
 
 POS_LINES = {
     "january": {
@@ -110,7 +121,7 @@ QUARTER_AWARDS = {
     **_each("staff_all_plans", "3000", "D1A D1B S1A"),
     ("D3A", "staff_pro_rata"): "2880", ("S4A", "staff_pro_rata"): "2400",
     ("H1", "head_office_staff"): "3000", ("H2", "head_office_staff"): "2550",
-    **_each("card_spending", "300", "D1A D3A S4A"),
+    **_each("card_spending", "300", "D3H D3V D3A S4H S4A"),
 }
 POS_FINAL = {"D1": "3600", "D2": "2700", "D3": "1800", "D4": "3000", "D5": "2700", "D6": "2700", "D7": "2700", "D8": "3000"}
 FINAL = {**QUARTER_AWARDS, **{(unit, "pos_piece"): amount for unit, amount in POS_FINAL.items()}}
@@ -208,6 +219,12 @@ def test_quarter_end_rewards_per_payee_and_rule(runs):
 def test_tier_prizes_carry_the_tier_award(runs):
     prizes = {line.unit_code: line.non_cash_award for line in runs["quarter"].lines.filter(rule__code="prize_top6")}
     assert prizes == {"D1": "一等奖", "D7": "二等奖", "D2": "二等奖", "D5": "三等奖"}
+
+
+def test_one_employee_short_of_30_card_payments_forfeits_the_card_reward_of_the_whole_unit(runs):
+    paid = set(runs["quarter"].lines.filter(rule__code="card_spending").values_list("employee_no", flat=True))
+    assert "D1A" not in paid  # 30 payments of its own, but D1B made 29
+    assert paid == {"D3H", "D3V", "D3A", "S4H", "S4A"}
 
 
 def test_staff_lines_name_the_unit_of_the_payee(runs):
