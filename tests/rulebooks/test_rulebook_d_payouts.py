@@ -50,6 +50,25 @@ Quarter end (quarter run only):
 - completion bonus (S2 and S5 met their plans): 1,000 to every employee but the head assigned on
   31 March (S2: D05 D06 D07 D08; S5: Z02), 2,000 to each head (Z03 of S2, Z01 of S5).
 
+Rank 1 of the month (the scoring test's boards on each month's last day): January D01 and D05
+(tied), February D01, March D09. Months at rank 1 in a row before the quarter (planner input,
+RANK1_MONTHS_BEFORE on 31 December): D01 2, D05 1. Streak increases (rank1_streak, each month):
+
+staff  Jan streak → pay    Feb streak → pay     Mar streak → pay
+D01    2 + 1 = 3 → 200     2 + 2 = 4 → 400      0 (rank 2) → –      final 600
+D05    1 + 1 = 2 → 200     0 (rank 2) → –       0 → –               final 200
+D09    0 → –               0 → –                1 → –
+Others' share (monthly_pay): the template pays everyone 100 % ("1"); with others_share 0.9 January
+pays rank 1 (D01, D05) 2,380 and everyone else 90 % of the table: D02 1,170, D03 1,260, D04 1,314,
+D06 1,422, D07 1,584, D09 1,494, D10 1,350, H01 1,566, H02 1,458.
+
+Whole bank (head-office unit HO): deposits 100,000,000 on 31 December, 130,000,000 on 31 March:
+the increase 30,000,000 meets the bank's task of 30,000,000, so both head-office staff get 1,000
+(head_office_bank_task), which replaces H01's own-task 500 (non-stacking group head_office_task);
+H02 still pays the −500 for its own missed task.
+
+Above the plan, 1 ‰ of the excess: S5 (1,200,000 − 1,000,000) × 0.001 = 200; S2 exactly at plan 0.
+
 Early withdrawal after the quarter run (a correction run ending 31 March): D09 withdrew 620,000 of
 a rewarded one-year time deposit on 17 March and the money left the bank, so March's time deposits
 are 2,500,000 on days 1–16 and 1,880,000 on days 17–31 (average 2,200,000) and the total 3,700,000.
@@ -91,6 +110,8 @@ Q1_START, FEB_START, MAR_START = datetime.date(2027, 1, 1), datetime.date(2027, 
 # D01's March deposits by kind (time ≥ 1 year, 3-6-month time and demand, corporate), every day.
 D01_MARCH_KINDS = {"STAFF_DEP_TIME_1Y": 3_100_000, "STAFF_DEP_SHORT": 60_000, "STAFF_DEP_CORP": 40_000}
 EXTRA_STAFF = {"Z01": ("S5", Position.HEAD), "Z02": ("S5", Position.STAFF), "Z03": ("S2", Position.HEAD)}
+RANK1_MONTHS_BEFORE = {"D01": 2, "D05": 1}
+BANK_DEPOSITS = {datetime.date(2026, 12, 31): 100_000_000, QUARTER_END: 130_000_000}
 
 # Monthly pay per run: (payee, kind, month the line is for) -> amount, from the docstring's table.
 MONTHLY_PAY = {
@@ -123,8 +144,14 @@ MONTHLY_PAY = {
 }
 # Every other rule's lines per run: rule -> {(payee, kind, month or quarter start): amount}.
 OTHER_LINES = {
-    "january": {"teller_excess_m1": {("D02", LineKind.AWARD, Q1_START): "30"}},
-    "february": {"teller_excess_m2": {("D06", LineKind.AWARD, FEB_START): "20"}},
+    "january": {
+        "teller_excess_m1": {("D02", LineKind.AWARD, Q1_START): "30"},
+        "rank1_streak": {("D01", LineKind.AWARD, Q1_START): "200", ("D05", LineKind.AWARD, Q1_START): "200"},
+    },
+    "february": {
+        "teller_excess_m2": {("D06", LineKind.AWARD, FEB_START): "20"},
+        "rank1_streak": {("D01", LineKind.AWARD, FEB_START): "400"},
+    },
     "quarter": {
         "above_bar_all": {("D09", LineKind.AWARD, MAR_START): "800", ("D01", LineKind.AWARD, MAR_START): "480"},
         "above_bar_savings": {
@@ -137,8 +164,9 @@ OTHER_LINES = {
         },
         "above_bar_time_1y_3m": {("D01", LineKind.AWARD, MAR_START): "50"},
         "teller_excess_m3": {("D02", LineKind.AWARD, MAR_START): "30"},
-        "head_office_task": {("H01", LineKind.AWARD, Q1_START): "500"},
+        "head_office_bank_task": {("H01", LineKind.AWARD, Q1_START): "1000", ("H02", LineKind.AWARD, Q1_START): "1000"},
         "head_office_miss": {("H02", LineKind.PENALTY, Q1_START): "-500"},
+        "above_target_per_mille": {("S5", LineKind.AWARD, Q1_START): "200"},
         "head_to_head": {
             ("S2", LineKind.AWARD, Q1_START): "1000", ("S1", LineKind.PENALTY, Q1_START): "-500",
             ("S5", LineKind.AWARD, Q1_START): "1000", ("S6", LineKind.PENALTY, Q1_START): "-500",
@@ -160,18 +188,20 @@ FINAL = {
         }.items()
     },
     ("D02", "teller_excess_m1"): "30", ("D06", "teller_excess_m2"): "20", ("D02", "teller_excess_m3"): "30",
+    ("D01", "rank1_streak"): "600", ("D05", "rank1_streak"): "200",
     **{
         (payee, rule): amount
         for rule, lines in OTHER_LINES["quarter"].items()
-        if not rule.startswith("teller")
+        if not rule.startswith("teller") and rule != "rank1_streak"
         for (payee, _kind, _start), amount in lines.items()
     },
 }
 RULES = {
-    "monthly_pay": "threshold_bands", "above_bar_all": "piece_rate", "above_bar_savings": "piece_rate",
+    "monthly_pay": "threshold_bands", "rank1_streak": "threshold_bands", "above_bar_all": "piece_rate", "above_bar_savings": "piece_rate",
     "above_bar_time_1y": "piece_rate", "above_bar_time_1y_3m": "piece_rate",
     "teller_excess_m1": "piece_rate", "teller_excess_m2": "piece_rate", "teller_excess_m3": "piece_rate",
-    "head_office_task": "completion_bonus", "head_office_miss": "threshold_bands",
+    "head_office_task": "completion_bonus", "head_office_bank_task": "completion_bonus",
+    "head_office_miss": "threshold_bands", "above_target_per_mille": "piece_rate",
     "head_to_head": "head_to_head", "completion_per_head": "completion_bonus", "completion_head": "completion_bonus",
 }
 
@@ -208,9 +238,8 @@ def finance(db):
     return {"maker": make_user("finance_maker_d", roles.FINANCE), "checker": make_user("finance_checker_d", roles.FINANCE)}
 
 
-@pytest.fixture
-def campaign(db):
-    """The scoring test's bank and figures, from the template, without recomputing yet."""
+def build_campaign(monthly_pay: dict | None = None):
+    """The scoring test's bank and figures, from the template (``monthly_pay`` params changed), not recomputed."""
     head = org.create_unit(code="HO", name="总行", kind=UnitKind.HEAD_OFFICE)
     units = {code: org.create_unit(code=code, name=name, kind=kind, parent=head) for code, (name, kind) in UNITS.items()}
     hired = datetime.date(2026, 6, 1)
@@ -220,6 +249,8 @@ def campaign(db):
         org.hire_staff(employee_no=code, name=f"员工{code}", unit=units[unit], position=position, on=hired)
 
     doc = load_template("d-staff-deposit-assessment")
+    rules = {rule["code"]: rule for rule in doc["rewards"][0]["rules"]}
+    rules["monthly_pay"]["params"].update(monthly_pay or {})
     doc["participants"] = [
         {"staff": code, "flags": sorted(flag for flag, who in FLAGS.items() if code in who)} for code in STAFF
     ]
@@ -235,6 +266,10 @@ def campaign(db):
     campaign = import_campaign(doc, code="D-2027")
 
     staff = dict(Staff.objects.values_list("employee_no", "id"))
+    # The months at rank 1 before the quarter: a staff fact the planner loads like any other figure.
+    Indicator.objects.get_or_create(
+        code="RANK1_MONTHS_BEFORE", defaults={"name": "上季末连续全行第一月数", "measure": "count", "kind": "delivered_aggregate"}
+    )
     indicators = dict(Indicator.objects.values_list("code", "id"))
     outcome = merge_facts(
         rows=[
@@ -251,6 +286,14 @@ def campaign(db):
             for n, (day, (ind, value)) in enumerate(
                 (day, item) for day in days(MAR_START, QUARTER_END) for item in D01_MARCH_KINDS.items()
             )
+        ]
+        + [
+            (indicators["RANK1_MONTHS_BEFORE"], SubjectKind.STAFF, staff[code], datetime.date(2026, 12, 31), Decimal(months), 300_000 + n)
+            for n, (code, months) in enumerate(RANK1_MONTHS_BEFORE.items())
+        ]
+        + [
+            (indicators["BRANCH_DEP_BAL"], SubjectKind.UNIT, head.pk, day, Decimal(value), 400_000 + n)
+            for n, (day, value) in enumerate(BANK_DEPOSITS.items())
         ],
         source=FactSource(kind="manual", reference="rulebook D payout test data"),
     )
@@ -258,6 +301,9 @@ def campaign(db):
     return campaign
 
 
+@pytest.fixture
+def campaign(db):
+    return build_campaign()
 
 
 @pytest.fixture
@@ -353,4 +399,30 @@ def test_early_withdrawal_of_a_rewarded_time_deposit_is_clawed_back_in_a_correct
         "above_bar_all": Decimal("680"),
         "above_bar_savings": Decimal("120"),
         "above_bar_time_1y": Decimal("100"),
+    }
+
+
+def test_rank_1_of_the_month_is_paid_in_full_and_everyone_else_the_others_share(db, finance):
+    campaign = build_campaign({"others_share": "0.9"})
+    january = pay(campaign, finance, JAN_END)
+    assert lines_of(january, "monthly_pay") == expect(
+        {
+            (code, LineKind.AWARD, Q1_START): amount
+            for code, amount in {
+                "D01": "2380", "D05": "2380", "D02": "1170", "D03": "1260", "D04": "1314", "D06": "1422",
+                "D07": "1584", "D09": "1494", "D10": "1350", "H01": "1566", "H02": "1458",
+            }.items()
+        }
+    )
+
+
+def test_a_rank_streak_reaching_back_before_the_quarter_raises_pay_and_losing_rank_1_ends_it(runs):
+    streak = {
+        name: {(payee, start): amount for (payee, _kind, start), amount in lines_of(run, "rank1_streak").items()}
+        for name, run in runs.items()
+    }
+    assert streak == {
+        "january": {("D01", Q1_START): Decimal("200.00"), ("D05", Q1_START): Decimal("200.00")},
+        "february": {("D01", FEB_START): Decimal("400.00")},
+        "quarter": {},  # D01 lost rank 1 in March; D09's first month at rank 1 is no streak
     }
