@@ -5,7 +5,7 @@ flags, plans and quarter figures, and the base companies BC1-BC3 with their plan
 way (TOP 300 → top 3, 108将 → top 2, 绩优组经理20强 → top 2, in the rankings and in the rewards'
 "place ≤ N" conditions). Added here: first-sale-month 5-9-year and 10-year premiums, the managers'
 team premiums on 28 February, each company's monthly recruitment rate, and the three named managers
-of BC1 (M1 head, M2 deputy, M3 middle manager) and BC2's head N1. Runs: January (month end),
+of BC1 (M1 head, M2 deputy, M3 middle manager) and of BC3 (P1, P2, P3), and BC2's head N1. Runs: January (month end),
 February and the quarter (1 Jan - 31 Mar), each after a recompute of its end date, made by one
 finance user and approved by another, then locked. Amounts in yuan.
 
@@ -28,11 +28,14 @@ A01 first-year 60,000 → two dinners 1,000 (beats its 10-year 20,000 gift 200);
 dinners, revoked in February (55,000 after the surrender; line "revoked: …", amount 0); A05
 5-9-year 30,000 → gift 200; A12 10-year 30,000 → dinner 500. Nobody else reaches a tier.
 
-Recruitment bonus (each month on its own; 500 to each of the company's head, deputy, middle manager):
+Recruitment bonus (each month on its own; 500 to each of the company's head, deputy, middle manager)
+and penalty (months below 2 %, counted once at quarter end: two or more cost head / deputy / middle
+manager 500 / 300 / 200):
 
 company  rate Jan / Feb / Mar          payees     lines J / F / Q                                       final
 BC1      6 % (→ 4.5 %) / 4 % / 5.5 %   M1 M2 M3   award 500 (Jan) / clawback −500 (Jan) / award 500 (Mar)  500 each
-BC2      3 % / 7 % / 1 %               N1         – / award 500 (Feb) / –                                   500
+BC2      3 % / 7 % / 1 %               N1         – / award 500 (Feb) / –  (one month below 2 %: no penalty) 500
+BC3      1 % / 1.5 % / 6 %             P1 P2 P3   – / – / award 500 (Mar) each; penalty −500 / −300 / −200  0 / 200 / 300
 
 绩优组经理团建经费 (200 per month to the top 2 performance group managers by the month's team
 premiums): Jan A06 80,000 1, A03 A09 50,000 2 (three winners, tie at the cut); Feb A09 60,000 1,
@@ -81,7 +84,11 @@ from tests.rulebooks.test_rulebook_c_scoring import (
 Q1_START, FEB_END = datetime.date(2027, 1, 1), datetime.date(2027, 2, 28)
 # Reward rule code → the "place ≤ N" value scaled like its ranking.
 SCALED_PLACES = {"top300_title": "3", "top300_trip": "3", "supervisor_108_trip": "2", "gm_team_fund": "2"}
-MANAGERS = {"M1": ("BC1", Position.HEAD), "M2": ("BC1", Position.DEPUTY), "M3": ("BC1", Position.MIDDLE_MANAGER), "N1": ("BC2", Position.HEAD)}
+MANAGERS = {
+    "M1": ("BC1", Position.HEAD), "M2": ("BC1", Position.DEPUTY), "M3": ("BC1", Position.MIDDLE_MANAGER),
+    "N1": ("BC2", Position.HEAD),
+    "P1": ("BC3", Position.HEAD), "P2": ("BC3", Position.DEPUTY), "P3": ("BC3", Position.MIDDLE_MANAGER),
+}
 
 # (subject code, level, indicator, day, value) loaded before January.
 EXTRA = [
@@ -97,6 +104,9 @@ EXTRA = [
     ("BC2", "unit", "INS_RECRUIT_RATE", JAN_END, "0.03"),
     ("BC2", "unit", "INS_RECRUIT_RATE", FEB_END, "0.07"),
     ("BC2", "unit", "INS_RECRUIT_RATE", QUARTER_END, "0.01"),
+    ("BC3", "unit", "INS_RECRUIT_RATE", JAN_END, "0.01"),
+    ("BC3", "unit", "INS_RECRUIT_RATE", FEB_END, "0.015"),
+    ("BC3", "unit", "INS_RECRUIT_RATE", QUARTER_END, "0.06"),
 ]
 AFTER_JANUARY = [
     ("BC1", "unit", "INS_FYP", datetime.date(2027, 1, 5), 110_000),
@@ -140,6 +150,10 @@ LINES = {
         ("M1", "recruitment_bonus"): (A, "500", ""),
         ("M2", "recruitment_bonus"): (A, "500", ""),
         ("M3", "recruitment_bonus"): (A, "500", ""),
+        **{(code, "recruitment_bonus"): (A, "500", "") for code in ("P1", "P2", "P3")},
+        ("P1", "recruitment_penalty"): (LineKind.PENALTY, "-500", ""),
+        ("P2", "recruitment_penalty"): (LineKind.PENALTY, "-300", ""),
+        ("P3", "recruitment_penalty"): (LineKind.PENALTY, "-200", ""),
         ("A03", "gm_team_fund"): (A, "200", "团建经费"),
         ("A11", "gm_team_fund"): (A, "200", "团建经费"),
         ("A01", "summit"): (A, "0", "峰会入围+平板电脑"),
@@ -159,6 +173,8 @@ FINAL_CASH = {
     ("BC1", "first_week_bonus"): "6400", ("BC2", "first_week_bonus"): "2320", ("BC3", "first_week_bonus"): "4375",
     ("M1", "recruitment_bonus"): "500", ("M2", "recruitment_bonus"): "500", ("M3", "recruitment_bonus"): "500",
     ("N1", "recruitment_bonus"): "500",
+    ("P1", "recruitment_bonus"): "500", ("P2", "recruitment_bonus"): "500", ("P3", "recruitment_bonus"): "500",
+    ("P1", "recruitment_penalty"): "-500", ("P2", "recruitment_penalty"): "-300", ("P3", "recruitment_penalty"): "-200",
     ("A03", "gm_team_fund"): "400", ("A06", "gm_team_fund"): "200", ("A09", "gm_team_fund"): "400",
     ("A11", "gm_team_fund"): "400",
 }
@@ -284,6 +300,7 @@ def test_template_c_carries_every_expressible_award(campaign):
         "strong_39": ("title", ""),
         "fast_39": ("title", ""),
         "recruitment_bonus": ("threshold_bands", ""),
+        "recruitment_penalty": ("threshold_bands", ""),
     }
 
 
@@ -329,6 +346,7 @@ def test_monthly_lines_plus_adjustments_add_up_to_the_quarter_final_for_every_pa
     assert {code: total for code, total in per_payee.items() if total} == {
         "BC1": Decimal("6400"), "BC2": Decimal("2320"), "BC3": Decimal("4375"),
         "M1": Decimal("500"), "M2": Decimal("500"), "M3": Decimal("500"), "N1": Decimal("500"),
+        "P2": Decimal("200"), "P3": Decimal("300"),  # P1: 500 − 500
         "A03": Decimal("400"), "A06": Decimal("200"), "A09": Decimal("400"), "A11": Decimal("400"),
     }
 
@@ -337,3 +355,15 @@ def test_runs_are_locked_with_four_eyes(runs, finance):
     for run in runs.values():
         assert run.state == "locked"
         assert run.created_by == finance["maker"] and run.approved_by == finance["checker"]
+
+
+def test_two_months_below_2_percent_cost_the_named_managers_500_300_200_once_at_quarter_end(runs):
+    penalties = {
+        name: {line.employee_no: line.amount for line in run.lines.filter(rule__code="recruitment_penalty")}
+        for name, run in runs.items()
+    }
+    assert penalties == {
+        "january": {},
+        "february": {},  # BC3 already had two months below 2 %, but the penalty waits for the quarter
+        "quarter": {"P1": Decimal("-500.00"), "P2": Decimal("-300.00"), "P3": Decimal("-200.00")},
+    }
