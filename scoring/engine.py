@@ -61,6 +61,7 @@ from scoring.rules import SqlDialect
 log = logging.getLogger(__name__)
 
 POINT_FIGURES = {Figure.VALUE_AT_DATE, Figure.INCREASE_OVER_BASE, Figure.AS_DELIVERED, Figure.GROWTH_RATE}
+BASE_FIGURES = {Figure.INCREASE_OVER_BASE, Figure.DAILY_AVERAGE_INCREASE, Figure.GROWTH_RATE}
 RESULT_MODELS = (MetricResult, PhaseResult, RuleScore, ParticipantResult, GateHit, RankEntry, GroupRankEntry)
 # PostgreSQL settings for the recompute transaction only (see _lock_day).
 BULK_SETTINGS = {"work_mem": "'256MB'", "enable_nestloop": "off", "jit": "off"}
@@ -245,11 +246,18 @@ def _insert_figures(
             "LEFT JOIN campaigns_metriccomponent c ON c.metric_id = m.id AND c.role = 'term' "
             f"LEFT JOIN {T(Fact)} f ON f.indicator_id = c.indicator_id AND f.subject_kind = {kind} "
             "  AND f.subject_id = p.subject_id AND f.business_date = %s "
-            f"LEFT JOIN {T(Fact)} fb ON fb.indicator_id = c.indicator_id AND fb.subject_kind = {kind} "
-            "  AND fb.subject_id = p.subject_id AND fb.business_date = %s "
         )
-        figures_params = [last, base_day]
-        v = {"end": "(c.sign * f.value)", "base": "(c.sign * fb.value)", "sum": "NULL", "num": "NULL", "den": "NULL"}
+        figures_params = [last]
+        v = {"end": "(c.sign * f.value)", "base": "NULL", "sum": "NULL", "num": "NULL", "den": "NULL"}
+        # The day before the campaign is read only when a figure is an increase over that base:
+        # a join that finds nothing still costs a sort of every (participant, metric) row.
+        if any(run.metrics[i].figure in BASE_FIGURES for i in metric_ids):
+            figures_join += (
+                f"LEFT JOIN {T(Fact)} fb ON fb.indicator_id = c.indicator_id AND fb.subject_kind = {kind} "
+                "  AND fb.subject_id = p.subject_id AND fb.business_date = %s "
+            )
+            figures_params.append(base_day)
+            v["base"] = "(c.sign * fb.value)"
     else:
         carry = False
         kind_filter = "1 = 1" if kind == "p.subject_kind" else f"f.subject_kind = {kind}"
@@ -338,10 +346,7 @@ def _insert_figures(
         f"WHEN '{Figure.RATIO_OF_SUMS}' THEN {sql.div(v['num'], v['den'])} "
         f"WHEN '{Figure.GROWTH_RATE}' THEN {growth} END"
     )
-    shown_base = (
-        f"CASE WHEN m.figure IN ('{Figure.INCREASE_OVER_BASE}', '{Figure.DAILY_AVERAGE_INCREASE}', '{Figure.GROWTH_RATE}') "
-        f"THEN {base} END"
-    )
+    shown_base = f"CASE WHEN m.figure IN ({', '.join(repr(str(f)) for f in sorted(BASE_FIGURES))}) THEN {base} END"
     where, where_params = run.active_participants()
     if phase is None:
         into = f"{T(MetricResult)} (result_set_id, participant_id, metric_id, period_start, monthly, "
@@ -383,11 +388,12 @@ def _compute_rule_scores(run: Run) -> None:
     if parents:
         ids = ", ".join(str(r.pk) for r in parents)
         run.execute(
-            f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
-            f"SELECT {run.rs}, s.participant_id, r.parent_id, NULL, SUM(s.points), NULL "
+            f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, monthly, points, reference) "
+            f"SELECT {run.rs}, s.participant_id, r.parent_id, %s, FALSE, SUM(s.points), NULL "
             f"FROM {T(RuleScore)} s JOIN {T(ScoringRule)} r ON r.id = s.rule_id "
-            f"WHERE s.result_set_id = {run.rs} AND s.period_start IS NULL AND r.parent_id IN ({ids}) "
-            "GROUP BY s.participant_id, r.parent_id"
+            f"WHERE s.result_set_id = {run.rs} AND s.monthly = FALSE AND r.parent_id IN ({ids}) "
+            "GROUP BY s.participant_id, r.parent_id",
+            [run.start],
         )
 
 
@@ -400,7 +406,6 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
     if not rules:
         return
     sql = run.sql
-    period_value = "%s" if store_period else "NULL"
     monthly = "TRUE" if store_period else "FALSE"
     plain = [r for r in rules if r.kind != RuleKind.RELATIVE_TO_BEST]
     # Rules for everybody share one statement; a rule limited to some participants has its own.
@@ -412,12 +417,12 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
         cases = " ".join(f"WHEN {r.pk} THEN {r.rule_kind().points_sql(sql)}" for r in batch)
         ids = ", ".join(str(r.pk) for r in batch)
         run.execute(
-            f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
-            f"SELECT {run.rs}, src.participant_id, r.id, {period_value}, CASE r.id {cases} END, NULL "
+            f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, monthly, points, reference) "
+            f"SELECT {run.rs}, src.participant_id, r.id, %s, {monthly}, CASE r.id {cases} END, NULL "
             f"FROM {T(MetricResult)} src JOIN {T(ScoringRule)} r ON r.metric_id = src.metric_id "
             f"WHERE src.result_set_id = {run.rs} AND src.period_start = %s AND src.monthly = {monthly} AND r.id IN ({ids}) "
             f"{'AND ' + who if who else ''} ORDER BY src.participant_id",
-            ([period_start] if store_period else []) + [period_start] + who_params,
+            [period_start, period_start, *who_params],
         )
     for rule in rules:
         if rule.kind != RuleKind.RELATIVE_TO_BEST:
@@ -435,15 +440,15 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
         # The best is taken among the participants the rule scores only.
         who, who_params = participant_filter_sql(rule.participants, "mr.participant_id")
         run.execute(
-            f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
-            f"SELECT {run.rs}, src.participant_id, {rule.pk}, {period_value}, {kind.points_sql(sql)}, src.best "
+            f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, monthly, points, reference) "
+            f"SELECT {run.rs}, src.participant_id, {rule.pk}, %s, {monthly}, {kind.points_sql(sql)}, src.best "
             "FROM ("
             f"  SELECT mr.participant_id, mr.actual, mr.target, mr.completion, MAX({on}) OVER ({window}) AS best "
             f"  FROM {T(MetricResult)} mr {join} "
             f"  WHERE mr.result_set_id = {run.rs} AND mr.metric_id = {int(rule.metric_id)} AND mr.period_start = %s "
             f"  AND mr.monthly = {monthly} {'AND ' + who if who else ''}"
             ") src",
-            ([period_start] if store_period else []) + [period_start] + who_params,
+            [period_start, period_start, *who_params],
         )
 
 
@@ -460,11 +465,11 @@ def _combine_months(run: Run, rule: ScoringRule, *, last_month: datetime.date) -
         combined = f"{sql.num('SUM(s.points)')} / COUNT(*)"
         params = []
     run.execute(
-        f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, points, reference) "
-        f"SELECT {run.rs}, s.participant_id, {rule.pk}, NULL, {combined}, COUNT(*) "
-        f"FROM {T(RuleScore)} s WHERE s.result_set_id = {run.rs} AND s.rule_id = {rule.pk} AND s.period_start IS NOT NULL "
+        f"INSERT INTO {T(RuleScore)} (result_set_id, participant_id, rule_id, period_start, monthly, points, reference) "
+        f"SELECT {run.rs}, s.participant_id, {rule.pk}, %s, FALSE, {combined}, COUNT(*) "
+        f"FROM {T(RuleScore)} s WHERE s.result_set_id = {run.rs} AND s.rule_id = {rule.pk} AND s.monthly = TRUE "
         "GROUP BY s.participant_id",
-        params,
+        [run.start, *params],
     )
 
 
@@ -535,7 +540,7 @@ def _compute_participant_results(run: Run) -> None:
         "LEFT JOIN ("
         "  SELECT participant_id, SUM(points) AS total, "
         f"  SUM(CASE WHEN rule_id IN ({bonus_list}) THEN points ELSE 0 END) AS bonus "
-        f"  FROM {T(RuleScore)} WHERE result_set_id = {run.rs} AND period_start IS NULL AND rule_id IN ({top_ids}) "
+        f"  FROM {T(RuleScore)} WHERE result_set_id = {run.rs} AND monthly = FALSE AND rule_id IN ({top_ids}) "
         "  GROUP BY participant_id"
         ") s ON s.participant_id = p.id "
         "LEFT JOIN ("

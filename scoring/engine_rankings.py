@@ -50,7 +50,7 @@ def _ranking_source(run: Run, ranking: Ranking) -> tuple[str, list] | None:
         return (
             f"SELECT s.participant_id AS pid, s.points AS v, s.points AS pts, {sql.num('NULL')} AS act, "
             f"{sql.num('NULL')} AS tgt FROM {T(RuleScore)} s "
-            f"WHERE s.result_set_id = {rs} AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
+            f"WHERE s.result_set_id = {rs} AND s.rule_id = {int(ranking.rule_id)} AND s.monthly = FALSE"
         ), []
     rows = _figure_rows(run, ranking, "mr")
     if rows is None:
@@ -61,7 +61,7 @@ def _ranking_source(run: Run, ranking: Ranking) -> tuple[str, list] | None:
     points = "s.points" if with_points else sql.num("NULL")
     rule_join = (
         f"LEFT JOIN {T(RuleScore)} s ON s.result_set_id = {rs} AND s.participant_id = mr.participant_id "
-        f"AND s.rule_id = {int(ranking.rule_id)} AND s.period_start IS NULL"
+        f"AND s.rule_id = {int(ranking.rule_id)} AND s.monthly = FALSE"
         if with_points
         else ""
     )

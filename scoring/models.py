@@ -268,6 +268,7 @@ class PhaseResult(models.Model):
     target = the phase target, else the campaign target × the phase's share; completion = actual ÷ target.
     """
 
+    pk = models.CompositePrimaryKey("result_set_id", "participant_id", "metric_id", "phase_id")
     result_set_id = models.BigIntegerField()
     participant_id = models.BigIntegerField()
     metric_id = models.BigIntegerField()
@@ -278,9 +279,6 @@ class PhaseResult(models.Model):
     base = models.DecimalField(**FIGURE, null=True)
     completion = models.DecimalField(**FIGURE, null=True)
 
-    class Meta:
-        indexes = [models.Index(fields=["result_set_id", "participant_id"], name="phaseresult_set_participant")]
-
     def __str__(self) -> str:
         return f"{self.participant_id}/{self.metric_id}@{self.phase_id}={self.actual}"
 
@@ -288,6 +286,7 @@ class PhaseResult(models.Model):
 class GroupRankEntry(models.Model):
     """A group's place when the groups of a set are ranked against each other (e.g. war zones)."""
 
+    pk = models.CompositePrimaryKey("result_set_id", "ranking_id", "group_id")
     result_set_id = models.BigIntegerField()
     ranking_id = models.BigIntegerField()
     group_id = models.BigIntegerField()
@@ -336,6 +335,7 @@ class ResultSet(models.Model):
 class MetricResult(models.Model):
     """A participant's figure for one metric over the campaign (period_start = campaign start) or a month."""
 
+    pk = models.CompositePrimaryKey("result_set_id", "participant_id", "metric_id", "monthly", "period_start")
     result_set_id = models.BigIntegerField()
     participant_id = models.BigIntegerField()
     metric_id = models.BigIntegerField()
@@ -347,35 +347,33 @@ class MetricResult(models.Model):
     base = models.DecimalField(**FIGURE, null=True)
     completion = models.DecimalField(**FIGURE, null=True)
 
-    class Meta:
-        indexes = [models.Index(fields=["result_set_id", "participant_id"], name="metricresult_set_participant")]
-
     def __str__(self) -> str:
         return f"{self.participant_id}/{self.metric_id}={self.actual}"
 
 
 class RuleScore(models.Model):
-    """Points of one rule for one participant; ``period_start`` set for a month's provisional score.
+    """Points of one rule for one participant over the campaign (``monthly`` false, period_start =
+    campaign start) or, for a monthly rule, one month's provisional score (``monthly`` true).
 
     ``reference`` holds the rule's extra number (the best figure for relative-to-best, the number
     of months for a monthly rule) so ``explain()`` can show every figure used.
     """
 
+    pk = models.CompositePrimaryKey("result_set_id", "participant_id", "rule_id", "monthly", "period_start")
     result_set_id = models.BigIntegerField()
     participant_id = models.BigIntegerField()
     rule_id = models.BigIntegerField()
-    period_start = models.DateField(null=True)
+    period_start = models.DateField()
+    monthly = models.BooleanField(default=False)
     points = models.DecimalField(**POINTS)
     reference = models.DecimalField(**FIGURE, null=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["result_set_id", "participant_id"], name="rulescore_set_participant")]
 
     def __str__(self) -> str:
         return f"{self.participant_id}/{self.rule_id}={self.points}"
 
 
 class ParticipantResult(models.Model):
+    pk = models.CompositePrimaryKey("result_set_id", "participant_id")
     result_set_id = models.BigIntegerField()
     participant_id = models.BigIntegerField()
     total_points = models.DecimalField(**POINTS)
@@ -384,20 +382,15 @@ class ParticipantResult(models.Model):
     met_all_targets = models.BooleanField()
     vetoed = models.BooleanField()
 
-    class Meta:
-        indexes = [models.Index(fields=["result_set_id", "participant_id"], name="partresult_set_participant")]
-
     def __str__(self) -> str:
         return f"{self.participant_id}={self.total_points}"
 
 
 class GateHit(models.Model):
+    pk = models.CompositePrimaryKey("result_set_id", "participant_id", "gate_id")
     result_set_id = models.BigIntegerField()
     participant_id = models.BigIntegerField()
     gate_id = models.BigIntegerField()
-
-    class Meta:
-        indexes = [models.Index(fields=["result_set_id", "participant_id"], name="gatehit_set_participant")]
 
     def __str__(self) -> str:
         return f"{self.participant_id}!{self.gate_id}"
@@ -406,6 +399,8 @@ class GateHit(models.Model):
 class RankEntry(models.Model):
     """A participant's place in one ranking (and group) on the day, with movement and gap."""
 
+    # The key leads with (result set, participant): it also serves a participant's own page.
+    pk = models.CompositePrimaryKey("result_set_id", "participant_id", "ranking_id")
     result_set_id = models.BigIntegerField()
     ranking_id = models.BigIntegerField()
     participant_id = models.BigIntegerField()
@@ -422,7 +417,6 @@ class RankEntry(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["result_set_id", "ranking_id", "group_id", "rank"], name="rankentry_board"),
-            models.Index(fields=["result_set_id", "participant_id"], name="rankentry_set_participant"),
         ]
 
     def __str__(self) -> str:

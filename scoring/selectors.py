@@ -144,10 +144,10 @@ def participant_scores(campaign_id: int, day: datetime.date, participant_id: int
     scores = list(RuleScore.objects.filter(result_set_id=result_set.pk, participant_id=participant_id))
     months: dict[int, list[RuleScore]] = {}
     for s in scores:
-        if s.period_start is not None:
+        if s.monthly:
             months.setdefault(s.rule_id, []).append(s)
     lines = []
-    for s in sorted((s for s in scores if s.period_start is None), key=lambda s: (rules[s.rule_id].position, s.rule_id)):
+    for s in sorted((s for s in scores if not s.monthly), key=lambda s: (rules[s.rule_id].position, s.rule_id)):
         rule = rules[s.rule_id]
         figure = by_metric_period.get((rule.metric_id, None))
         numbers = Numbers(

@@ -143,7 +143,7 @@ def test_total_scores_match_the_hand_computed_table(rulebook_a):
 def test_deposit_points_are_capped_at_45_and_a_fall_scores_zero(rulebook_a):
     campaign, result_set = rulebook_a
     rule = campaign.rules.get(code="deposits")
-    points = by_code(RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, period_start__isnull=True), "points")
+    points = by_code(RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, monthly=False), "points")
     assert points["B01"] == Decimal("45")  # 120 % of target, capped
     assert points["B03"] == Decimal("40.5")  # 90 %
     assert points["B06"] == Decimal("0")  # balance fell by 100 万
@@ -164,13 +164,13 @@ def test_collection_rate_below_97_percent_scores_zero_for_that_month(rulebook_a)
     campaign, result_set = rulebook_a
     rule = campaign.rules.get(code="collection")
     january = by_code(
-        RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, period_start=datetime.date(2027, 1, 1)),
+        RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, monthly=True, period_start=datetime.date(2027, 1, 1)),
         "points",
     )
     assert january["B02"] == 0  # 96 %
     assert january["B08"] == 0  # 96.9 %
     assert january["B07"] == 20  # exactly 97 % reaches the bar
-    quarter = by_code(RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, period_start__isnull=True), "points")
+    quarter = by_code(RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, monthly=False), "points")
     assert quarter["B11"].quantize(Decimal("0.0001")) == Decimal("6.6667")  # one month of three
 
 

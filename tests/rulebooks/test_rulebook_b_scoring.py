@@ -255,7 +255,7 @@ def by_code(queryset, field):
 
 def rule_points(campaign, result_set, code) -> dict[str, Decimal]:
     rule = campaign.rules.get(code=code)
-    rows = RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, period_start__isnull=True)
+    rows = RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, monthly=False)
     return {unit: q(points) for unit, points in by_code(rows, "points").items()}
 
 

@@ -355,7 +355,7 @@ def test_an_agent_without_figures_scores_zero_and_is_missing_from_the_premium_bo
     campaign, _january, quarter = rulebook_c
     rule = campaign.rules.get(code="fyp_progress")
     score = RuleScore.objects.get(
-        result_set_id=quarter.pk, rule_id=rule.pk, period_start__isnull=True, participant_id=participant_id(campaign, "A10")
+        result_set_id=quarter.pk, rule_id=rule.pk, monthly=False, participant_id=participant_id(campaign, "A10")
     )
     assert score.points == 0
     assert figure(campaign, quarter, "fyp")["A10"] is None

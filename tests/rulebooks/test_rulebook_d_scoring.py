@@ -244,7 +244,7 @@ def points(result_set) -> dict[str, Decimal]:
 
 def month_points(campaign, result_set, month_start: datetime.date) -> dict[str, Decimal]:
     rule = campaign.rules.get(code="month_lead")
-    rows = RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, period_start=month_start)
+    rows = RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, monthly=True, period_start=month_start)
     return {code: q4(value) for code, value in by_code(rows, "points").items()}
 
 

@@ -11,7 +11,7 @@ def by_code(build, rows):
 
 
 def rule_points(build, result_set, rule):
-    rows = RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, period_start__isnull=True)
+    rows = RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, monthly=False)
     return by_code(build, rows.values_list("participant_id", "points"))
 
 
