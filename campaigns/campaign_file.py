@@ -129,11 +129,13 @@ def collect(errors: list, place: str, obj: models.Model, exclude: list[str] | No
 
 @dataclass(frozen=True)
 class Section:
-    """A section another app adds to the file: ``dump(campaign) -> list`` and ``load(campaign, items, errors)``."""
+    """A section another app adds to the file: ``dump(campaign) -> list`` and ``load(campaign, items, errors)``;
+    ``shift(items, moved) -> list`` moves the section's own dates when the campaign starts on another day."""
 
     key: str
     dump: Callable[[Campaign], list]
     load: Callable[[Campaign, list, list], None]
+    shift: Callable[[list, Callable[[datetime.date], datetime.date]], list] | None = None
 
 
 _SECTIONS: dict[str, Section] = {}
@@ -348,6 +350,9 @@ def shift_dates(doc: dict, new_start: datetime.date) -> dict:
         if target.get("month"):
             year, month = (int(x) for x in str(target["month"]).split("-")[:2])
             target["month"] = moved(datetime.date(year, month, 1)).strftime("%Y-%m")
+    for section in _SECTIONS.values():
+        if section.shift is not None and isinstance(doc.get(section.key), list):
+            doc[section.key] = section.shift(doc[section.key], moved)
     return doc
 
 

@@ -1,12 +1,17 @@
 """The ``rewards`` section of the campaign file: the campaign's reward schemes and their rules.
 
 A scheme's dates default to the campaign's, so a template started on another date moves with it;
-a scheme's code is stored as ``<campaign code>-<code>`` so the same template can serve many
+dates written in the section (a scheme's own dates, a rule's period, a figure's ``on``, ``base_date``
+or ``from``) move with the campaign's (``shift``, called by ``campaign_file.shift_dates``). A
+scheme's code is stored as ``<campaign code>-<code>`` so the same template can serve many
 campaigns. Rule parameters are validated by their kind and errors name the place in the file.
 """
 
 from __future__ import annotations
 
+import datetime
+import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -15,6 +20,28 @@ from django.db import IntegrityError, transaction
 from rewards.models import RewardRule, RewardScheme
 
 KEY = "rewards"
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _map_dates(value, change: Callable[[datetime.date], str]):
+    """``value`` (plain data) with every date, or string written as one (YYYY-MM-DD), replaced by ``change(date)``."""
+    if isinstance(value, dict):
+        return {key: _map_dates(item, change) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_map_dates(item, change) for item in value]
+    if isinstance(value, datetime.date):
+        return change(value)
+    if isinstance(value, str) and ISO_DATE.match(value):
+        try:
+            return change(datetime.date.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+def shift(items: list, moved: Callable[[datetime.date], datetime.date]) -> list:
+    """The section with every date in it moved by ``moved`` (the campaign file's date shift)."""
+    return _map_dates(items, lambda day: moved(day).isoformat())
 
 
 def _local_code(scheme: RewardScheme, campaign) -> str:
@@ -85,7 +112,8 @@ def load(campaign, items: list, errors: list) -> None:
                     code=rule.get("code") or f"R{position + 1}",
                     name=rule.get("name") or rule.get("code", ""),
                     kind=rule.get("kind", ""),
-                    params=rule.get("params") or {},
+                    # YAML reads an unquoted date as a date; parameters are JSON, so dates are ISO strings.
+                    params=_map_dates(rule.get("params") or {}, datetime.date.isoformat),
                     stacking_group=rule.get("stacking_group", ""),
                     position=position,
                 )
@@ -96,4 +124,4 @@ def load(campaign, items: list, errors: list) -> None:
 def register() -> None:
     from campaigns.campaign_file import Section, register_section
 
-    register_section(Section(key=KEY, dump=dump, load=load))
+    register_section(Section(key=KEY, dump=dump, load=load, shift=shift))

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
-from campaigns.campaign_file import CampaignFileError, dump_yaml, export_campaign, import_campaign
+from campaigns.campaign_file import (
+    CampaignFileError,
+    dump_yaml,
+    export_campaign,
+    import_campaign,
+    load_template,
+)
 from rewards.models import RewardRule, RewardScheme
 from tests.rewards.conftest import Q1_END, Q1_START
 from tests.scoring.conftest import Builder
@@ -52,3 +60,39 @@ def test_bad_rule_in_the_file_is_reported_with_its_place(campaign_with_rewards):
         place == "rewards[0].rules[0].params" and "rate" in message for place, message in error.value.errors
     )
     assert not RewardScheme.objects.filter(campaign_code="Q1BAD").exists()
+
+
+def _rule_params(campaign) -> dict:
+    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
+    return dict(scheme.rules.values_list("code", "params"))
+
+
+def test_dates_in_reward_rules_move_with_the_campaign_by_whole_months(db):
+    doc = load_template("d-staff-deposit-assessment")
+    doc["rewards"][0].update(start="2027-01-01", end="2027-03-31")
+    campaign = import_campaign(doc, code="D-2028", start_date=datetime.date(2028, 1, 1))
+    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
+    assert (scheme.start, scheme.end) == (datetime.date(2028, 1, 1), datetime.date(2028, 3, 31))
+    params = _rule_params(campaign)
+    # February's last day stays its last day in a leap year.
+    assert params["teller_excess_m2"]["period"] == {"start": "2028-02-01", "end": "2028-02-29"}
+    assert params["rank1_streak"]["figure"]["before"]["on"] == "2027-12-31"
+    # Numbers that are not dates stay as they were.
+    assert params["monthly_pay"]["bands"][1]["from"] == "350000"
+
+
+def test_dates_in_reward_rules_move_by_days_when_the_day_of_the_month_changes(db):
+    campaign = import_campaign(
+        load_template("c-insurance-agents"), code="C-2027-LATE", start_date=datetime.date(2027, 1, 4)
+    )
+    params = _rule_params(campaign)
+    assert params["first_week_bonus"]["period"] == {"start": "2027-01-04", "end": "2027-01-10"}
+    assert params["gift_fyp"]["period"] == {"start": "2027-01-04", "end": "2027-02-03"}
+
+
+def test_an_unquoted_date_in_the_file_is_stored_as_a_date_string(campaign_with_rewards):
+    doc = export_campaign(campaign_with_rewards)
+    doc["rewards"][0]["rules"][0]["params"]["period"] = {"start": datetime.date(2027, 2, 1)}
+    copy = import_campaign(doc, code="Q1DATES")
+    params = RewardScheme.objects.get(campaign_code=copy.code).rules.get().params
+    assert params["period"] == {"start": "2027-02-01"}
