@@ -93,9 +93,14 @@ class RewardRule(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
-        from rewards import rules
+        from rewards import references, rules
 
         rules.validate(self.kind, self.params)
+        missing = references.missing_codes(
+            rule_code=self.code, params=self.params, campaign_code=self.scheme.campaign_code
+        )
+        if missing:
+            raise ValidationError(missing)
 
 
 class PeriodKind(models.TextChoices):

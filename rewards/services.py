@@ -26,6 +26,15 @@ def _require_finance(user) -> None:
         raise PermissionDenied(_("Only finance (财务部) may work on payout runs."))
 
 
+def _require_readable_rules(scheme: RewardScheme) -> None:
+    """Refuse a run whose rules name a ranking or metric the campaign no longer has (renamed)."""
+    from rewards import references
+
+    problems = references.scheme_problems(scheme)
+    if problems:
+        raise PayoutError(problems, code="missing_code")
+
+
 def _require_state(run: PayoutRun, expected: str, action: str) -> None:
     if run.state != expected:
         raise PayoutError(
@@ -63,6 +72,8 @@ def create_payout_run(
         raise PayoutError(_("Unknown period kind %(kind)s.") % {"kind": period_kind}, code="period_kind")
     if period_end < period_start:
         raise PayoutError(_("The period ends before it starts."), code="period_end")
+    if calculate:
+        _require_readable_rules(scheme)
     # Serialise run creation per scheme (PostgreSQL row lock; SQLite locks the database anyway).
     RewardScheme.objects.select_for_update().get(pk=scheme.pk)
     open_run = scheme.runs.exclude(state=RunState.LOCKED).first()
@@ -100,6 +111,7 @@ def recalculate_payout_run(run: PayoutRun, *, by) -> PayoutRun:
     _require_finance(by)
     run = PayoutRun.objects.select_for_update().get(pk=run.pk)
     _require_state(run, RunState.DRAFT, _("recalculate it"))
+    _require_readable_rules(run.scheme)
     from rewards import calculate as calculation
 
     calculation.delete_draft_lines(run)
