@@ -315,19 +315,20 @@ def _insert_figures(
         if ranged_scan and carry:
             v["average_sum"] = "x.v_carry"
     if phase is None:
+        # The campaign's own targets only: without it the join reads (and sorts) every campaign's.
         target_join = (
-            "LEFT JOIN campaigns_target t ON t.participant_id = p.id AND t.metric_id = m.id "
-            "     AND t.period = %s AND t.period_start = %s "
+            f"LEFT JOIN campaigns_target t ON t.campaign_id = {int(run.campaign.pk)} "
+            "     AND t.participant_id = p.id AND t.metric_id = m.id AND t.period = %s AND t.period_start = %s "
         )
         target_params = [target_period, first]
         target, base_value = "t.target_value", "t.base_value"
     else:
         # A phase's own target, else the campaign target × the phase's share (节奏安排).
         target_join = (
-            "LEFT JOIN campaigns_target t ON t.participant_id = p.id AND t.metric_id = m.id "
-            "     AND t.period = %s AND t.period_start = %s "
-            "LEFT JOIN campaigns_target tc ON tc.participant_id = p.id AND tc.metric_id = m.id "
-            "     AND tc.period = %s AND tc.period_start = %s "
+            f"LEFT JOIN campaigns_target t ON t.campaign_id = {int(run.campaign.pk)} "
+            "     AND t.participant_id = p.id AND t.metric_id = m.id AND t.period = %s AND t.period_start = %s "
+            f"LEFT JOIN campaigns_target tc ON tc.campaign_id = {int(run.campaign.pk)} "
+            "     AND tc.participant_id = p.id AND tc.metric_id = m.id AND tc.period = %s AND tc.period_start = %s "
         )
         target_params = [TargetPeriod.PHASE, phase.start_date, TargetPeriod.CAMPAIGN, run.start]
         share = sql.lit(phase.target_share) if phase.target_share else "NULL"
