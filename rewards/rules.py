@@ -407,7 +407,7 @@ def explain(kind: str, params: dict) -> str:
     """A one-line description of a rule for planners and statements."""
     rule = kind_for(kind, params)
     parts = [str(rule.label)]
-    for key in ("rate", "per", "amount", "places", "tiers", "bands", "floor", "share", "award"):
+    for key in ("rate", "per", "amount", "places", "tiers", "bands", "floor", "share", "positions", "others_share", "award"):
         if key in params:
             parts.append(f"{key}={params[key]}")
     if params.get("conditions"):

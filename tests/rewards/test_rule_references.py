@@ -76,3 +76,28 @@ def test_a_payout_run_is_refused_after_the_ranking_was_renamed(campaign):
         )
     assert any("top3" in message and "overall" in message for message in error.value.messages)
     assert not RewardScheme.objects.get(campaign_code=campaign.code).runs.exists()
+
+
+def test_a_payout_run_is_refused_while_a_rule_names_a_unit_that_does_not_exist(campaign):
+    roles.ensure_role_groups()
+    maker = make_user("finance_units", roles.FINANCE)
+    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
+    RewardRule.objects.create(
+        scheme=scheme,
+        code="pairs",
+        name="对手赛",
+        kind="head_to_head",
+        params={
+            "pairs": [["B1", "B9"]],
+            "by": {"metric": "dep", "field": "completion"},
+            "completion": {"metric": "dep", "field": "completion"},
+            "winner_amount": "1000",
+            "loser_penalty": "500",
+        },
+    )
+    with pytest.raises(services.PayoutError) as error:
+        services.create_payout_run(
+            scheme=scheme, period_kind=PeriodKind.QUARTER, period_start=Q1_START, period_end=Q1_END, by=maker
+        )
+    assert len(error.value.messages) == 1
+    assert "pairs" in error.value.messages[0] and "B9" in error.value.messages[0]
