@@ -96,9 +96,9 @@ class RewardRule(models.Model):
         from rewards import references, rules
 
         rules.validate(self.kind, self.params)
-        missing = references.missing_codes(
-            rule_code=self.code, params=self.params, campaign_code=self.scheme.campaign_code
-        )
+        # A form may clean a rule before its scheme is chosen: nothing to check against yet.
+        campaign_code = self.scheme.campaign_code if self.scheme_id else ""
+        missing = references.missing_codes(rule_code=self.code, params=self.params, campaign_code=campaign_code)
         if missing:
             raise ValidationError(missing)
 
