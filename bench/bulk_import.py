@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from django.db import connection
+from django.db import connection, transaction
 
 from bench.common import VAR_BENCH, line, raw_connection, run_child, timer
 from bench.synthetic import FILE_DAY, GENERATOR_VERSION, ensure_bank, write_daily_file
@@ -96,12 +96,26 @@ def _count(sql: str, params=None) -> int:
 
 
 def _forget_file_day() -> None:
-    """Put the bank back as generated: no figures for FILE_DAY, no versions, only the system batch."""
-    with connection.cursor() as cursor:
+    """Put the bank back as generated: no figures for FILE_DAY, no versions, only the system batch.
+
+    On partitioned facts the generator's days (loaded around branches.facts, so into the default
+    partition) first get partitions of their own, as the migration gives an existing bank's days;
+    then FILE_DAY's partition is dropped, as before a day's first load.
+    """
+    from branches import fact_partitions
+
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM branches_factversion")
+        cursor.execute("DELETE FROM branches_importbatch WHERE kind <> 'system'")
+        if fact_partitions.is_partitioned(cursor):
+            with timer() as elapsed:
+                moved = fact_partitions.split_default(cursor)
+            if moved:
+                print(f"  {moved} generated days moved to their own partitions in {elapsed.seconds:.1f} s", flush=True)
+            cursor.execute(f"DROP TABLE IF EXISTS {fact_partitions.partition_name(FILE_DAY)}")
+            return
         cursor.execute("DELETE FROM branches_fact WHERE business_date = %s", [FILE_DAY])
         deleted = cursor.rowcount
-        cursor.execute("DELETE FROM branches_importbatch WHERE kind <> 'system'")
     if deleted:
         with raw_connection() as conn:
             conn.execute("VACUUM ANALYZE branches_fact")

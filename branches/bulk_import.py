@@ -37,7 +37,7 @@ from pathlib import Path
 from django.db import DataError, transaction
 from django.utils.translation import gettext as _
 
-from branches import facts
+from branches import bulk_fast, facts
 from branches.facts import FactSource, MergeOutcome, StageError
 from branches.models import ImportBatch, Indicator, Staff, SubjectKind, Unit
 
@@ -54,7 +54,8 @@ HEADER_ALIASES = {
 }
 _ALIAS_TO_KEY = {alias.casefold(): key for key, aliases in HEADER_ALIASES.items() for alias in aliases}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
-NUMBER_PATTERN = r"^[+-]?([0-9]{1,16}([.][0-9]*)?|[.][0-9]+)$"
+# At most 16 digits before the point, leading zeros aside (what numeric(20,4) holds).
+NUMBER_PATTERN = r"^[+-]?0*([0-9]{1,16}([.][0-9]*)?|[.][0-9]+)$"
 XLSX_MAGIC = b"PK\x03\x04"
 
 
@@ -200,6 +201,10 @@ class DailyFileLoader:
                 " business_date text, unit_code text, employee_no text, indicator text, value text) ON COMMIT DROP"
             )
             self._copy_into(cursor, raw)
+            fast = bulk_fast.try_fast_merge(cursor, raw, self, stage)
+            if fast is not None:
+                rows, stage.done = fast
+                return rows
         else:
             cursor.execute(
                 f"CREATE TEMP TABLE {raw} (row_no bigint, business_date text, unit_code text, employee_no text,"
@@ -266,7 +271,7 @@ class DailyFileLoader:
         # One pass for both: a daily file holds one date and ten indicators, so this is tiny.
         cursor.execute(f"SELECT DISTINCT COALESCE(TRIM(business_date), ''), COALESCE(TRIM(indicator), '') FROM {raw}")
         pairs = cursor.fetchall()
-        date_rows = [(text, *self._parse_date(text)) for text in sorted({day for day, _ in pairs})]
+        date_rows = [(text, *self.parse_date(text)) for text in sorted({day for day, _ in pairs})]
         if date_rows:
             cursor.executemany(f"INSERT INTO {dates} (raw, day, code) VALUES (%s, %s, %s)", date_rows)
         indicator_rows = [(text, _indicator_id(text)) for text in sorted({code for _, code in pairs})]
@@ -360,7 +365,7 @@ class DailyFileLoader:
         cursor.execute(f"DROP TABLE IF EXISTS {indicators}")
         return count
 
-    def _parse_date(self, text: str) -> tuple[datetime.date | None, str | None]:
+    def parse_date(self, text: str) -> tuple[datetime.date | None, str | None]:
         if text == "":
             return (self.business_date, None) if self.business_date else (None, "bad_date")
         for fmt in DATE_FORMATS:

@@ -29,6 +29,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from branches import fact_partitions
 from branches.models import Fact, FactVersion, ImportBatch, Indicator, Measure, SubjectKind
 
 MAX_ERRORS_RETURNED = 1000
@@ -188,6 +189,12 @@ class Stage:
         self.dates: list | None = None
         self.matched_facts = 0
         self.pg = is_postgresql()
+        # Set by run_merge for loaders that can finish the merge themselves (the bulk fast path).
+        self.preview = False
+        self.batch_id: int | None = None
+        # (new, changed, affected pairs) when the loader already wrote (or proved there is nothing
+        # to write); run_merge then skips validation and the merge.
+        self.done: tuple[int, int, list[tuple[int, datetime.date]]] | None = None
 
     def create(self, cursor) -> None:
         numeric = "numeric(20,4)" if self.pg else "NUMERIC"
@@ -344,20 +351,7 @@ def _check_campaign_dates(cursor, stage: Stage) -> None:
 
     Checked only once campaigns exist, so that the organisation's figures can be loaded first.
     """
-    from django.apps import apps
-
-    try:
-        campaign_model = apps.get_model("campaigns", "Campaign")
-    except LookupError:
-        return
-    windows = list(campaign_model.objects.values_list("start_date", "end_date"))
-    if not windows:
-        return
-    outside = []
-    for day in stage_dates(cursor, stage):
-        day = _as_date(day)
-        if not any(start - datetime.timedelta(days=366) <= day <= end for start, end in windows):
-            outside.append(day)
+    outside = days_outside_campaigns(_as_date(day) for day in stage_dates(cursor, stage))
     if outside:
         marks = ", ".join(["%s"] * len(outside))
         cursor.execute(
@@ -366,6 +360,20 @@ def _check_campaign_dates(cursor, stage: Stage) -> None:
             f" WHERE err_code IS NULL AND business_date IN ({marks})",
             outside,
         )
+
+
+def days_outside_campaigns(days: Iterable[datetime.date]) -> list[datetime.date]:
+    """The days outside every campaign's period and the year before it; none while no campaign exists."""
+    from django.apps import apps
+
+    try:
+        campaign_model = apps.get_model("campaigns", "Campaign")
+    except LookupError:
+        return []
+    windows = list(campaign_model.objects.values_list("start_date", "end_date"))
+    if not windows:
+        return []
+    return [day for day in days if not any(start - datetime.timedelta(days=366) <= day <= end for start, end in windows)]
 
 
 def stage_dates(cursor, stage: Stage) -> list:
@@ -421,6 +429,9 @@ def _merge_stage(cursor, stage: Stage, *, batch_id: int, classified) -> tuple[in
             params,
         )
     if new:
+        if stage.pg and fact_partitions.is_partitioned(cursor):
+            # New facts go into their day's partition, never into the default one.
+            fact_partitions.ensure_partitions(cursor, [_as_date(day) for day in stage_dates(cursor, stage)])
         cursor.execute(
             f"""
             INSERT INTO {fact} (indicator_id, subject_kind, subject_id, business_date, value, version_no,
@@ -599,51 +610,15 @@ def run_merge(
                 # Hash joins and the duplicate check over millions of rows stay in memory.
                 cursor.execute("SET LOCAL work_mem = '256MB'")
             stage.create(cursor)
+            stage.preview, stage.batch_id = preview, batch.pk
             outcome.rows = loader(cursor, stage)
-            if stage.pg:
-                cursor.execute(f"ANALYZE {stage.table}")
-            # The duplicate check (one aggregation over every row) is deferred on the merge path:
-            # when no staged row matches an existing fact, the unique index finds repeated keys
-            # for free while inserting (see _merge_checked).
-            outcome.error_count = validate_stage(cursor, stage, check_subjects=check_subjects, check_duplicates=preview)
-            if outcome.error_count and not preview:
-                outcome.error_count += check_duplicates_in_stage(cursor, stage)
-            if outcome.error_count:
-                outcome.errors, outcome.error_file = _collect_errors(cursor, stage, batch.pk, column_labels or {})
-            if preview and with_fates:
-                messages = {}
-                for error in outcome.errors:
-                    messages.setdefault(error.row_no, error.message)
-                outcome.fates = _preview_fates(cursor, stage, messages)
-                for fate in outcome.fates:
-                    if fate.fate in ("new", "changed", "unchanged"):
-                        setattr(outcome, fate.fate, getattr(outcome, fate.fate) + 1)
-            if preview:
-                if not with_fates:
-                    outcome.new, outcome.changed, _, _ = _classify(cursor, stage, skip_errors=True)
-                    cursor.execute(f"SELECT COUNT(DISTINCT row_no) FROM {stage.errors}")
-                    outcome.unchanged = outcome.rows - outcome.new - outcome.changed - cursor.fetchone()[0]
-                outcome.status = ImportBatch.Status.PREVIEW
-                raise Rejected
-            if outcome.error_count:
-                outcome.status = ImportBatch.Status.REJECTED
-                raise Rejected
-            merged = _merge_checked(cursor, stage, batch_id=batch.pk)
-            if merged is None:
-                outcome.error_count = len_errors(cursor, stage)
-                outcome.errors, outcome.error_file = _collect_errors(cursor, stage, batch.pk, column_labels or {})
-                outcome.status = ImportBatch.Status.REJECTED
-                raise Rejected
-            outcome.new, outcome.changed, outcome.changed_pairs = merged
-            outcome.unchanged = outcome.rows - outcome.new - outcome.changed
-            stage.drop(cursor)
-            outcome.status = ImportBatch.Status.MERGED
-            if outcome.changed_pairs:
-                # Imported lazily: scoring depends on branches, not the other way round. It queues
-                # the recompute of every affected (campaign, day) once this transaction commits.
-                from scoring.services import queue_recomputes_for_changed_facts
-
-                queue_recomputes_for_changed_facts(outcome.changed_pairs)
+            if stage.done is not None:
+                _finish_merged(cursor, stage, outcome, stage.done)
+            else:
+                _validate_and_merge(
+                    cursor, stage, outcome, preview=preview, with_fates=with_fates, check_subjects=check_subjects,
+                    column_labels=column_labels or {},
+                )
     except Rejected:
         pass
     except StageError as problem:
@@ -667,6 +642,61 @@ def run_merge(
         error_file=outcome.error_file,
     )
     return outcome
+
+
+def _validate_and_merge(
+    cursor, stage: Stage, outcome: MergeOutcome, *, preview: bool, with_fates: bool, check_subjects: bool,
+    column_labels: dict[str, str],
+) -> None:
+    """Validate the staged rows, then preview or merge them; raises Rejected to roll back."""
+    if stage.pg:
+        cursor.execute(f"ANALYZE {stage.table}")
+    # The duplicate check (one aggregation over every row) is deferred on the merge path:
+    # when no staged row matches an existing fact, the unique index finds repeated keys
+    # for free while inserting (see _merge_checked).
+    outcome.error_count = validate_stage(cursor, stage, check_subjects=check_subjects, check_duplicates=preview)
+    if outcome.error_count and not preview:
+        outcome.error_count += check_duplicates_in_stage(cursor, stage)
+    if outcome.error_count:
+        outcome.errors, outcome.error_file = _collect_errors(cursor, stage, outcome.batch_id, column_labels)
+    if preview and with_fates:
+        messages = {}
+        for error in outcome.errors:
+            messages.setdefault(error.row_no, error.message)
+        outcome.fates = _preview_fates(cursor, stage, messages)
+        for fate in outcome.fates:
+            if fate.fate in ("new", "changed", "unchanged"):
+                setattr(outcome, fate.fate, getattr(outcome, fate.fate) + 1)
+    if preview:
+        if not with_fates:
+            outcome.new, outcome.changed, _, _ = _classify(cursor, stage, skip_errors=True)
+            cursor.execute(f"SELECT COUNT(DISTINCT row_no) FROM {stage.errors}")
+            outcome.unchanged = outcome.rows - outcome.new - outcome.changed - cursor.fetchone()[0]
+        outcome.status = ImportBatch.Status.PREVIEW
+        raise Rejected
+    if outcome.error_count:
+        outcome.status = ImportBatch.Status.REJECTED
+        raise Rejected
+    merged = _merge_checked(cursor, stage, batch_id=outcome.batch_id)
+    if merged is None:
+        outcome.error_count = len_errors(cursor, stage)
+        outcome.errors, outcome.error_file = _collect_errors(cursor, stage, outcome.batch_id, column_labels)
+        outcome.status = ImportBatch.Status.REJECTED
+        raise Rejected
+    _finish_merged(cursor, stage, outcome, merged)
+
+
+def _finish_merged(cursor, stage: Stage, outcome: MergeOutcome, merged) -> None:
+    outcome.new, outcome.changed, outcome.changed_pairs = merged
+    outcome.unchanged = outcome.rows - outcome.new - outcome.changed
+    stage.drop(cursor)
+    outcome.status = ImportBatch.Status.MERGED
+    if outcome.changed_pairs:
+        # Imported lazily: scoring depends on branches, not the other way round. It queues
+        # the recompute of every affected (campaign, day) once this transaction commits.
+        from scoring.services import queue_recomputes_for_changed_facts
+
+        queue_recomputes_for_changed_facts(outcome.changed_pairs)
 
 
 def merge_facts(

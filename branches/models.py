@@ -286,6 +286,9 @@ class Fact(models.Model):
     This row is the *current* version: its value, the batch and row that wrote it and the value it
     replaced. Superseded versions move to FactVersion, so a first import writes each figure once
     and a re-import of the same figures writes nothing. Write only through ``branches.facts``.
+
+    On PostgreSQL the table is partitioned by ``business_date``, one partition per day
+    (``branches.fact_partitions``, migration 0005); ``id`` comes from a sequence but has no index.
     """
 
     # No index of its own (the unique key covers it) and no database constraint: a deferred RI
@@ -333,7 +336,11 @@ class FactVersion(models.Model):
     The current version is the Fact row itself; ``fact_history`` returns both, newest first.
     """
 
-    fact = models.ForeignKey(Fact, verbose_name=_("fact"), on_delete=models.CASCADE, related_name="versions")
+    # No database constraint: on PostgreSQL facts are partitioned by date, and a partitioned
+    # table's unique keys must hold the date, so ``id`` alone cannot be referenced.
+    fact = models.ForeignKey(
+        Fact, verbose_name=_("fact"), on_delete=models.CASCADE, related_name="versions", db_constraint=False
+    )
     version_no = models.PositiveIntegerField(_("version"))
     value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
     previous_value = models.DecimalField(_("previous value"), max_digits=20, decimal_places=4, null=True, blank=True)
