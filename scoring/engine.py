@@ -366,7 +366,9 @@ def _insert_figures(
         f"  {figures_join}"
         f"  {target_join}"
         f"  WHERE m.id IN ({ids}) AND {where}"
-        ") y ORDER BY y.pid",  # rows in index order: appending to the (result set, participant) index is cheap
+        # Rows in key order: each lands on the key's rightmost leaf, which PostgreSQL appends to
+        # without descending the tree.
+        ") y ORDER BY y.pid, y.mid",
         [first, *figures_params, *target_params, *where_params],
     )
 
@@ -422,7 +424,7 @@ def _insert_rule_points(run: Run, rules: list[ScoringRule], period_start: dateti
             f"SELECT {run.rs}, src.participant_id, r.id, %s, {monthly}, CASE r.id {cases} END, NULL "
             f"FROM {T(MetricResult)} src JOIN {T(ScoringRule)} r ON r.metric_id = src.metric_id "
             f"WHERE src.result_set_id = {run.rs} AND src.period_start = %s AND src.monthly = {monthly} AND r.id IN ({ids}) "
-            f"{'AND ' + who if who else ''} ORDER BY src.participant_id",
+            f"{'AND ' + who if who else ''} ORDER BY src.participant_id, r.id",
             [period_start, period_start, *who_params],
         )
     for rule in rules:
@@ -552,6 +554,6 @@ def _compute_participant_results(run: Run) -> None:
         ") mm ON mm.participant_id = p.id "
         f"LEFT JOIN (SELECT DISTINCT participant_id FROM {T(GateHit)} WHERE result_set_id = {run.rs}) g "
         "  ON g.participant_id = p.id "
-        f"WHERE {where}",
+        f"WHERE {where} ORDER BY p.id",
         [run.start, *params],
     )

@@ -197,7 +197,7 @@ def compute_ranking(run: Run, ranking: Ranking) -> None:
         f"  MIN(z0.v) OVER {frame} AS better_v, MIN(z0.pts) OVER {frame} AS better_pts "
         f"  FROM (SELECT b.pid, {group} AS gid, b.v, b.pts, {tie_columns} FROM ({source_sql}) b {group_join} {tie_join} "
         f"  WHERE {where}) z0"
-        f") z {previous}",
+        f") z {previous} ORDER BY z.pid",
         params,
     )
 
