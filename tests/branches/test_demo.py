@@ -35,3 +35,14 @@ def test_make_run_demo_twice_gives_one_scored_campaign_and_no_duplicates(db, cap
     assert ResultSet.objects.filter(campaign=campaign, is_current=True).count() == 90
     assert ResultSet.objects.filter(campaign=campaign, business_date=datetime.date(2026, 3, 31), is_current=True).get().participant_count == 60
     assert "Kmh-planner-2027" in capsys.readouterr().out
+
+
+def test_make_run_rescores_the_demo_days_whose_results_were_dropped(db):
+    # A migration that rebuilds the result tables drops every result set; the next `make run` scores again.
+    call_command("load_demo")
+    campaign = Campaign.objects.get(code="DEMO-2026Q1")
+    ResultSet.objects.filter(campaign=campaign, business_date__gte=datetime.date(2026, 3, 1)).delete()
+    assert ResultSet.objects.filter(campaign=campaign, is_current=True).count() == 59
+    call_command("load_demo")
+    assert ResultSet.objects.filter(campaign=campaign, is_current=True).count() == 90
+    assert ResultSet.objects.filter(campaign=campaign, business_date=datetime.date(2026, 3, 31), is_current=True).get().participant_count == 60
