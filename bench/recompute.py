@@ -4,7 +4,9 @@ Lines: ``recompute_staff`` and ``recompute_units``: ``scoring.engine.recompute``
 its own process (time measured around the call; peak memory of that process). The floor, timed
 in the same run: ONE hand-written ``INSERT … SELECT`` computing the weighted completion score
 (10 metrics, points × min(actual ÷ target, 1)) and the overall and per-region ranks of every
-participant, from the same tables, the faster of PostgreSQL's default planner settings and the engine's. Bars: ≤ 2 × floor, ≤ 60 s, ≤ 1 GiB.
+participant, from the same tables; the faster of PostgreSQL's default planner settings and the
+engine's. ``recompute_units_daily_average``: the branch campaign with every metric a daily average
+over the quarter so far, against the same statement on averages. Bars: ≤ 2 × floor, ≤ 60 s, ≤ 1 GiB.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from django.db import connection, transaction
 
 from bench.common import line, run_child, timer
-from bench.synthetic import STAFF_DAY, ensure_bank
+from bench.synthetic import STAFF_DAY, START, ensure_bank, ensure_daily_average_campaign
 
 FLOOR_TABLE = "bench_floor_scores"
 
@@ -38,15 +40,43 @@ FROM (
 ) scored
 """
 
+# The same, on each metric's daily average from the campaign's start to the day (calendar days).
+FLOOR_DAILY_AVERAGE_SQL = f"""
+INSERT INTO {FLOOR_TABLE} (participant_id, total_points, overall_rank, region_rank)
+SELECT pid, total, RANK() OVER (ORDER BY total DESC), RANK() OVER (PARTITION BY group_id ORDER BY total DESC)
+FROM (
+    SELECT p.id AS pid, gm.group_id, SUM(r.points * LEAST(GREATEST(a.average / t.target_value, 0), 1)) AS total
+    FROM campaigns_participant p
+    JOIN campaigns_groupmembership gm ON gm.participant_id = p.id AND gm.group_set_id = %(group_set)s
+    JOIN campaigns_target t ON t.participant_id = p.id AND t.period = 'campaign'
+    JOIN scoring_scoringrule r ON r.metric_id = t.metric_id
+    JOIN campaigns_metriccomponent c ON c.metric_id = t.metric_id
+    JOIN (
+        SELECT f.indicator_id, f.subject_id, SUM(f.value) / %(days)s AS average FROM branches_fact f
+        WHERE f.subject_kind = 1 AND f.business_date BETWEEN %(start)s AND %(day)s
+        GROUP BY f.indicator_id, f.subject_id
+    ) a ON a.indicator_id = c.indicator_id AND a.subject_id = p.subject_id
+    WHERE p.campaign_id = %(campaign)s
+    GROUP BY p.id, gm.group_id
+) scored
+"""
+
 
 def measure(size: str) -> list[dict]:
     bank = ensure_bank(size)
     lines = []
-    for name, campaign_id in (("recompute_staff", bank.staff_campaign_id), ("recompute_units", bank.unit_campaign_id)):
-        floor, participants = floor_seconds(campaign_id)
+    campaigns = [
+        ("recompute_staff", bank.staff_campaign_id, FLOOR_SQL),
+        ("recompute_units", bank.unit_campaign_id, FLOOR_SQL),
+        ("recompute_units_daily_average", ensure_daily_average_campaign(), FLOOR_DAILY_AVERAGE_SQL),
+    ]
+    for name, campaign_id, floor_sql in campaigns:
+        floor, participants = floor_seconds(campaign_id, floor_sql)
         forget_day(campaign_id, STAFF_DAY)
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            _, peak = run_child([sys.executable, "-m", "bench.recompute", str(campaign_id), STAFF_DAY.isoformat(), out.name])
+            _, peak = run_child(
+                [sys.executable, "-m", "bench.recompute", str(campaign_id), STAFF_DAY.isoformat(), out.name]
+            )
             seconds = json.loads(Path(out.name).read_text())["seconds"]
         lines.append(line(name, seconds, floor, peak, participants=participants))
     return lines
@@ -58,14 +88,16 @@ def forget_day(campaign_id: int, day) -> None:
     from scoring.engine import RESULT_MODELS
     from scoring.models import ResultSet
 
-    ids = list(ResultSet.objects.filter(campaign_id=campaign_id, business_date=day).values_list("pk", flat=True))
+    ids = list(
+        ResultSet.objects.filter(campaign_id=campaign_id, business_date=day).values_list("pk", flat=True)
+    )
     with transaction.atomic(), connection.cursor() as cursor:
         for model in RESULT_MODELS:
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE result_set_id = ANY(%s)", [ids])
         ResultSet.objects.filter(pk__in=ids).delete()
 
 
-def floor_seconds(campaign_id: int) -> tuple[float, int]:
+def floor_seconds(campaign_id: int, floor_sql: str = FLOOR_SQL) -> tuple[float, int]:
     from scoring.engine import BULK_SETTINGS
 
     with connection.cursor() as cursor:
@@ -74,7 +106,9 @@ def floor_seconds(campaign_id: int) -> tuple[float, int]:
             " overall_rank bigint, region_rank bigint)"
         )
         cursor.execute(f"TRUNCATE {FLOOR_TABLE}")
-        cursor.execute("SELECT id FROM campaigns_groupset WHERE campaign_id = %s AND code = 'region'", [campaign_id])
+        cursor.execute(
+            "SELECT id FROM campaigns_groupset WHERE campaign_id = %s AND code = 'region'", [campaign_id]
+        )
         group_set = cursor.fetchone()[0]
         # The floor is the faster of two runs: PostgreSQL's default settings and the engine's own
         # (scoring.engine.BULK_SETTINGS). With the default work_mem its sorts spill to disk at national
@@ -86,7 +120,16 @@ def floor_seconds(campaign_id: int) -> tuple[float, int]:
                 for name, value in settings.items():
                     cursor.execute(f"SET LOCAL {name} = {value}")
                 with timer() as elapsed:
-                    cursor.execute(FLOOR_SQL, {"group_set": group_set, "day": STAFF_DAY, "campaign": campaign_id})
+                    cursor.execute(
+                        floor_sql,
+                        {
+                            "group_set": group_set,
+                            "day": STAFF_DAY,
+                            "campaign": campaign_id,
+                            "start": START,
+                            "days": (STAFF_DAY - START).days + 1,
+                        },
+                    )
                 participants = cursor.rowcount
             timings.append(elapsed.seconds)
         cursor.execute(f"TRUNCATE {FLOOR_TABLE}")

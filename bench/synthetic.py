@@ -34,6 +34,7 @@ STAFF_DAY = datetime.date(2027, 3, 30)  # the "current day" with staff figures; 
 FILE_DAY = datetime.date(2027, 3, 31)  # the day of the generated daily file (new figures)
 END = START + datetime.timedelta(days=UNIT_DAYS - 1)  # 2027-03-31
 MARKER = "bench_synthetic_marker"
+DAILY_AVERAGE_CAMPAIGN = "BENCH-UNIT-AVG"
 PROGRESS = "bench_synthetic_progress"
 
 # code, name, measure, kind, unit label; the shape of the generated value follows the kind.
@@ -255,7 +256,21 @@ def _load_facts(batch_id: int, *, log) -> None:
         log(f"    fact indexes: {time.perf_counter() - step:.1f} s")
 
 
-def _campaign(code: str, level: str, *, subject_kind: int, log) -> int:
+def ensure_daily_average_campaign(*, log=print) -> int:
+    """The branch campaign again with every metric a daily average (日均) over the quarter so far:
+    the engine reads 89 days of facts per branch and metric. Created on first use, kept after."""
+    from campaigns.models import Campaign
+
+    existing = Campaign.objects.filter(code=DAILY_AVERAGE_CAMPAIGN).values_list("pk", flat=True).first()
+    if existing:
+        return existing
+    step = time.perf_counter()
+    campaign_id = _campaign(DAILY_AVERAGE_CAMPAIGN, "unit", subject_kind=1, log=log, figure="daily_average")
+    log(f"  {DAILY_AVERAGE_CAMPAIGN}: {time.perf_counter() - step:.1f} s")
+    return campaign_id
+
+
+def _campaign(code: str, level: str, *, subject_kind: int, log, figure: str = "value_at_date") -> int:
     """A draft campaign over every staff member (or branch): 10 completion rules, 2 rankings."""
     from campaigns.models import Campaign, Group, GroupSet, Metric, MetricComponent
     from scoring.models import Ranking, ScoringRule
@@ -272,7 +287,7 @@ def _campaign(code: str, level: str, *, subject_kind: int, log) -> int:
     for position, indicator in enumerate(Indicator.objects.order_by("id")):
         metric = Metric.objects.create(
             campaign=campaign, code=indicator.code.lower(), name=indicator.name, measure=indicator.measure,
-            figure="value_at_date", position=position,
+            figure=figure, position=position,
         )
         MetricComponent.objects.create(metric=metric, indicator=indicator)
         ScoringRule.objects.create(

@@ -203,6 +203,43 @@ def _compute_metric_results(run: Run) -> None:
             _insert_figures(run, ranged, first, last, target_period, ranged_scan=True, phase=phase)
 
 
+def _period_sums(run: Run, metric_ids: list[int], first, last, kind_filter: str) -> tuple[str, list]:
+    """Sums over [first, last] per (subject, metric), for daily averages, flows and ratios of sums.
+
+    Each fact row is added once, per indicator, with no expression per row (a period is millions
+    of facts); the components' signs and roles are applied to those sums afterwards. The base day's
+    figure is read only when an increase over it is scored.
+    """
+    from branches.models import Fact
+
+    sql = run.sql
+    ids = ", ".join(str(int(i)) for i in metric_ids)
+    if any(run.metrics[i].figure in BASE_FIGURES for i in metric_ids):
+        base_day = run.start - datetime.timedelta(days=1)
+        period_sum = "SUM(CASE WHEN f.business_date >= %s THEN f.value END)"
+        base_sum = "SUM(CASE WHEN f.business_date = %s THEN f.value END)"
+        params = [first, base_day, min(base_day, first), last]
+    else:
+        period_sum, base_sum, params = "SUM(f.value)", sql.num("NULL"), [first, last]
+    per_indicator = (
+        f"SELECT f.subject_kind, f.subject_id, f.indicator_id, {period_sum} AS s_period, {base_sum} AS s_base "
+        f"FROM {T(Fact)} f "
+        f"WHERE f.indicator_id IN (SELECT indicator_id FROM campaigns_metriccomponent WHERE metric_id IN ({ids})) "
+        f"AND {kind_filter} AND f.business_date BETWEEN %s AND %s "
+        "GROUP BY f.subject_kind, f.subject_id, f.indicator_id"
+    )
+    facts = (
+        f"SELECT f.subject_kind, f.subject_id, c.metric_id, {sql.num('NULL')} AS v_end, "
+        "SUM(CASE WHEN c.role = 'term' THEN c.sign * f.s_base END) AS v_base, "
+        "SUM(CASE WHEN c.role = 'term' THEN c.sign * f.s_period END) AS v_sum, "
+        "SUM(CASE WHEN c.role = 'numerator' THEN c.sign * f.s_period END) AS v_num, "
+        "SUM(CASE WHEN c.role = 'denominator' THEN c.sign * f.s_period END) AS v_den "
+        f"FROM ({per_indicator}) f JOIN campaigns_metriccomponent c ON c.indicator_id = f.indicator_id "
+        f"WHERE c.metric_id IN ({ids}) GROUP BY f.subject_kind, f.subject_id, c.metric_id"
+    )
+    return facts, params
+
+
 def _period_metric_ids(run: Run, period: str) -> set[int]:
     """Metrics that need rows for each month / phase: ranked on that period (with the metrics of
     its eligibility floors), or named in the campaign option ``monthly_figures`` / ``phase_figures``
@@ -306,11 +343,13 @@ def _insert_figures(
             f"WHERE c.metric_id IN ({ids}) AND {kind_filter} AND {date_filter} "
             "GROUP BY f.subject_kind, f.subject_id, c.metric_id"
         )
+        source_params = date_params if ranged_scan and carry else []
+        figures_params = [*sums_params, *source_params, *date_params]
+        if ranged_scan and not carry:
+            facts, figures_params = _period_sums(run, metric_ids, first, last, kind_filter)
         figures_join = (
             f"LEFT JOIN ({facts}) x ON x.subject_kind = p.subject_kind AND x.subject_id = p.subject_id AND x.metric_id = m.id "
         )
-        source_params = date_params if ranged_scan and carry else []
-        figures_params = [*sums_params, *source_params, *date_params]
         v = {"end": "x.v_end", "base": "x.v_base", "sum": "x.v_sum", "num": "x.v_num", "den": "x.v_den"}
         if ranged_scan and carry:
             v["average_sum"] = "x.v_carry"

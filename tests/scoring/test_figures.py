@@ -39,6 +39,22 @@ def test_daily_average_increase_over_the_base(build):
     assert figures(build, rs, "dep", "completion") == {"B1": D("0.5")}
 
 
+def test_daily_average_increase_takes_its_base_from_the_day_before_the_start(build):
+    build.branches("B1", "B2")
+    build.metric("dep", figure="daily_average_increase", terms=["dep_a", "dep_b"])
+    for indicator, base, days in (("dep_a", 700, (900, 1100)), ("dep_b", 300, (500, 700))):
+        build.fact(indicator, "B1", datetime.date(2026, 12, 31), base)  # the base, not part of the average
+        for day, value in zip(JAN, days, strict=False):
+            build.fact(indicator, "B1", day, value)
+    build.fact("dep_a", "B2", JAN[1], 800)  # no base figure: the base is 0
+    build.target("dep", "B1", 800)
+    build.target("dep", "B2", 800)
+    rs = recompute(build.campaign.pk, JAN[1])
+    # B1: daily average (1400 + 1800) ÷ 2 = 1600, base 700 + 300 = 1000 → 600; B2: 800 ÷ 2 − 0 = 400.
+    assert figures(build, rs, "dep") == {"B1": D("600"), "B2": D("400")}
+    assert figures(build, rs, "dep", "completion") == {"B1": D("0.75"), "B2": D("0.5")}
+
+
 def test_increase_uses_the_balance_of_the_day_before_the_start_when_no_base_given(build):
     build.branches("B1")
     build.metric("dep", figure="increase_over_base")
