@@ -116,7 +116,7 @@ def recompute(campaign_id: int, business_date: datetime.date) -> ResultSet:
             _compute_metric_results(run)
             _compute_rule_scores(run)
             _compute_gate_hits(run)
-            _compute_participant_results(run)
+            participant_count = _compute_participant_results(run)
             for ranking in run.rankings:
                 if ranking.rank_groups:
                     compute_group_ranking(run, ranking)
@@ -131,7 +131,7 @@ def recompute(campaign_id: int, business_date: datetime.date) -> ResultSet:
         )
         result_set.is_current = True
         result_set.computed_at = timezone.now()
-        result_set.participant_count = ParticipantResult.objects.filter(result_set_id=result_set.pk).count()
+        result_set.participant_count = participant_count
         result_set.seconds = round(time.monotonic() - started, 3)
         result_set.save(update_fields=["is_current", "computed_at", "participant_count", "seconds"])
     _drop_old_versions(campaign_id, business_date, keep_from=result_set.version - 1)
@@ -560,8 +560,9 @@ def _compute_gate_hits(run: Run) -> None:
         )
 
 
-def _compute_participant_results(run: Run) -> None:
-    """Totals (base + bonus points of top-level rules), 'met every target', and veto."""
+def _compute_participant_results(run: Run) -> int:
+    """Totals (base + bonus points of top-level rules), 'met every target', and veto; returns the
+    number of participants scored."""
     top = [r for r in run.rules if r.parent_id is None]
     bonus_ids = {r.pk for r in top if r.kind == RuleKind.BONUS}
     covers_bonus = bool(run.campaign.options.get("met_all_covers_bonus", False))
@@ -596,3 +597,4 @@ def _compute_participant_results(run: Run) -> None:
         f"WHERE {where} ORDER BY p.id",
         [run.start, *params],
     )
+    return run.cursor.rowcount
