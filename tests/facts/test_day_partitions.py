@@ -70,11 +70,19 @@ def test_a_new_days_clean_file_fills_its_own_partition_without_the_general_pipel
     assert (fact.value, fact.version_no, fact.previous_value, fact.batch_id, fact.source_row) == (
         Decimal("1200000.5"), 1, None, outcome.batch_id, 2,
     )
-    assert len({f.pk for f in Fact.objects.all()}) == 4
+    # Ids were taken from the sequence in one block: a later write draws past them.
+    later = Fact.objects.create(
+        indicator=indicators["deposits"], subject_kind=SubjectKind.UNIT, subject_id=small_bank["b1"].pk,
+        business_date=DAY, value=Decimal("1"),
+    )
+    assert len({f.pk for f in Fact.objects.all()}) == 5 and later.pk > max(
+        f.pk for f in Fact.objects.exclude(pk=later.pk)
+    )
     assert sorted(outcome.changed_pairs) == sorted(
         (indicators[name].pk, DAY) for name in ("deposits", "pos", "collection")
     )
     assert ImportBatch.objects.get(pk=outcome.batch_id).new_count == 4
+    assert sorted(Fact.objects.filter(batch_id=outcome.batch_id).values_list("source_row", flat=True)) == [2, 3, 4, 5]
 
 
 def test_reimporting_a_clean_file_compares_in_one_statement_and_writes_nothing(
