@@ -67,25 +67,12 @@ def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, t
     return result
 
 
-def numbered_rows(raw: str, pg: bool) -> str:
-    """The raw rows with their row number as the spreadsheet shows it (the header is row 1).
-
-    On PostgreSQL the number is the row's place in a scan of the temporary table that one COPY
-    filled in file order: such a table is read in the order it was written (no updates, no
-    deletes, and local tables are never scanned in parallel or from a synchronised start).
-    SQLite stores the number with the row.
-    """
-    if not pg:
-        return f"(SELECT * FROM {raw})"
-    return f"(SELECT row_number() OVER () + 1 AS row_no, * FROM {raw})"
-
-
 def _file_day(cursor, raw: str, loader) -> tuple[datetime.date | None, str | None]:
     """The file's day from its first row (or ``--date``) and the text every row must then hold."""
     if facts.COL_DATE not in loader.columns:
         return loader.business_date, None
-    # The first row as written (see bulk_import.numbered_rows).
-    cursor.execute(f"SELECT business_date FROM {raw} LIMIT 1")
+    # Row numbers start at 2 (the header is row 1); the scan stops at that row.
+    cursor.execute(f"SELECT business_date FROM {raw} WHERE row_no = 2 LIMIT 1")
     text = cursor.fetchone()[0]
     if text is None:
         return None, None
@@ -163,7 +150,7 @@ def _resolved_rows(raw: str, aliases: str, loader, day: datetime.date, day_text:
         FROM (
             SELECT r.row_no, a.indicator_id, a.measure, {kind} AS subject_kind, {subject} AS subject_id,
                    CAST(r.value AS numeric(20,4)) AS value
-            FROM {numbered_rows(raw, True)} r JOIN {aliases} a ON a.alias = r.indicator {" ".join(joins)}
+            FROM {raw} r JOIN {aliases} a ON a.alias = r.indicator {" ".join(joins)}
             WHERE {" AND ".join(conditions)}
             OFFSET 0
         ) x
