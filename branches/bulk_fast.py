@@ -41,8 +41,10 @@ def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, t
     day, day_text = _file_day(cursor, raw, loader)
     if day is None or facts.days_outside_campaigns([day]):
         return None
-    cursor.execute(f"SELECT COUNT(*) FROM {raw}")
-    total = cursor.fetchone()[0]
+    total = loader.copied
+    if total is None or total < 0:
+        cursor.execute(f"SELECT COUNT(*) FROM {raw}")
+        total = cursor.fetchone()[0]
     if not total:
         return None
     # Without statistics the planner takes the raw table for a few thousand rows and joins it by

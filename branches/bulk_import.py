@@ -94,6 +94,7 @@ class DailyFileLoader:
         self.encoding = "utf-8"
         self.header_bytes = 0
         self.is_xlsx = False
+        self.copied: int | None = None  # rows COPY wrote into the raw table, when it says
 
     # -- reading the file ------------------------------------------------------------------
     def sniff(self) -> None:
@@ -237,6 +238,7 @@ class DailyFileLoader:
                 handle.seek(self.header_bytes)
                 while chunk := handle.read(CHUNK_BYTES):
                     copy.write(chunk)
+            self.copied = cursor.cursor.rowcount
         except psycopg.errors.DataError as exc:
             # COPY stops at the first malformed line (wrong number of columns, bad encoding …).
             detail = exc.diag.context or exc.diag.message_primary or str(exc)

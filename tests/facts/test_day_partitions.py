@@ -214,3 +214,22 @@ def test_leading_zeros_do_not_count_as_digits_in_either_lane(small_bank, indicat
     outcome = import_daily_file(write(tmp_path, "zeros.csv", text))
     assert (outcome.new, outcome.error_count) == (4, 0)
     assert Fact.objects.get(indicator=indicators["pos"]).value == 3
+
+
+def test_a_clean_file_of_units_and_staff_with_chinese_headers_takes_the_fast_lane(
+    small_bank, indicators, tmp_path, general_pipeline_runs
+):
+    text = "业务日期,机构号,工号,指标,数值\n20270104,B1,,存款余额,5000000\n20270104,,E002,POS,2\n"
+    path = tmp_path / "机构日报.csv"
+    path.write_bytes(text.encode("gb18030"))
+    outcome = import_daily_file(path)
+    assert (outcome.new, outcome.error_count, general_pipeline_runs) == (2, 0, [])
+    assert Fact.objects.get(subject_kind=SubjectKind.UNIT, subject_id=small_bank["b1"].pk).value == 5000000
+    assert Fact.objects.get(subject_kind=SubjectKind.STAFF, subject_id=small_bank["s2"].pk).value == 2
+
+
+def test_a_row_naming_both_a_unit_and_a_staff_member_is_still_refused(small_bank, indicators, tmp_path):
+    text = "business_date,unit_code,employee_no,indicator,value\n2027-01-04,B1,E002,DEP,5\n2027-01-04,B1,,DEP,6\n"
+    outcome = import_daily_file(write(tmp_path, "both.csv", text))
+    assert outcome.error_count == 1 and "not both" in outcome.errors[0].message
+    assert Fact.objects.count() == 0
