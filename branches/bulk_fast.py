@@ -177,14 +177,15 @@ def _reserve_ids(cursor, count: int) -> int:
 def _all_unchanged(cursor, resolved: str, params: dict, total: int) -> tuple[int, int, list]:
     """The day has facts: every row must find its fact with the same value (then nothing to write).
 
-    One join with the day's partition; a repeated row with the same value counts twice, which is
-    right: repeats with equal values are accepted once.
+    One join with the day's partition on the key (the value compared after the join: hashing
+    numerics costs more); a repeated row with the same value counts twice, which is right:
+    repeats with equal values are accepted once.
     """
     cursor.execute(
         f"""
-        SELECT COUNT(*) FROM ({resolved}) s
+        SELECT COUNT(*) FILTER (WHERE f.value = s.value) FROM ({resolved}) s
         JOIN {partitions.PARENT} f ON f.business_date = %(day)s AND f.indicator_id = s.indicator_id
-             AND f.subject_kind = s.subject_kind AND f.subject_id = s.subject_id AND f.value = s.value
+             AND f.subject_kind = s.subject_kind AND f.subject_id = s.subject_id
         """,
         params,
     )
