@@ -32,6 +32,7 @@ import datetime
 import io
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import DataError, transaction
@@ -416,6 +417,10 @@ def _cell_text(value) -> str:
         return value.date().isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        # str() writes 0.00005 as '5e-05', which no number check accepts; the shortest decimal
+        # that reads back as the same float, written out in full, is what the cell shows.
+        return format(Decimal(repr(value)), "f")
     return str(value)

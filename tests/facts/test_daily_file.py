@@ -139,6 +139,22 @@ def test_xlsx_file_is_streamed_like_a_csv(small_bank, indicators, tmp_path):
     assert Fact.objects.get(subject_id=small_bank["s1"].pk).value == Decimal("1234.5")
 
 
+def test_small_fractions_in_xlsx_number_cells_are_read_as_written(small_bank, indicators, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["业务日期", "工号", "指标", "数值"])
+    sheet.append([datetime.datetime(2027, 1, 4), "E001", "COLL", 0.00005])
+    path = tmp_path / "daily.xlsx"
+    workbook.save(path)
+    outcome = import_daily_file(path)
+    # Without the fix the cell reads '5e-05': not a number. Stored to 4 places (PostgreSQL rounds
+    # half up to 0.0001; SQLite's float arithmetic lands on 0.0000).
+    assert (outcome.new, outcome.error_count) == (1, 0)
+    assert Fact.objects.get().value in (Decimal("0.0001"), Decimal("0"))
+
+
 def test_preview_counts_without_writing(small_bank, indicators, tmp_path):
     outcome = import_daily_file(write(tmp_path, "daily.csv", GOOD_CSV), preview=True)
     assert (outcome.new, outcome.changed, outcome.unchanged, outcome.status) == (3, 0, 0, "preview")
