@@ -50,9 +50,9 @@ def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, t
     # Without statistics the planner takes the raw table for a few thousand rows and joins it by
     # nested loops (twice the time); the sample costs a fraction of a second.
     cursor.execute(f"ANALYZE {raw}")
-    aliases = _indicator_aliases(cursor, raw)
+    aliases, alias_params = _indicator_aliases()
     resolved, params = _resolved_rows(raw, aliases, loader, day, day_text)
-    params["batch"] = stage.batch_id
+    params.update(alias_params, batch=stage.batch_id)
     partitions.lock(cursor)
     # Both statements join the whole file with whole tables: hash joins. Row estimates through
     # the filters are still low enough to tempt the planner into 5,000,000 index probes.
@@ -82,22 +82,24 @@ def _file_day(cursor, raw: str, loader) -> tuple[datetime.date | None, str | Non
     return (None, None) if problem or text != text.strip() else (day, text)
 
 
-def _indicator_aliases(cursor, raw: str) -> str:
-    """A small table: every indicator code, and each name that is not also a code, with its id."""
-    table = f"{raw}_aliases"
+def _indicator_aliases() -> tuple[str, dict]:
+    """A VALUES list: every indicator code, and each name that is not also a code, with its id.
+
+    Inline: ten indicators need no table of their own.
+    """
     by_text: dict[str, tuple[int, str]] = {}
     indicators = list(Indicator.objects.values_list("pk", "code", "name", "measure"))
     for pk, code, _name, measure in indicators:
         by_text[code] = (pk, measure)
     for pk, _code, name, measure in indicators:
         by_text.setdefault(name, (pk, measure))
-    cursor.execute(f"CREATE TEMP TABLE {table} (alias text, indicator_id bigint, measure text) ON COMMIT DROP")
-    if by_text:
-        cursor.executemany(
-            f"INSERT INTO {table} VALUES (%s, %s, %s)", [(text, pk, measure) for text, (pk, measure) in by_text.items()]
-        )
-    cursor.execute(f"ANALYZE {table}")
-    return table
+    params, rows = {}, []
+    for n, (text, (pk, measure)) in enumerate(sorted(by_text.items())):
+        params[f"alias{n}"], params[f"measure{n}"] = text, measure
+        rows.append(f"(CAST(%(alias{n})s AS text), CAST({int(pk)} AS bigint), CAST(%(measure{n})s AS text))")
+    if not rows:
+        rows.append("(NULL::text, NULL::bigint, NULL::text)")
+    return f"(VALUES {', '.join(rows)}) AS a (alias, indicator_id, measure)", params
 
 
 def _resolved_rows(raw: str, aliases: str, loader, day: datetime.date, day_text: str | None) -> tuple[str, dict]:
@@ -152,7 +154,7 @@ def _resolved_rows(raw: str, aliases: str, loader, day: datetime.date, day_text:
         FROM (
             SELECT r.row_no, a.indicator_id, a.measure, {kind} AS subject_kind, {subject} AS subject_id,
                    CAST(r.value AS numeric(20,4)) AS value
-            FROM {raw} r JOIN {aliases} a ON a.alias = r.indicator {" ".join(joins)}
+            FROM {raw} r JOIN {aliases} ON a.alias = r.indicator {" ".join(joins)}
             WHERE {" AND ".join(conditions)}
             OFFSET 0
         ) x
