@@ -694,3 +694,14 @@ class _Loader:
             self.errors.append(("targets", _("the same participant, metric and period appear twice")))
             return
         Target.objects.bulk_create(rows, batch_size=2000)
+
+
+def _register_calendar_section() -> None:
+    # The bank's calendar rides in the file so a campaign's working days travel with it; its dates are
+    # real days (holidays), so the section has no date shift.
+    from campaigns import bank_calendar
+
+    register_section(Section(key=bank_calendar.KEY, dump=bank_calendar.dump_section, load=bank_calendar.load_section))
+
+
+_register_calendar_section()

@@ -360,3 +360,27 @@ class Target(models.Model):
         if self.period == TargetPeriod.MONTH:
             return self.month.replace(day=1) if self.month else None
         return self.campaign.start_date if self.campaign_id else None
+
+
+class CalendarDay(models.Model):
+    """A day of the bank's working calendar that differs from Monday–Friday: a public holiday on a
+    weekday (``working`` false) or a make-up working day on a weekend (调休, ``working`` true).
+
+    One calendar for the whole bank, kept by the planner (admin, or the campaign file's
+    ``calendar`` section). Days not listed follow Monday–Friday; ``campaigns.bank_calendar``
+    counts working days from it.
+    """
+
+    day = models.DateField(_("date"), unique=True)
+    working = models.BooleanField(
+        _("working day"), help_text=_("Off: a public holiday. On: a make-up working day (调休) on a weekend.")
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True, help_text=_("e.g. 春节, 春节调休上班"))
+
+    class Meta:
+        verbose_name = _("bank calendar day")
+        verbose_name_plural = _("bank calendar days")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day.isoformat()} {self.name}".strip()

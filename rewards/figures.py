@@ -7,13 +7,18 @@ A figure is described by a small dict (validated by ``validate_expression``) so 
   date, default the day before the period starts: 年初基数), ``sum`` (sum of daily values over the
   period: flows and counts), ``daily_average`` (sum ÷ calendar days from the period start to the
   as-of date: 日均 over calendar days, the rulebooks' default), ``daily_average_increase``
-  (daily average − value on the base date). ``level`` is ``unit`` (default) or ``staff``.
+  (daily average − value on the base date), ``working_day_average`` (sum ÷ the bank's working
+  days in the same dates, ``campaigns.bank_calendar``). ``level`` is ``unit`` (default) or ``staff``.
   ``on`` fixes the date (e.g. a target delivered as a figure on the first day);
 - ``{"ratio": [numerator, denominator]}`` — a completion rate (完成率); missing or zero
   denominator: no figure for that subject;
 - ``{"min": [a, b, …]}`` / ``{"sum": [a, b, …]}`` — lowest / total of several figures (a subject
   needs every part);
 - ``{"constant": "300000"}`` — a fixed number (a threshold used in a comparison);
+- ``{"working_days": "period", "times": "50"}`` — the bank's working days from the period start to
+  the as-of date (holidays and make-up working days from ``campaigns.bank_calendar``; Monday–Friday
+  when none are listed), × ``times`` (default 1): one value for every subject (a teller's bar of
+  50 transactions per working day of the month);
 - read from the scheme's campaign (``RewardScheme.campaign_code``) and its stored results on the
   as-of date (``scoring.selectors.current_result_set``):
   ``{"target": "DEP"}`` (the participant's whole-campaign target for metric DEP),
@@ -54,14 +59,17 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from branches.models import Fact, SubjectKind
+from campaigns.bank_calendar import working_days
 from rewards import figures_across
 from rewards.figures_across import Everyone, subjects_of
 
 CAMPAIGN_SOURCES = ("target", "metric", "score", "rank", "flag")
 METRIC_FIELDS = ("actual", "target", "base", "completion")
 SCORE_FIELDS = ("total_points", "base_points", "bonus_points", "met_all_targets", "vetoed")
-MEASURES = ("value", "increase", "sum", "daily_average", "daily_average_increase")
+MEASURES = ("value", "increase", "sum", "daily_average", "daily_average_increase", "working_day_average")
 LEVELS = {"unit": SubjectKind.UNIT, "staff": SubjectKind.STAFF}
+# Figures with one value for every subject: they list no subjects, so they say nothing of the level.
+EVERYONE_KEYS = frozenset({"constant", "of_unit", "working_days"})
 
 Figures = dict[int, Decimal]
 
@@ -131,13 +139,24 @@ def validate_expression(expr, where: str) -> None:
         except ArithmeticError as error:
             raise ValidationError(_("%(where)s.constant: not a number.") % {"where": where}) from error
         return
+    if "working_days" in expr:
+        if expr["working_days"] != "period":
+            raise ValidationError(
+                _('%(where)s.working_days: must be "period" (the working days from the period start to the as-of date).')
+                % {"where": where}
+            )
+        try:
+            Decimal(str(expr.get("times", "1")))
+        except ArithmeticError as error:
+            raise ValidationError(_("%(where)s.times: not a number.") % {"where": where}) from error
+        return
     if any(key in expr for key in figures_across.ACROSS_KEYS):
         figures_across.validate(expr, where, validate_expression, level_of, SubjectKind.STAFF, SubjectKind.UNIT)
         return
     raise ValidationError(
         _(
-            "%(where)s: a figure needs one of indicator, ratio, min, sum, difference, constant, target, metric, "
-            "score, rank, flag, of_unit, across_staff, unit_of, months."
+            "%(where)s: a figure needs one of indicator, ratio, min, sum, difference, constant, working_days, "
+            "target, metric, score, rank, flag, of_unit, across_staff, unit_of, months."
         )
         % {"where": where}
     )
@@ -156,7 +175,7 @@ def level_of(expr) -> int:
     for key in ("ratio", "min", "sum", "difference"):
         if key in expr:
             # The first part that lists subjects: a constant or one unit's figure lists none.
-            parts = [part for part in expr[key] if "constant" not in part and "of_unit" not in part]
+            parts = [part for part in expr[key] if not EVERYONE_KEYS.intersection(part)]
             return level_of(parts[0]) if parts else SubjectKind.UNIT
     return SubjectKind.UNIT
 
@@ -195,6 +214,9 @@ class FigureBook:
             return figures_across.evaluate(self, expr)
         if "constant" in expr:
             return Everyone(Decimal(str(expr["constant"])))
+        if "working_days" in expr:
+            days = working_days(self.start, self.as_of)
+            return Everyone(Decimal(days) * Decimal(str(expr.get("times", "1"))))
         combiner = next(key for key in ("ratio", "min", "sum") if key in expr)
         evaluated = [self.evaluate(part) for part in expr[combiner]]
         common = subjects_of(evaluated)
@@ -243,6 +265,9 @@ class FigureBook:
         )
         if measure == "sum":
             return totals
+        if measure == "working_day_average":
+            worked = working_days(self.start, as_of)
+            return {sid: total / worked for sid, total in totals.items()} if worked else {}
         days = Decimal((as_of - self.start).days + 1)
         averages = {sid: total / days for sid, total in totals.items()}
         if measure == "daily_average":

@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 from branches.models import SubjectKind, Unit
 from rewards.batching import filter_ids
 from rewards.figures import level_of, validate_expression
+from rewards.figures_across import Everyone
 from rewards.rule_base import (  # noqa: F401 - Window, Entitlement and Result are used through this module
     ZERO,
     Entitlement,
@@ -53,6 +54,8 @@ from rewards.rule_base import (  # noqa: F401 - Window, Entitlement and Result a
 class PieceRate(RuleKind):
     """An amount per unit of a figure (计件): ``rate`` per ``per`` of ``figure``, per full block or
     in proportion (``mode``), optionally only on the part ``above`` a bar and ``up_to`` a cap.
+    ``above`` is a number or a figure (a bar per subject or period, e.g. 50 × the month's working
+    days: ``{"working_days": "period", "times": "50"}``; a subject without it is left out).
     A negative figure earns 0, so money paid for an earlier, higher figure is clawed back."""
 
     key = "piece_rate"
@@ -65,7 +68,10 @@ class PieceRate(RuleKind):
             raise ValidationError(_("per: must be above 0."))
         if self.params.get("mode", "block") not in ("block", "proportional"):
             raise ValidationError(_("mode: must be block or proportional."))
-        _number(self.params, "above", "above", required=False)
+        if isinstance(self.params.get("above"), dict):
+            validate_expression(self.params["above"], "above")
+        else:
+            _number(self.params, "above", "above", required=False)
         _number(self.params, "up_to", "up_to", required=False)
 
     def level(self):
@@ -75,19 +81,24 @@ class PieceRate(RuleKind):
         figures = window.book.evaluate(self.params["figure"])
         rate = _number(self.params, "rate", "rate")
         per = _number(self.params, "per", "per", required=False, default=Decimal(1))
-        above = _number(self.params, "above", "above", required=False, default=ZERO)
+        if isinstance(self.params.get("above"), dict):
+            bars = window.book.evaluate(self.params["above"])
+        else:
+            bars = Everyone(_number(self.params, "above", "above", required=False, default=ZERO))
         up_to = _number(self.params, "up_to", "up_to", required=False)
         block = self.params.get("mode", "block") == "block"
         out = {}
-        for sid in self.eligible(window, figures):
-            figure = figures[sid]
+        for sid in self.eligible(window, [sid for sid in figures if sid in bars]):
+            figure, above = figures[sid], bars[sid]
             counted = (min(figure, up_to) if up_to is not None else figure) - above
             counted = max(counted, ZERO)
             units = _floor(counted / per) if block else counted / per
             formula = (
                 f"{_fmt(rate)} × {'⌊' if block else ''}{_fmt(counted)} ÷ {_fmt(per)}{'⌋' if block else ''}"
             )
-            out[sid] = Result(rate * units, {"figure": str(figure), "counted": str(counted)}, formula)
+            out[sid] = Result(
+                rate * units, {"figure": str(figure), "above": str(above), "counted": str(counted)}, formula
+            )
         return out
 
 

@@ -70,12 +70,15 @@ def _rule_params(campaign) -> dict:
 def test_dates_in_reward_rules_move_with_the_campaign_by_whole_months(db):
     doc = load_template("d-staff-deposit-assessment")
     doc["rewards"][0].update(start="2027-01-01", end="2027-03-31")
+    # A rule limited to February (the template's rules run all quarter).
+    teller = next(rule for rule in doc["rewards"][0]["rules"] if rule["code"] == "teller_excess")
+    teller["params"]["period"] = {"start": "2027-02-01", "end": "2027-02-28"}
     campaign = import_campaign(doc, code="D-2028", start_date=datetime.date(2028, 1, 1))
     scheme = RewardScheme.objects.get(campaign_code=campaign.code)
     assert (scheme.start, scheme.end) == (datetime.date(2028, 1, 1), datetime.date(2028, 3, 31))
     params = _rule_params(campaign)
     # February's last day stays its last day in a leap year.
-    assert params["teller_excess_m2"]["period"] == {"start": "2028-02-01", "end": "2028-02-29"}
+    assert params["teller_excess"]["period"] == {"start": "2028-02-01", "end": "2028-02-29"}
     assert params["rank1_streak"]["figure"]["before"]["on"] == "2027-12-31"
     # Numbers that are not dates stay as they were.
     assert params["monthly_pay"]["bands"][1]["from"] == "350000"

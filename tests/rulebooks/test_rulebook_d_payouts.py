@@ -39,9 +39,13 @@ D01 in March (3,200,000 = 3,100,000 / 60,000 / 40,000): all kinds 4 × 120 = 480
 Total 1,196 = 1,000 (time 2–3M at 10) + 150 (time 3–3.1M at 15) + 30 (savings at 5) + 16
 (corporate at 4). D01 has no kind figures in January and February, D05 none at all: left out.
 
-Tellers (front desk D02, D06; bar 50 × Mon–Fri days: Jan 1,050, Feb 1,000, Mar 1,150; 0.2 each):
-D02 1,200 / 1,000 / 1,300 → 30 / 0 / 30; D06 900 / 1,100 / 1,000 → 0 / 20 / 0. D01 (5,000, not
-front desk) gets nothing.
+Tellers (front desk D02, D06; bar 50 × the bank's working days, with no calendar days listed
+Mon–Fri: Jan 1,050, Feb 1,000, Mar 1,150; 0.2 each): D02 1,200 / 1,000 / 1,300 → 30 / 0 / 30; D06
+900 / 1,100 / 1,000 → 0 / 20 / 0. D01 (5,000, not front desk) gets nothing.
+With the bank's calendar listing 元旦 (Fri 1 January), 春节 (Sat 6 February, a weekend: no change;
+Mon 8 – Wed 10 February) and a make-up Saturday (20 February): January 21 − 1 = 20 working days
+(bar 1,000), February 20 − 3 + 1 = 18 (bar 900), March 23 (1,150): D02 → 40 / 20 / 30, D06 → 0 /
+40 / 0.
 
 Quarter end (quarter run only):
 - head office: H01 120 % of task → head_office_task 500; H02 90 % → head_office_miss −500;
@@ -145,11 +149,11 @@ MONTHLY_PAY = {
 # Every other rule's lines per run: rule -> {(payee, kind, month or quarter start): amount}.
 OTHER_LINES = {
     "january": {
-        "teller_excess_m1": {("D02", LineKind.AWARD, Q1_START): "30"},
+        "teller_excess": {("D02", LineKind.AWARD, Q1_START): "30"},
         "rank1_streak": {("D01", LineKind.AWARD, Q1_START): "200", ("D05", LineKind.AWARD, Q1_START): "200"},
     },
     "february": {
-        "teller_excess_m2": {("D06", LineKind.AWARD, FEB_START): "20"},
+        "teller_excess": {("D06", LineKind.AWARD, FEB_START): "20"},
         "rank1_streak": {("D01", LineKind.AWARD, FEB_START): "400"},
     },
     "quarter": {
@@ -163,7 +167,7 @@ OTHER_LINES = {
             ("D01", LineKind.AWARD, MAR_START): "550",
         },
         "above_bar_time_1y_3m": {("D01", LineKind.AWARD, MAR_START): "50"},
-        "teller_excess_m3": {("D02", LineKind.AWARD, MAR_START): "30"},
+        "teller_excess": {("D02", LineKind.AWARD, MAR_START): "30"},
         "head_office_bank_task": {("H01", LineKind.AWARD, Q1_START): "1000", ("H02", LineKind.AWARD, Q1_START): "1000"},
         "head_office_miss": {("H02", LineKind.PENALTY, Q1_START): "-500"},
         "above_target_per_mille": {("S5", LineKind.AWARD, Q1_START): "200"},
@@ -187,7 +191,7 @@ FINAL = {
             "D07": "5480", "D09": "6420", "D10": "4680", "H01": "5220", "H02": "4860",
         }.items()
     },
-    ("D02", "teller_excess_m1"): "30", ("D06", "teller_excess_m2"): "20", ("D02", "teller_excess_m3"): "30",
+    ("D02", "teller_excess"): "60", ("D06", "teller_excess"): "20",
     ("D01", "rank1_streak"): "600", ("D05", "rank1_streak"): "200",
     **{
         (payee, rule): amount
@@ -199,7 +203,7 @@ FINAL = {
 RULES = {
     "monthly_pay": "threshold_bands", "rank1_streak": "threshold_bands", "above_bar_all": "piece_rate", "above_bar_savings": "piece_rate",
     "above_bar_time_1y": "piece_rate", "above_bar_time_1y_3m": "piece_rate",
-    "teller_excess_m1": "piece_rate", "teller_excess_m2": "piece_rate", "teller_excess_m3": "piece_rate",
+    "teller_excess": "piece_rate",
     "head_office_task": "completion_bonus", "head_office_bank_task": "completion_bonus",
     "head_office_miss": "threshold_bands", "above_target_per_mille": "piece_rate",
     "head_to_head": "head_to_head", "completion_per_head": "completion_bonus", "completion_head": "completion_bonus",
@@ -238,8 +242,9 @@ def finance(db):
     return {"maker": make_user("finance_maker_d", roles.FINANCE), "checker": make_user("finance_checker_d", roles.FINANCE)}
 
 
-def build_campaign(monthly_pay: dict | None = None):
-    """The scoring test's bank and figures, from the template (``monthly_pay`` params changed), not recomputed."""
+def build_campaign(monthly_pay: dict | None = None, calendar: list | None = None):
+    """The scoring test's bank and figures, from the template (``monthly_pay`` params changed, the
+    bank's ``calendar`` days listed in the file), not recomputed."""
     head = org.create_unit(code="HO", name="总行", kind=UnitKind.HEAD_OFFICE)
     units = {code: org.create_unit(code=code, name=name, kind=kind, parent=head) for code, (name, kind) in UNITS.items()}
     hired = datetime.date(2026, 6, 1)
@@ -251,6 +256,7 @@ def build_campaign(monthly_pay: dict | None = None):
     doc = load_template("d-staff-deposit-assessment")
     rules = {rule["code"]: rule for rule in doc["rewards"][0]["rules"]}
     rules["monthly_pay"]["params"].update(monthly_pay or {})
+    doc["calendar"] = calendar or []
     doc["participants"] = [
         {"staff": code, "flags": sorted(flag for flag, who in FLAGS.items() if code in who)} for code in STAFF
     ]
@@ -266,10 +272,8 @@ def build_campaign(monthly_pay: dict | None = None):
     campaign = import_campaign(doc, code="D-2027")
 
     staff = dict(Staff.objects.values_list("employee_no", "id"))
-    # The months at rank 1 before the quarter: a staff fact the planner loads like any other figure.
-    Indicator.objects.get_or_create(
-        code="RANK1_MONTHS_BEFORE", defaults={"name": "上季末连续全行第一月数", "measure": "count", "kind": "delivered_aggregate"}
-    )
+    # The months at rank 1 before the quarter: a staff fact the planner loads like any other figure
+    # (the template's catalogue holds the indicator).
     indicators = dict(Indicator.objects.values_list("code", "id"))
     outcome = merge_facts(
         rows=[
@@ -426,3 +430,32 @@ def test_a_rank_streak_reaching_back_before_the_quarter_raises_pay_and_losing_ra
         "february": {("D01", FEB_START): Decimal("400.00")},
         "quarter": {},  # D01 lost rank 1 in March; D09's first month at rank 1 is no streak
     }
+
+
+BANK_CALENDAR = [
+    {"date": "2027-01-01", "working": False, "name": "元旦"},
+    {"date": "2027-02-06", "working": False, "name": "春节"},  # a Saturday: no working day lost
+    {"date": "2027-02-08", "working": False, "name": "春节"},
+    {"date": "2027-02-09", "working": False, "name": "春节"},
+    {"date": "2027-02-10", "working": False, "name": "春节"},
+    {"date": "2027-02-20", "working": True, "name": "春节调休上班"},
+]
+
+
+def test_the_tellers_bar_is_50_times_the_working_days_of_the_banks_calendar_each_month(db, finance):
+    campaign = build_campaign(calendar=BANK_CALENDAR)
+    paid = {}
+    for end in (JAN_END, FEB_END):
+        paid.update(lines_of(pay(campaign, finance, end), "teller_excess"))
+    paid.update(lines_of(pay(campaign, finance, QUARTER_END, kind=PeriodKind.QUARTER, start=Q1_START), "teller_excess"))
+    # January 20 working days (bar 1,000), February 18 (900), March 23 (1,150): see the docstring.
+    assert paid == expect(
+        {
+            ("D02", LineKind.AWARD, Q1_START): "40",
+            ("D02", LineKind.AWARD, FEB_START): "20",
+            ("D06", LineKind.AWARD, FEB_START): "40",
+            ("D02", LineKind.AWARD, MAR_START): "30",
+        }
+    )
+    line = PayoutLine.objects.get(rule__code="teller_excess", employee_no="D06", period_start=FEB_START)
+    assert (Decimal(line.figures["figure"]), Decimal(line.figures["above"])) == (1100, 900)
