@@ -38,14 +38,14 @@ def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, t
     """
     if not stage.pg or stage.preview or stage.batch_id is None or not partitions.is_partitioned(cursor):
         return None
-    day, day_text = _file_day(cursor, raw, loader)
-    if day is None or facts.days_outside_campaigns([day]):
-        return None
     total = loader.copied
     if total is None or total < 0:
         cursor.execute(f"SELECT COUNT(*) FROM {raw}")
         total = cursor.fetchone()[0]
     if not total:
+        return None
+    day, day_text = _file_day(cursor, raw, loader)
+    if day is None or facts.days_outside_campaigns([day]):
         return None
     # Without statistics the planner takes the raw table for a few thousand rows and joins it by
     # nested loops (twice the time); the sample costs a fraction of a second.

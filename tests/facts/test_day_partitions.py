@@ -233,3 +233,9 @@ def test_a_row_naming_both_a_unit_and_a_staff_member_is_still_refused(small_bank
     outcome = import_daily_file(write(tmp_path, "both.csv", text))
     assert outcome.error_count == 1 and "not both" in outcome.errors[0].message
     assert Fact.objects.count() == 0
+
+
+def test_a_file_with_a_header_and_no_rows_writes_nothing(small_bank, indicators, tmp_path):
+    outcome = import_daily_file(write(tmp_path, "empty.csv", "business_date,employee_no,indicator,value\n"))
+    assert (outcome.rows, outcome.new, outcome.error_count) == (0, 0, 0)
+    assert partitions_of_facts() == {"branches_fact_default": 0}
