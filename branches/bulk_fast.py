@@ -88,7 +88,9 @@ def _indicator_aliases() -> tuple[str, dict]:
     Inline: ten indicators need no table of their own.
     """
     by_text: dict[str, tuple[int, str]] = {}
-    indicators = list(Indicator.objects.values_list("pk", "code", "name", "measure"))
+    # In the order the general pipeline's lookups (``.first()``) take them when names repeat.
+    ordering = Indicator._meta.ordering or ["pk"]
+    indicators = list(Indicator.objects.order_by(*ordering).values_list("pk", "code", "name", "measure"))
     for pk, code, _name, measure in indicators:
         by_text[code] = (pk, measure)
     for pk, _code, name, measure in indicators:
