@@ -27,6 +27,10 @@ A figure is described by a small dict (validated by ``validate_expression``) so 
   ``base_points``, ``met_all_targets`` and ``vetoed`` as 1/0), ``{"rank": "OVERALL"}`` (the place
   in a named ranking; rank with ``"order": "asc"``), ``{"flag": "green"}`` (1 when set).
 
+Item figures (``rewards.item_figures``): ``{"items": ["TIME_1Y"], "measure": "daily_average",
+"above": "2000000", "among": [...]}`` read business items (deposits, policies) one by one: the
+part above a bar with the items stacked by date, oldest first.
+
 A target may also be a fact of a target indicator (``{"indicator": "DEP_TARGET", "on":
 "2027-01-01"}``). A subject without the figure is left out, never treated as 0.
 
@@ -60,7 +64,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Fact, SubjectKind
 from campaigns.bank_calendar import working_days
-from rewards import figures_across
+from rewards import figures_across, item_figures
 from rewards.figures_across import Everyone, subjects_of
 
 CAMPAIGN_SOURCES = ("target", "metric", "score", "rank", "flag")
@@ -139,6 +143,9 @@ def validate_expression(expr, where: str) -> None:
         except ArithmeticError as error:
             raise ValidationError(_("%(where)s.constant: not a number.") % {"where": where}) from error
         return
+    if "items" in expr:
+        item_figures.validate(expr, where)
+        return
     if "working_days" in expr:
         if expr["working_days"] != "period":
             raise ValidationError(
@@ -155,7 +162,7 @@ def validate_expression(expr, where: str) -> None:
         return
     raise ValidationError(
         _(
-            "%(where)s: a figure needs one of indicator, ratio, min, sum, difference, constant, working_days, "
+            "%(where)s: a figure needs one of indicator, items, ratio, min, sum, difference, constant, working_days, "
             "target, metric, score, rank, flag, of_unit, across_staff, unit_of, months."
         )
         % {"where": where}
@@ -164,7 +171,7 @@ def validate_expression(expr, where: str) -> None:
 
 def level_of(expr) -> int:
     """The subject kind (unit or staff) an expression's figures are about."""
-    if "indicator" in expr or any(source in expr for source in CAMPAIGN_SOURCES):
+    if "indicator" in expr or "items" in expr or any(source in expr for source in CAMPAIGN_SOURCES):
         return LEVELS[expr.get("level", "unit")]
     if "across_staff" in expr:
         return SubjectKind.UNIT
@@ -214,6 +221,8 @@ class FigureBook:
             return figures_across.evaluate(self, expr)
         if "constant" in expr:
             return Everyone(Decimal(str(expr["constant"])))
+        if "items" in expr:
+            return item_figures.evaluate(expr, self.start, self.as_of)
         if "working_days" in expr:
             days = working_days(self.start, self.as_of)
             return Everyone(Decimal(days) * Decimal(str(expr.get("times", "1"))))

@@ -325,3 +325,34 @@ class PayoutExport(models.Model):
         if self.state == ExportState.DONE:
             return 100
         return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class BusinessItem(models.Model):
+    """One business item behind the daily totals, for rules decided item by item: a deposit (its
+    account, kind, deposit date, amount and withdrawal date) or an insurance policy (its number,
+    effective date, premium and surrender date).
+
+    Keyed like a fact (subject kind + id: the staff member or unit credited), plus ``kind`` and
+    ``item_no`` (unique together: a re-import updates the item). ``end_date`` is the day the item
+    left (withdrawn, surrendered): it is not held from that day on. Loaded by
+    ``rewards.item_import``; read set-based by ``rewards.item_figures``.
+    """
+
+    subject_kind = models.PositiveSmallIntegerField(_("subject kind"), choices=SubjectKind.choices)
+    subject_id = models.BigIntegerField(_("subject id"))
+    kind = models.CharField(_("kind"), max_length=40, help_text=_("e.g. TIME_1Y, SHORT, CORP, POLICY"))
+    item_no = models.CharField(_("item number"), max_length=64, help_text=_("Account or policy number."))
+    date = models.DateField(_("date"), help_text=_("Deposit date or policy effective date."))
+    end_date = models.DateField(
+        _("end date"), null=True, blank=True, help_text=_("Withdrawn or surrendered on (not held from this day).")
+    )
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=20, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("business item")
+        verbose_name_plural = _("business items")
+        constraints = [models.UniqueConstraint(fields=["kind", "item_no"], name="business_item_once")]
+        indexes = [models.Index(fields=["subject_kind", "kind", "date"], name="business_item_kind_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.item_no}"

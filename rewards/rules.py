@@ -39,6 +39,7 @@ from branches.models import SubjectKind, Unit
 from rewards.batching import filter_ids
 from rewards.figures import level_of, validate_expression
 from rewards.figures_across import Everyone
+from rewards.item_rules import ItemBands
 from rewards.rule_base import (  # noqa: F401 - Window, Entitlement and Result are used through this module
     ZERO,
     Entitlement,
@@ -393,7 +394,7 @@ class Title(RuleKind):
 
 KINDS: dict[str, type[RuleKind]] = {
     kind.key: kind
-    for kind in (PieceRate, ShortfallPenalty, RankPrize, CompletionBonus, ThresholdBands, HeadToHead, Title)
+    for kind in (PieceRate, ShortfallPenalty, RankPrize, CompletionBonus, ThresholdBands, HeadToHead, Title, ItemBands)
 }
 
 

@@ -1,0 +1,208 @@
+"""Business items (deposits, policies): the import, the part above a bar stacked oldest first
+(rulebook D) and the award per policy by its premium band (rulebook C).
+
+Rulebook D, one employee (E002), 1 – 10 March 2027 (10 days), bar 2,000,000 daily average, items
+stacked by deposit date, oldest first (each item's share of the daily average = amount × days held
+÷ 10):
+
+item  kind     amount     date        held          share      running total   above 2,000,000
+D1    TIME_1Y  1,000,000  15 January  1–5 March      500,000     500,000        –
+      (withdrawn 6 March)
+A1    CORP       800,000   1 February all 10 days    800,000   1,300,000        –
+B1    TIME_1Y  1,000,000  10 February all 10 days  1,000,000   2,300,000      300,000
+E1    TIME_1Y    600,000   1 March    all 10 days    600,000   2,900,000      600,000
+C1    SHORT      500,000   6 March    6–10 March     250,000   3,150,000      250,000
+
+Above 2,000,000: time ≥ 1 year 900,000, short 250,000, corporate 0 (it was deposited early).
+Above 3,000,000: short 150,000 only. Rates 10 / 5 / 4 per 10,000: 900 + 125 + 0 = 1,025.
+E003's deposits (all 1,000,000 of them) stay below the bar: figure 0. E001 has none: no figure.
+
+Rulebook C, first-sale day 1 – 4 January, bands from 1,000 → 50, 5,000 → 200, 10,000 → 500 per
+policy, surrendered within 15 days → nothing (E004, an agent):
+P1 800 (1 Jan) → 0; P2 5,000 (2 Jan) → 200; P3 12,000 (4 Jan) → 500; P4 20,000 (3 Jan,
+surrendered 10 Jan) → 0; P5 50,000 (5 Jan, outside) → –; P6 3,000 (2 Jan, surrendered 20 Feb,
+after the cooling-off) → 50: 750. E002: P7 10,000 (1 Jan) → 500.
+Later P3 is found surrendered on 12 January: the February run claws back 500.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from branches.models import SubjectKind
+from rewards.figures import FigureBook
+from rewards.item_import import import_item_file, import_items
+from rewards.models import BusinessItem, LineKind, RewardRule
+from tests.rewards.conftest import FEB_END, JAN_END, pay
+
+MAR_1, MAR_10 = datetime.date(2027, 3, 1), datetime.date(2027, 3, 10)
+KINDS = ["TIME_1Y", "SHORT", "CORP"]
+
+
+def rows(*items):
+    return [(n, dict(zip(("staff", "kind", "item_no", "date", "amount", "end_date"), item, strict=False))) for n, item in enumerate(items, start=2)]
+
+
+@pytest.fixture
+def deposits(small_bank):
+    result = import_items(
+        rows(
+            ("E002", "TIME_1Y", "D1", "2027-01-15", "1000000", "2027-03-06"),
+            ("E002", "CORP", "A1", "2027-02-01", "800000"),
+            ("E002", "TIME_1Y", "B1", "2027-02-10", "1000000"),
+            ("E002", "TIME_1Y", "E1", "2027-03-01", "600000"),
+            ("E002", "SHORT", "C1", "2027-03-06", "500000"),
+            ("E003", "CORP", "X1", "2026-12-01", "1000000"),
+        )
+    )
+    assert result.ok, result.errors
+    return small_bank
+
+
+def above(kind: str, bar: str, *, book=None) -> dict:
+    book = book or FigureBook(start=MAR_1, as_of=MAR_10)
+    return book.evaluate({"items": [kind], "among": KINDS, "above": bar, "measure": "daily_average", "level": "staff"})
+
+
+def test_the_part_above_the_bar_is_decided_by_deposit_date_oldest_first(deposits):
+    e002, e003 = deposits["s2"].pk, deposits["s3"].pk
+    assert above("TIME_1Y", "2000000") == {e002: Decimal(900_000), e003: Decimal(0)}
+    assert above("SHORT", "2000000") == {e002: Decimal(250_000), e003: Decimal(0)}
+    assert above("CORP", "2000000") == {e002: Decimal(0), e003: Decimal(0)}
+    assert above("SHORT", "3000000")[e002] == Decimal(150_000)
+    assert above("TIME_1Y", "3000000")[e002] == Decimal(0)
+
+
+def test_without_a_bar_the_items_add_up_to_the_daily_average_and_sum_counts_the_periods_items(deposits):
+    book = FigureBook(start=MAR_1, as_of=MAR_10)
+    every = book.evaluate({"items": KINDS, "measure": "daily_average", "level": "staff"})
+    assert every == {deposits["s2"].pk: Decimal(3_150_000), deposits["s3"].pk: Decimal(1_000_000)}
+    new = book.evaluate({"items": KINDS, "measure": "sum", "level": "staff"})
+    assert new == {deposits["s2"].pk: Decimal(1_100_000)}  # E1 and C1 were deposited in the period
+
+
+def test_the_per_10000_rates_pay_the_deposits_above_the_bar(deposits, scheme, finance):
+    for code, kind, rate in (("time", "TIME_1Y", "10"), ("short", "SHORT", "5"), ("corp", "CORP", "4")):
+        RewardRule.objects.create(
+            scheme=scheme,
+            code=code,
+            name=code,
+            kind="piece_rate",
+            params={
+                "figure": {"items": [kind], "among": KINDS, "above": "2000000", "measure": "daily_average", "level": "staff"},
+                "rate": rate,
+                "per": "10000",
+                "mode": "proportional",
+                "period": {"start": "2027-03-01", "end": "2027-03-10"},
+            },
+        )
+    run = pay(scheme, finance, datetime.date(2027, 3, 31), start=MAR_1)
+    paid = {(line.rule.code, line.employee_no): line.amount for line in run.lines.select_related("rule") if line.amount}
+    assert paid == {("time", "E002"): Decimal("900.00"), ("short", "E002"): Decimal("125.00")}
+
+
+@pytest.fixture
+def policies(small_bank):
+    result = import_items(
+        rows(
+            ("E004", "POLICY", "P1", "2027-01-01", "800"),
+            ("E004", "POLICY", "P2", "2027-01-02", "5000"),
+            ("E004", "POLICY", "P3", "2027-01-04", "12000"),
+            ("E004", "POLICY", "P4", "2027-01-03", "20000", "2027-01-10"),
+            ("E004", "POLICY", "P5", "2027-01-05", "50000"),
+            ("E004", "POLICY", "P6", "2027-01-02", "3000", "2027-02-20"),
+            ("E002", "POLICY", "P7", "2027-01-01", "10000"),
+        )
+    )
+    assert result.ok, result.errors
+    return small_bank
+
+
+def first_sale_day(scheme) -> RewardRule:
+    return RewardRule.objects.create(
+        scheme=scheme,
+        code="first_sale_day",
+        name="首卖日逐单奖励",
+        kind="item_bands",
+        params={
+            "items": ["POLICY"],
+            "level": "staff",
+            "bands": [{"from": "1000", "amount": "50"}, {"from": "5000", "amount": "200"}, {"from": "10000", "amount": "500"}],
+            "period": {"start": "2027-01-01", "end": "2027-01-04"},
+        },
+    )
+
+
+def test_each_policy_of_the_first_sale_days_earns_its_premium_bands_award_and_a_surrender_is_clawed_back(
+    policies, scheme, finance
+):
+    first_sale_day(scheme)
+    january = pay(scheme, finance, JAN_END)
+    assert {line.employee_no: line.amount for line in january.lines.all()} == {
+        "E004": Decimal("750.00"),
+        "E002": Decimal("500.00"),
+    }
+    assert january.lines.get(employee_no="E004").figures == {"items": 4, "items_in_a_band": 3}
+    surrendered = import_items(rows(("E004", "POLICY", "P3", "2027-01-04", "12000", "2027-01-12")))
+    assert surrendered.ok and BusinessItem.objects.get(item_no="P3").end_date == datetime.date(2027, 1, 12)
+    february = pay(scheme, finance, FEB_END)
+    assert [(line.employee_no, line.kind, line.amount) for line in february.lines.all()] == [
+        ("E004", LineKind.CLAWBACK, Decimal("-500.00"))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"items": []}, "items"),
+        ({"bands": [{"from": "5000", "amount": "200"}, {"from": "1000", "amount": "50"}]}, "bands[1].from"),
+        ({"bands": [{"from": "1000", "amount": "lots"}]}, "amount"),
+        ({"cancelled_within_days": "-1"}, "cancelled_within_days"),
+    ],
+)
+def test_item_band_rules_with_wrong_params_are_refused_naming_the_field(scheme, change, field):
+    rule = RewardRule(
+        scheme=scheme,
+        code="x",
+        name="x",
+        kind="item_bands",
+        params={"items": ["POLICY"], "bands": [{"from": "1000", "amount": "50"}], **change},
+    )
+    with pytest.raises(ValidationError) as error:
+        rule.full_clean()
+    assert field in str(error.value)
+
+
+def test_an_item_file_with_chinese_headers_loads_and_a_second_load_updates(small_bank, tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_text("工号,类别,编号,日期,金额,结束日期\nE002,TIME_1Y,A-1,2027-01-05,\"1,000,000\",\nE003,SHORT,A-2,2027-01-06,50000,\n", encoding="utf-8")
+    assert import_item_file(path, filename="items.csv").written == 2
+    path.write_text("工号,类别,编号,日期,金额,结束日期\nE002,TIME_1Y,A-1,2027-01-05,1000000,2027-02-01\n", encoding="utf-8")
+    assert import_item_file(path, filename="items.csv").ok
+    item = BusinessItem.objects.get(item_no="A-1")
+    assert (item.subject_kind, item.subject_id, item.amount, item.end_date) == (
+        SubjectKind.STAFF, small_bank["s2"].pk, Decimal("1000000.00"), datetime.date(2027, 2, 1)
+    )
+    assert BusinessItem.objects.count() == 2
+
+
+def test_a_wrong_item_file_names_row_and_column_and_writes_nothing(small_bank):
+    result = import_items(
+        rows(
+            ("E002", "TIME_1Y", "A-1", "2027-01-05", "1000000"),
+            ("E999", "TIME_1Y", "A-2", "2027-01-05", "1000000"),
+            ("E002", "TIME_1Y", "A-3", "5 January", "1000000"),
+            ("E002", "TIME_1Y", "A-4", "2027-01-05", "-3"),
+            ("E002", "TIME_1Y", "A-5", "2027-01-05", "100", "2027-01-05"),
+            ("E002", "TIME_1Y", "A-1", "2027-01-06", "100"),
+            ("E002", "", "A-6", "2027-01-05", "100"),
+        )
+    )
+    assert [(row, column) for row, column, _message in result.errors] == [
+        (3, "staff"), (4, "date"), (5, "amount"), (6, "end_date"), (7, "item_no"), (8, "kind")
+    ]
+    assert not BusinessItem.objects.exists()
