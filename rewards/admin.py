@@ -7,7 +7,7 @@ from import_export.admin import ExportMixin
 # The bank calendar's admin lives with the calendar; registered from here because rewards (the
 # teller rule's working days) is its reader and campaigns/admin.py is not this change's to edit.
 import campaigns.calendar_admin  # noqa: E402,F401
-from rewards.models import PayoutExport, PayoutLine, PayoutRun, RewardRule, RewardScheme
+from rewards.models import BusinessItem, PayoutExport, PayoutLine, PayoutRun, RewardRule, RewardScheme
 from rewards.resources import PayoutLineResource
 
 
@@ -20,6 +20,14 @@ class RewardRuleInline(admin.StackedInline):
 class RewardSchemeAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "campaign_code", "start", "end", "budget", "scale_to_budget")
     inlines = [RewardRuleInline]
+
+
+@admin.register(BusinessItem)
+class BusinessItemAdmin(admin.ModelAdmin):
+    list_display = ("kind", "item_no", "subject_kind", "subject_id", "date", "end_date", "amount")
+    list_filter = ("kind", "subject_kind")
+    search_fields = ("item_no",)
+    date_hierarchy = "date"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

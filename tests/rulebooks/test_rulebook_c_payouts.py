@@ -65,6 +65,7 @@ from branches import services as org
 from branches.facts import FactSource, merge_facts
 from branches.models import Indicator, Position, Staff, SubjectKind, Unit, UnitKind
 from campaigns.campaign_file import import_campaign, load_template
+from rewards.item_import import import_items
 from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
 from tests.conftest import make_user
 from tests.rulebooks.payouts import pay
@@ -286,6 +287,7 @@ def test_template_c_carries_every_expressible_award(campaign):
     scheme = RewardScheme.objects.get(campaign_code=campaign.code)
     assert scheme.code == "C-2027-main"
     assert {code: (kind, group) for code, kind, group in scheme.rules.values_list("code", "kind", "stacking_group")} == {
+        "first_sale_day": ("item_bands", ""),
         "first_week_bonus": ("threshold_bands", ""),
         "gift_5_9y": ("threshold_bands", "first_month_gift"),
         "gift_10y": ("threshold_bands", "first_month_gift"),
@@ -367,3 +369,35 @@ def test_two_months_below_2_percent_cost_the_named_managers_500_300_200_once_at_
         "february": {},  # BC3 already had two months below 2 %, but the penalty waits for the quarter
         "quarter": {"P1": Decimal("-500.00"), "P2": Decimal("-300.00"), "P3": Decimal("-200.00")},
     }
+
+
+# First-sale day (1-4 January), the template's placeholder bands 1,000 → 50, 5,000 → 200, 10,000 →
+# 500 per policy; a surrender within 15 days of the effective date earns nothing:
+# A01: 12,000 (1 Jan) → 500, 4,000 (4 Jan) → 50, 30,000 (5 Jan: not a first-sale day) → –: 550;
+# A05: 6,000 (2 Jan) → 200, 900 (3 Jan) → below every band, 20,000 (3 Jan, surrendered 10 Jan) → –:
+# 200, then its 6,000 policy is found surrendered on 12 January: February claws back 200.
+POLICIES = [
+    ("A01", "POLICY", "C-0001", "2027-01-01", "12000"),
+    ("A01", "POLICY", "C-0002", "2027-01-04", "4000"),
+    ("A01", "POLICY", "C-0003", "2027-01-05", "30000"),
+    ("A05", "POLICY", "C-0004", "2027-01-02", "6000"),
+    ("A05", "POLICY", "C-0005", "2027-01-03", "900"),
+    ("A05", "POLICY", "C-0006", "2027-01-03", "20000", "2027-01-10"),
+]
+COLUMNS = ("staff", "kind", "item_no", "date", "amount", "end_date")
+
+
+def test_first_sale_day_pays_each_policy_by_its_premium_band_and_claws_back_a_later_surrender(campaign, finance):
+    loaded = import_items([(n, dict(zip(COLUMNS, row, strict=False))) for n, row in enumerate(POLICIES, start=2)])
+    assert loaded.ok, loaded.errors
+    january = pay(campaign, finance, JAN_END)
+    assert {line.employee_no: line.amount for line in january.lines.filter(rule__code="first_sale_day")} == {
+        "A01": Decimal("550.00"),
+        "A05": Decimal("200.00"),
+    }
+    surrendered = ("A05", "POLICY", "C-0004", "2027-01-02", "6000", "2027-01-12")
+    assert import_items([(2, dict(zip(COLUMNS, surrendered, strict=True)))]).ok
+    february = pay(campaign, finance, FEB_END)
+    assert [
+        (line.employee_no, line.kind, line.amount) for line in february.lines.filter(rule__code="first_sale_day")
+    ] == [("A05", LineKind.CLAWBACK, Decimal("-200.00"))]
