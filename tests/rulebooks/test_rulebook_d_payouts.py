@@ -3,8 +3,9 @@
 Builds on the scoring test's bank (``test_rulebook_d_scoring``: the same twelve employees, daily
 balances, D09's deposits by kind, teller counts, head-office tasks and the six sub-branches of the
 head-to-head) and adds three staff to the sub-branches that meet their plan (Z01 head of S5, Z02
-staff of S5, Z03 head of S2) and D01's March deposits by kind (3,100,000 / 60,000 / 40,000). Runs: January (month-end), February, and the quarter; each preceded by
-a recompute of its end date and settled with four eyes (maker ≠ approver, both finance).
+staff of S5, Z03 head of S2) and D09's and D01's deposits one by one (business items, below).
+Runs: January (month-end), February, and the quarter; each preceded by a recompute of its end date
+and settled with four eyes (maker ≠ approver, both finance).
 
 Corrections between runs (a true-up and a clawback of an earlier month):
 - after the January run, D10's January balances are corrected from 625,000 to 700,000 a day;
@@ -29,15 +30,24 @@ H01    1,200,000 → 1740 (17) every month                                     1
 H02      900,000 → 1620 (11) every month                                     1620 × 3                            4860
 (D08 has no figures: no line.)
 
-Above 2,000,000 (bar filled by time ≥ 1 year first, then savings, then corporate; per 10,000, in
-proportion): only D09 in March is above the bar (total 4,000,000 = 2,500,000 / 1,000,000 /
-500,000): all kinds 4 × 200 = 800; time+savings (3,500,000) + 1 × 150 = 150; time (2,500,000)
-+ 5 × 50 = 250; time above 3,000,000: none. Total 1,200 = 500 (time 2–2.5M at 10) + 500 (savings
-at 5) + 200 (corporate at 4). January (1,000,000) and February (2,000,000, at the bar) pay nothing.
-D01 in March (3,200,000 = 3,100,000 / 60,000 / 40,000): all kinds 4 × 120 = 480; time+savings
-(3,160,000) + 1 × 116 = 116; time (3,100,000) + 5 × 110 = 550; time above 3,000,000 + 5 × 10 = 50.
-Total 1,196 = 1,000 (time 2–3M at 10) + 150 (time 3–3.1M at 15) + 30 (savings at 5) + 16
-(corporate at 4). D01 has no kind figures in January and February, D05 none at all: left out.
+Above 2,000,000 (deposits stacked by deposit date, oldest first, the same date by account number;
+each weighs amount × days held in the month ÷ the month's days; per 10,000, in proportion: time
+≥ 1 year 10, + 5 on its part above 3,000,000; short 5; corporate 4). The deposits (DEPOSITS):
+
+D09   C1 corp 100,000, S1 short 300,000, T1 time 600,000   1 December 2026
+      C2 corp 200,000, S2 short 200,000, T2 time 600,000   1 February
+      C3 corp 200,000, S3 short 500,000, T3 time 680,000, T4 time 620,000   1 March
+D01   C1 corp 40,000 (25 February), S1 short 60,000 (26 February), T1 time 3,100,000 (27 February)
+
+January: D09 1,000,000 (below); February: D09 2,000,000 (at the bar: nothing above it), D01
+(160,000 + 180,000 + 6,200,000) ÷ 28 ≈ 233,571 (below). Nothing paid.
+March, D09 (4,000,000): running totals C1 S1 T1 1,000,000, C2 S2 T2 2,000,000, C3 2,200,000,
+S3 2,700,000, T3 3,380,000, T4 4,000,000. Above 2,000,000: time 1,300,000 → 1,300; short
+500,000 → 250; corporate 200,000 → 80; time above 3,000,000 (T3's 380,000 + T4's 620,000)
+1,000,000 → + 500. Total 2,130.
+March, D01 (3,200,000): C1 40,000, S1 100,000, T1 3,200,000: time above 2,000,000 1,200,000 →
+1,200, above 3,000,000 200,000 → + 100; short and corporate lie below the bar: 0. Total 1,300.
+D05 has no deposit items: nothing.
 
 Tellers (front desk D02, D06; bar 50 × the bank's working days, with no calendar days listed
 Mon–Fri: Jan 1,050, Feb 1,000, Mar 1,150; 0.2 each): D02 1,200 / 1,000 / 1,300 → 30 / 0 / 30; D06
@@ -73,12 +83,13 @@ H02 still pays the −500 for its own missed task.
 
 Above the plan, 1 ‰ of the excess: S5 (1,200,000 − 1,000,000) × 0.001 = 200; S2 exactly at plan 0.
 
-Early withdrawal after the quarter run (a correction run ending 31 March): D09 withdrew 620,000 of
-a rewarded one-year time deposit on 17 March and the money left the bank, so March's time deposits
-are 2,500,000 on days 1–16 and 1,880,000 on days 17–31 (average 2,200,000) and the total 3,700,000.
-Above the bar now: all kinds 4 × 170 = 680 (−120), time+savings (3,200,000) 1 × 120 = 120 (−30),
-time 5 × 20 = 100 (−150): −300 clawed back = 10 per 10,000 on the 300,000 average withdrawn. The
-monthly pay stays 2,380 (no line).
+Early withdrawal after the quarter run (a correction run ending 31 March): D09 withdrew T4
+(620,000, a rewarded one-year time deposit) on 17 March: held 16 of March's 31 days, it weighs
+320,000, the total 3,700,000 (the facts are corrected alike: time deposits 1,880,000 and the
+balance 3,380,000 on days 17–31). Running totals: C3 2,200,000, S3 2,700,000, T3 3,380,000, T4
+3,700,000. Time above 2,000,000: 1,000,000 → 1,000 (−300); above 3,000,000: 380,000 + 320,000
+= 700,000 → 350 (−150); short and corporate unchanged: −450 clawed back = 15 per 10,000 on the
+300,000 average withdrawn. The monthly pay stays 2,380 (no line).
 """
 
 from __future__ import annotations
@@ -94,6 +105,7 @@ from branches import services as org
 from branches.facts import FactSource, merge_facts
 from branches.models import Indicator, Position, Staff, SubjectKind, Unit, UnitKind
 from campaigns.campaign_file import import_campaign, load_template
+from rewards.item_import import import_items
 from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
 from tests.conftest import make_user
 from tests.rulebooks.payouts import pay
@@ -111,8 +123,23 @@ from tests.rulebooks.test_rulebook_d_scoring import (
 )
 
 Q1_START, FEB_START, MAR_START = datetime.date(2027, 1, 1), datetime.date(2027, 2, 1), datetime.date(2027, 3, 1)
-# D01's March deposits by kind (time ≥ 1 year, 3-6-month time and demand, corporate), every day.
-D01_MARCH_KINDS = {"STAFF_DEP_TIME_1Y": 3_100_000, "STAFF_DEP_SHORT": 60_000, "STAFF_DEP_CORP": 40_000}
+# Deposits one by one (business items): employee, kind, account number, deposit date, amount.
+DEPOSITS = [
+    ("D09", "STAFF_DEP_CORP", "D09-C1", "2026-12-01", 100_000),
+    ("D09", "STAFF_DEP_SHORT", "D09-S1", "2026-12-01", 300_000),
+    ("D09", "STAFF_DEP_TIME_1Y", "D09-T1", "2026-12-01", 600_000),
+    ("D09", "STAFF_DEP_CORP", "D09-C2", "2027-02-01", 200_000),
+    ("D09", "STAFF_DEP_SHORT", "D09-S2", "2027-02-01", 200_000),
+    ("D09", "STAFF_DEP_TIME_1Y", "D09-T2", "2027-02-01", 600_000),
+    ("D09", "STAFF_DEP_CORP", "D09-C3", "2027-03-01", 200_000),
+    ("D09", "STAFF_DEP_SHORT", "D09-S3", "2027-03-01", 500_000),
+    ("D09", "STAFF_DEP_TIME_1Y", "D09-T3", "2027-03-01", 680_000),
+    ("D09", "STAFF_DEP_TIME_1Y", "D09-T4", "2027-03-01", 620_000),
+    ("D01", "STAFF_DEP_CORP", "D01-C1", "2027-02-25", 40_000),
+    ("D01", "STAFF_DEP_SHORT", "D01-S1", "2027-02-26", 60_000),
+    ("D01", "STAFF_DEP_TIME_1Y", "D01-T1", "2027-02-27", 3_100_000),
+]
+ITEM_COLUMNS = ("staff", "kind", "item_no", "date", "amount", "end_date")
 EXTRA_STAFF = {"Z01": ("S5", Position.HEAD), "Z02": ("S5", Position.STAFF), "Z03": ("S2", Position.HEAD)}
 RANK1_MONTHS_BEFORE = {"D01": 2, "D05": 1}
 BANK_DEPOSITS = {datetime.date(2026, 12, 31): 100_000_000, QUARTER_END: 130_000_000}
@@ -157,16 +184,13 @@ OTHER_LINES = {
         "rank1_streak": {("D01", LineKind.AWARD, FEB_START): "400"},
     },
     "quarter": {
-        "above_bar_all": {("D09", LineKind.AWARD, MAR_START): "800", ("D01", LineKind.AWARD, MAR_START): "480"},
-        "above_bar_savings": {
-            ("D09", LineKind.AWARD, MAR_START): "150",
-            ("D01", LineKind.AWARD, MAR_START): "116",
-        },
         "above_bar_time_1y": {
-            ("D09", LineKind.AWARD, MAR_START): "250",
-            ("D01", LineKind.AWARD, MAR_START): "550",
+            ("D09", LineKind.AWARD, MAR_START): "1300",
+            ("D01", LineKind.AWARD, MAR_START): "1200",
         },
-        "above_bar_time_1y_3m": {("D01", LineKind.AWARD, MAR_START): "50"},
+        "above_bar_time_1y_3m": {("D09", LineKind.AWARD, MAR_START): "500", ("D01", LineKind.AWARD, MAR_START): "100"},
+        "above_bar_short": {("D09", LineKind.AWARD, MAR_START): "250"},
+        "above_bar_corp": {("D09", LineKind.AWARD, MAR_START): "80"},
         "teller_excess": {("D02", LineKind.AWARD, MAR_START): "30"},
         "head_office_bank_task": {("H01", LineKind.AWARD, Q1_START): "1000", ("H02", LineKind.AWARD, Q1_START): "1000"},
         "head_office_miss": {("H02", LineKind.PENALTY, Q1_START): "-500"},
@@ -201,8 +225,8 @@ FINAL = {
     },
 }
 RULES = {
-    "monthly_pay": "threshold_bands", "rank1_streak": "threshold_bands", "above_bar_all": "piece_rate", "above_bar_savings": "piece_rate",
-    "above_bar_time_1y": "piece_rate", "above_bar_time_1y_3m": "piece_rate",
+    "monthly_pay": "threshold_bands", "rank1_streak": "threshold_bands", "above_bar_time_1y": "piece_rate", "above_bar_time_1y_3m": "piece_rate",
+    "above_bar_short": "piece_rate", "above_bar_corp": "piece_rate",
     "teller_excess": "piece_rate",
     "head_office_task": "completion_bonus", "head_office_bank_task": "completion_bonus",
     "head_office_miss": "threshold_bands", "above_target_per_mille": "piece_rate",
@@ -286,12 +310,6 @@ def build_campaign(monthly_pay: dict | None = None, calendar: list | None = None
             for day, value in ((datetime.date(2026, 12, 31), base), (QUARTER_END, end))
         ]
         + [
-            (indicators[ind], SubjectKind.STAFF, staff["D01"], day, Decimal(value), 200_000 + n)
-            for n, (day, (ind, value)) in enumerate(
-                (day, item) for day in days(MAR_START, QUARTER_END) for item in D01_MARCH_KINDS.items()
-            )
-        ]
-        + [
             (indicators["RANK1_MONTHS_BEFORE"], SubjectKind.STAFF, staff[code], datetime.date(2026, 12, 31), Decimal(months), 300_000 + n)
             for n, (code, months) in enumerate(RANK1_MONTHS_BEFORE.items())
         ]
@@ -302,6 +320,8 @@ def build_campaign(monthly_pay: dict | None = None, calendar: list | None = None
         source=FactSource(kind="manual", reference="rulebook D payout test data"),
     )
     assert outcome.ok, outcome.errors[:3]
+    loaded = import_items([(n, dict(zip(ITEM_COLUMNS, row, strict=False))) for n, row in enumerate(DEPOSITS, start=2)])
+    assert loaded.ok, loaded.errors
     return campaign
 
 
@@ -383,14 +403,15 @@ def test_early_withdrawal_of_a_rewarded_time_deposit_is_clawed_back_in_a_correct
         source=FactSource(kind="manual", reference="D09 early withdrawal"),
     )
     assert outcome.ok, outcome.errors[:3]
+    withdrawn_deposit = ("D09", "STAFF_DEP_TIME_1Y", "D09-T4", "2027-03-01", 620_000, "2027-03-17")
+    assert import_items([(2, dict(zip(ITEM_COLUMNS, withdrawn_deposit, strict=True)))]).ok
     correction = pay(campaign, finance, QUARTER_END, kind=PeriodKind.CORRECTION, start=Q1_START)
     got = {
         (line.rule.code, payee(line), line.kind): line.amount for line in correction.lines.select_related("rule")
     }
     assert got == {
-        ("above_bar_all", "D09", LineKind.CLAWBACK): Decimal("-120.00"),
-        ("above_bar_savings", "D09", LineKind.CLAWBACK): Decimal("-30.00"),
-        ("above_bar_time_1y", "D09", LineKind.CLAWBACK): Decimal("-150.00"),
+        ("above_bar_time_1y", "D09", LineKind.CLAWBACK): Decimal("-300.00"),
+        ("above_bar_time_1y_3m", "D09", LineKind.CLAWBACK): Decimal("-150.00"),
     }
     for line in correction.lines.all():
         assert line.adjusts.run == runs["quarter"]
@@ -400,9 +421,10 @@ def test_early_withdrawal_of_a_rewarded_time_deposit_is_clawed_back_in_a_correct
         .annotate(total=Sum("amount"))
     )
     assert totals == {
-        "above_bar_all": Decimal("680"),
-        "above_bar_savings": Decimal("120"),
-        "above_bar_time_1y": Decimal("100"),
+        "above_bar_time_1y": Decimal("1000"),
+        "above_bar_time_1y_3m": Decimal("350"),
+        "above_bar_short": Decimal("250"),
+        "above_bar_corp": Decimal("80"),
     }
 
 
