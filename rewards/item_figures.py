@@ -10,7 +10,11 @@
 - ``above`` (optional): only the part lying above this bar when the subject's items of the kinds
   ``among`` (default: ``items``) are stacked by date, oldest first (rulebook D: "which deposits lie
   above 2,000,000 is decided by deposit date, oldest first"); ties on the date by item number.
-  The figure is the part of the ``items`` kinds above the bar.
+  The figure is the part of the ``items`` kinds above the bar;
+- ``void_if_ended_within_days`` (optional): an item of the ``items`` kinds that ended within this
+  many days of its date (a one-year time deposit withdrawn early: 365) earns nothing in any
+  period, so its reward is taken back once the withdrawal is loaded; it still fills the stack
+  for the days it was held, so the other deposits keep their places.
 
 Every subject with an item of the ``among`` kinds in the period has the figure (0 when none of it
 lies above the bar); others are left out. The stacking is a running ``SUM() OVER (PARTITION BY
@@ -56,6 +60,12 @@ def validate(expr: dict, where: str) -> None:
             Decimal(str(expr["above"]))
         except ArithmeticError as error:
             raise ValidationError(_("%(where)s.above: not a number.") % {"where": where}) from error
+    if "void_if_ended_within_days" in expr:
+        days = expr["void_if_ended_within_days"]
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            raise ValidationError(
+                _("%(where)s.void_if_ended_within_days: a whole number of days, 0 or more.") % {"where": where}
+            )
 
 
 def _held_days_sql() -> str:
@@ -63,6 +73,15 @@ def _held_days_sql() -> str:
     if connection.vendor == "postgresql":
         return "(LEAST(COALESCE(end_date - 1, %s), %s) - GREATEST(date, %s) + 1)"
     return "(julianday(MIN(COALESCE(date(end_date, '-1 day'), %s), %s)) - julianday(MAX(date, %s)) + 1)"
+
+
+def _void_sql(days: int | None) -> tuple[str, list]:
+    """SQL for 1 when an item ended within ``days`` of its date, else 0 (and its params)."""
+    if days is None:
+        return "0", []
+    if connection.vendor == "postgresql":
+        return "CASE WHEN end_date IS NOT NULL AND end_date <= date + %s THEN 1 ELSE 0 END", [days]
+    return "CASE WHEN end_date IS NOT NULL AND end_date <= date(date, %s) THEN 1 ELSE 0 END", [f"+{days} days"]
 
 
 def _in(values: list) -> str:
@@ -87,13 +106,14 @@ def evaluate(expr: dict, start: datetime.date, as_of: datetime.date) -> dict[int
         where_params = [start, as_of, as_of]
         divisor = Decimal(1)
     bar = Decimal(str(expr.get("above", "0"))) * divisor
+    void, void_params = _void_sql(expr.get("void_if_ended_within_days"))
     sql = f"""
         WITH held AS (
-            SELECT subject_id, kind, item_no, date, amount * {weight} AS weighted
+            SELECT subject_id, kind, item_no, date, amount * {weight} AS weighted, {void} AS void
             FROM rewards_businessitem
             WHERE subject_kind = %s AND kind IN ({_in(stacked)}) AND {where}
         ), stacked AS (
-            SELECT subject_id, kind, weighted,
+            SELECT subject_id, kind, weighted, void,
                    SUM(weighted) OVER (
                        PARTITION BY subject_id ORDER BY date, item_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
                    ) AS reached
@@ -101,14 +121,14 @@ def evaluate(expr: dict, start: datetime.date, as_of: datetime.date) -> dict[int
             WHERE kind IN ({_in(among)})
         )
         SELECT subject_id,
-               SUM(CASE WHEN kind NOT IN ({_in(kinds)}) THEN 0
+               SUM(CASE WHEN kind NOT IN ({_in(kinds)}) OR void = 1 THEN 0
                         WHEN reached - weighted >= CAST(%s AS NUMERIC) THEN weighted
                         WHEN reached > CAST(%s AS NUMERIC) THEN reached - CAST(%s AS NUMERIC)
                         ELSE 0 END)
         FROM stacked
         GROUP BY subject_id
     """
-    params = [*weight_params, level, *stacked, *where_params, *among, *kinds, bar, bar, bar]
+    params = [*weight_params, *void_params, level, *stacked, *where_params, *among, *kinds, bar, bar, bar]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

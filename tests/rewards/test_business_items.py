@@ -77,6 +77,23 @@ def test_the_part_above_the_bar_is_decided_by_deposit_date_oldest_first(deposits
     assert above("TIME_1Y", "3000000")[e002] == Decimal(0)
 
 
+def test_an_early_withdrawn_deposit_earns_nothing_but_keeps_filling_the_stack(deposits):
+    # E1 (one-year time, 600,000 from 1 March) withdrawn on 9 March: held 8 days, it weighs 480,000;
+    # running totals B1 2,300,000, E1 2,780,000, C1 3,030,000.
+    withdrawn = import_items(rows(("E002", "TIME_1Y", "E1", "2027-03-01", "600000", "2027-03-09")))
+    assert withdrawn.ok, withdrawn.errors
+    e002 = deposits["s2"].pk
+    assert above("TIME_1Y", "2000000")[e002] == Decimal(780_000)
+    book = FigureBook(start=MAR_1, as_of=MAR_10)
+    voided = book.evaluate(
+        {"items": ["TIME_1Y"], "among": KINDS, "above": "2000000", "measure": "daily_average", "level": "staff",
+         "void_if_ended_within_days": 365}
+    )
+    assert voided[e002] == Decimal(300_000)  # B1's part only
+    assert above("SHORT", "2000000", book=book)[e002] == Decimal(250_000)  # C1 stays above the bar
+    # D1 ended within a year too, but lay below the bar: voiding it changes nothing else.
+
+
 def test_without_a_bar_the_items_add_up_to_the_daily_average_and_sum_counts_the_periods_items(deposits):
     book = FigureBook(start=MAR_1, as_of=MAR_10)
     every = book.evaluate({"items": KINDS, "measure": "daily_average", "level": "staff"})

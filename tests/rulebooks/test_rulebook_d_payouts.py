@@ -84,12 +84,13 @@ H02 still pays the −500 for its own missed task.
 Above the plan, 1 ‰ of the excess: S5 (1,200,000 − 1,000,000) × 0.001 = 200; S2 exactly at plan 0.
 
 Early withdrawal after the quarter run (a correction run ending 31 March): D09 withdrew T4
-(620,000, a rewarded one-year time deposit) on 17 March: held 16 of March's 31 days, it weighs
-320,000, the total 3,700,000 (the facts are corrected alike: time deposits 1,880,000 and the
-balance 3,380,000 on days 17–31). Running totals: C3 2,200,000, S3 2,700,000, T3 3,380,000, T4
-3,700,000. Time above 2,000,000: 1,000,000 → 1,000 (−300); above 3,000,000: 380,000 + 320,000
-= 700,000 → 350 (−150); short and corporate unchanged: −450 clawed back = 15 per 10,000 on the
-300,000 average withdrawn. The monthly pay stays 2,380 (no line).
+(620,000, a rewarded one-year time deposit) on 17 March, within a year of its deposit: its reward
+is taken back (the time rules' void_if_ended_within_days: 365), while held 16 of March's 31 days
+it still weighs 320,000 in the stack (the facts are corrected alike: time deposits 1,880,000 and
+the balance 3,380,000 on days 17–31). Running totals: C3 2,200,000, S3 2,700,000, T3 3,380,000,
+T4 3,700,000 (void). Time above 2,000,000: T3's 680,000 → 680 (−620); above 3,000,000: T3's
+380,000 → 190 (−310); short and corporate unchanged: −930 clawed back = T4's 620,000 at 15 per
+10,000. The monthly pay stays 2,380 (no line).
 """
 
 from __future__ import annotations
@@ -410,8 +411,8 @@ def test_early_withdrawal_of_a_rewarded_time_deposit_is_clawed_back_in_a_correct
         (line.rule.code, payee(line), line.kind): line.amount for line in correction.lines.select_related("rule")
     }
     assert got == {
-        ("above_bar_time_1y", "D09", LineKind.CLAWBACK): Decimal("-300.00"),
-        ("above_bar_time_1y_3m", "D09", LineKind.CLAWBACK): Decimal("-150.00"),
+        ("above_bar_time_1y", "D09", LineKind.CLAWBACK): Decimal("-620.00"),
+        ("above_bar_time_1y_3m", "D09", LineKind.CLAWBACK): Decimal("-310.00"),
     }
     for line in correction.lines.all():
         assert line.adjusts.run == runs["quarter"]
@@ -421,8 +422,8 @@ def test_early_withdrawal_of_a_rewarded_time_deposit_is_clawed_back_in_a_correct
         .annotate(total=Sum("amount"))
     )
     assert totals == {
-        "above_bar_time_1y": Decimal("1000"),
-        "above_bar_time_1y_3m": Decimal("350"),
+        "above_bar_time_1y": Decimal("680"),
+        "above_bar_time_1y_3m": Decimal("190"),
         "above_bar_short": Decimal("250"),
         "above_bar_corp": Decimal("80"),
     }
