@@ -24,12 +24,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches import fact_partitions
 from branches.models import Fact, FactVersion, ImportBatch, Indicator, Measure, SubjectKind
 
 MAX_ERRORS_RETURNED = 1000
@@ -186,8 +185,8 @@ class Stage:
         self.table = f"kmh_fact_stage_{suffix}"
         self.errors = f"kmh_fact_errors_{suffix}"
         self.dups = f"kmh_fact_dups_{suffix}"
+        self.changes = f"kmh_fact_changes_{suffix}"
         self.dates: list | None = None
-        self.matched_facts = 0
         self.pg = is_postgresql()
         # Set by run_merge for loaders that can finish the merge themselves (the bulk fast path).
         self.preview = False
@@ -213,6 +212,7 @@ class Stage:
         cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
         cursor.execute(f"DROP TABLE IF EXISTS {self.errors}")
         cursor.execute(f"DROP TABLE IF EXISTS {self.dups}")
+        cursor.execute(f"DROP TABLE IF EXISTS {self.changes}")
 
     def load_typed(self, cursor, rows: Iterable[tuple]) -> int:
         """Stage (indicator_id, subject_kind, subject_id, business_date, value, row_no) tuples."""
@@ -351,7 +351,7 @@ def _check_campaign_dates(cursor, stage: Stage) -> None:
 
     Checked only once campaigns exist, so that the organisation's figures can be loaded first.
     """
-    outside = days_outside_campaigns(_as_date(day) for day in stage_dates(cursor, stage))
+    outside = days_outside_campaigns(as_date(day) for day in stage_dates(cursor, stage))
     if outside:
         marks = ", ".join(["%s"] * len(outside))
         cursor.execute(
@@ -384,13 +384,13 @@ def stage_dates(cursor, stage: Stage) -> list:
     return stage.dates
 
 
-def _as_date(value) -> datetime.date:
+def as_date(value) -> datetime.date:
     if isinstance(value, datetime.date):
         return value
     return datetime.date.fromisoformat(str(value))
 
 
-def _drop_repeated_rows(cursor, stage: Stage) -> None:
+def drop_repeated_rows(cursor, stage: Stage) -> None:
     """Keep the first of rows that repeat a key with the same value (validation passed)."""
     cursor.execute(f"SELECT COUNT(*) FROM {stage.dups}")
     if cursor.fetchone()[0]:
@@ -400,121 +400,32 @@ def _drop_repeated_rows(cursor, stage: Stage) -> None:
         )
 
 
-def _merge_stage(cursor, stage: Stage, *, batch_id: int, classified) -> tuple[int, int, list[tuple[int, datetime.date]]]:
-    """Archive and update changed facts, insert new ones; return (new, changed, affected pairs).
-
-    The facts compared are read through the (business_date, indicator) index for the staged
-    dates only, so the cost follows the size of the file, not of the fact table. One join
-    classifies the rows first; statements with nothing to do are skipped (a re-import of the same
-    file is that one join).
-    """
-    fact, version = Fact._meta.db_table, FactVersion._meta.db_table
-    new, changed, in_dates, params = classified
-    if changed:
-        cursor.execute(
-            f"""
-            INSERT INTO {version} (fact_id, version_no, value, previous_value, batch_id, source_row, superseded_by_id)
-            SELECT f.id, f.version_no, f.value, f.previous_value, f.batch_id, f.source_row, %(batch)s
-            FROM {fact} f JOIN {stage.table} s ON {KEY_JOIN}
-            WHERE {in_dates} AND f.value <> s.value
-            """,
-            params,
-        )
-        cursor.execute(
-            f"""
-            UPDATE {fact} AS f SET value = s.value, previous_value = f.value, version_no = f.version_no + 1,
-                   batch_id = %(batch)s, source_row = s.row_no
-            FROM {stage.table} s WHERE {KEY_JOIN} AND {in_dates} AND f.value <> s.value
-            """,
-            params,
-        )
-    if new:
-        if stage.pg and fact_partitions.is_partitioned(cursor):
-            # New facts go into their day's partition, never into the default one.
-            fact_partitions.ensure_partitions(cursor, [_as_date(day) for day in stage_dates(cursor, stage)])
-        cursor.execute(
-            f"""
-            INSERT INTO {fact} (indicator_id, subject_kind, subject_id, business_date, value, version_no,
-                                previous_value, batch_id, source_row)
-            SELECT s.indicator_id, s.subject_kind, s.subject_id, s.business_date, s.value, 1, NULL, %(batch)s, s.row_no
-            FROM {stage.table} s
-            WHERE NOT EXISTS (SELECT 1 FROM {fact} f WHERE {KEY_JOIN} AND {in_dates})
-            """,
-            params,
-        )
-    if not (new or changed):
-        return 0, 0, []
-    cursor.execute(f"SELECT COUNT(*) FROM {stage.table}")
-    if new + changed == cursor.fetchone()[0]:
-        # Every staged row was written: the staged pairs are exactly the affected ones.
-        cursor.execute(f"SELECT DISTINCT indicator_id, business_date FROM {stage.table}")
-    else:
-        cursor.execute(
-            f"SELECT DISTINCT f.indicator_id, f.business_date FROM {fact} f WHERE {in_dates} AND f.batch_id = %(batch)s",
-            params,
-        )
-    pairs = cursor.fetchall()
-    return new, changed, sorted((indicator_id, _as_date(day)) for indicator_id, day in pairs)
-
-
 def len_errors(cursor, stage: Stage) -> int:
     cursor.execute(f"SELECT COUNT(*) FROM {stage.errors}")
     return cursor.fetchone()[0]
 
 
-def _merge_checked(cursor, stage: Stage, *, batch_id: int):
-    """Merge with the duplicate check done as cheaply as is safe; None when duplicates conflict.
-
-    Among rows matching existing facts a repeated key shows as fewer distinct facts than rows
-    (one count); among new rows the insert itself is the check: a repeated key violates the unique
-    index and the savepoint rolls back. Either way the full check then decides (error or repeat).
-    """
-    classified = _classify(cursor, stage, batch_id=batch_id, count_facts=True)
-    new = classified[0]
-    cursor.execute(f"SELECT COUNT(*) FROM {stage.table}")
-    matched_rows = cursor.fetchone()[0] - new
-    # Rows matching existing facts repeat a key exactly when fewer facts than rows match.
-    if stage.matched_facts < matched_rows:
-        if check_duplicates_in_stage(cursor, stage):
-            return None
-        _drop_repeated_rows(cursor, stage)
-        return _merge_stage(cursor, stage, batch_id=batch_id, classified=_classify(cursor, stage, batch_id=batch_id))
-    try:
-        with transaction.atomic():
-            return _merge_stage(cursor, stage, batch_id=batch_id, classified=classified)
-    except IntegrityError:
-        pass
-    if check_duplicates_in_stage(cursor, stage):
-        return None
-    _drop_repeated_rows(cursor, stage)
-    return _merge_stage(cursor, stage, batch_id=batch_id, classified=_classify(cursor, stage, batch_id=batch_id))
-
-
-def _classify(cursor, stage: Stage, *, batch_id: int | None = None, skip_errors: bool = False, count_facts: bool = False):
-    """Count staged rows that are new and changed: one join with the facts of the staged dates.
-
-    Returns (new, changed, the SQL restricting ``f`` to those dates, its parameters);
-    ``count_facts`` also counts the distinct facts matched, in ``stage.matched_facts``.
-    """
+def _classify(cursor, stage: Stage, *, skip_errors: bool = False) -> tuple[int, int]:
+    """Count staged rows that are new and changed (a preview): one join with the facts of the
+    staged dates."""
     fact = Fact._meta.db_table
     dates = stage_dates(cursor, stage)
-    params = {"batch": batch_id, **{f"d{n}": day for n, day in enumerate(dates)}}
+    params = {f"d{n}": day for n, day in enumerate(dates)}
     in_dates = "f.business_date IN (" + ", ".join(f"%(d{n})s" for n in range(len(dates))) + ")"
     if not dates:
-        return 0, 0, in_dates, params
+        return 0, 0
     without_errors = (
         f" WHERE NOT EXISTS (SELECT 1 FROM {stage.errors} e WHERE e.row_no = s.row_no)" if skip_errors else ""
     )
     cursor.execute(
         f"""
-        SELECT SUM(CASE WHEN f.id IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN f.value <> s.value THEN 1 ELSE 0 END),
-               {"COUNT(DISTINCT f.id)" if count_facts else "0"}
+        SELECT SUM(CASE WHEN f.id IS NULL THEN 1 ELSE 0 END), SUM(CASE WHEN f.value <> s.value THEN 1 ELSE 0 END)
         FROM {stage.table} s LEFT JOIN {fact} f ON {KEY_JOIN} AND {in_dates}{without_errors}
         """,
         params,
     )
-    new, changed, stage.matched_facts = (int(n or 0) for n in cursor.fetchone())
-    return new, changed, in_dates, params
+    new, changed = (int(n or 0) for n in cursor.fetchone())
+    return new, changed
 
 
 def _preview_fates(cursor, stage: Stage, messages: dict[int, str]) -> list[RowFate]:
@@ -653,7 +564,7 @@ def _validate_and_merge(
         cursor.execute(f"ANALYZE {stage.table}")
     # The duplicate check (one aggregation over every row) is deferred on the merge path:
     # when no staged row matches an existing fact, the unique index finds repeated keys
-    # for free while inserting (see _merge_checked).
+    # for free while inserting (see branches.fact_merge).
     outcome.error_count = validate_stage(cursor, stage, check_subjects=check_subjects, check_duplicates=preview)
     if outcome.error_count and not preview:
         outcome.error_count += check_duplicates_in_stage(cursor, stage)
@@ -669,7 +580,7 @@ def _validate_and_merge(
                 setattr(outcome, fate.fate, getattr(outcome, fate.fate) + 1)
     if preview:
         if not with_fates:
-            outcome.new, outcome.changed, _, _ = _classify(cursor, stage, skip_errors=True)
+            outcome.new, outcome.changed = _classify(cursor, stage, skip_errors=True)
             cursor.execute(f"SELECT COUNT(DISTINCT row_no) FROM {stage.errors}")
             outcome.unchanged = outcome.rows - outcome.new - outcome.changed - cursor.fetchone()[0]
         outcome.status = ImportBatch.Status.PREVIEW
@@ -677,7 +588,9 @@ def _validate_and_merge(
     if outcome.error_count:
         outcome.status = ImportBatch.Status.REJECTED
         raise Rejected
-    merged = _merge_checked(cursor, stage, batch_id=outcome.batch_id)
+    from branches.fact_merge import merge_stage
+
+    merged = merge_stage(cursor, stage, batch_id=outcome.batch_id)
     if merged is None:
         outcome.error_count = len_errors(cursor, stage)
         outcome.errors, outcome.error_file = _collect_errors(cursor, stage, outcome.batch_id, column_labels)

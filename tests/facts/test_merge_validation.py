@@ -118,3 +118,29 @@ def test_a_repeated_new_figure_next_to_a_changed_one_is_written_once(small_bank,
         ]
     )
     assert (outcome.new, outcome.changed, outcome.unchanged, outcome.error_count) == (1, 1, 1, 0)
+
+
+def test_the_same_correction_twice_is_one_change_and_one_version(small_bank, indicators):
+    from branches.models import FactVersion
+
+    dep = indicators["deposits"].pk
+    merge([(dep, UNIT, small_bank["b1"].pk, DAY, Decimal("5"), 1)])
+    outcome = merge([(dep, UNIT, small_bank["b1"].pk, DAY, Decimal("8"), 1), (dep, UNIT, small_bank["b1"].pk, DAY, Decimal("8"), 2)])
+    assert (outcome.new, outcome.changed, outcome.unchanged, outcome.error_count) == (0, 1, 1, 0)
+    fact = Fact.objects.get()
+    assert (fact.value, fact.version_no, fact.source_row) == (Decimal("8"), 2, 1)
+    assert FactVersion.objects.get().value == Decimal("5")
+
+
+def test_two_different_corrections_of_one_figure_are_errors_and_change_nothing(small_bank, indicators):
+    dep = indicators["deposits"].pk
+    merge([(dep, UNIT, small_bank["b1"].pk, DAY, Decimal("5"), 1)])
+    outcome = merge(
+        [
+            (dep, UNIT, small_bank["b2"].pk, DAY, Decimal("1"), 1),
+            (dep, UNIT, small_bank["b1"].pk, DAY, Decimal("8"), 2),
+            (dep, UNIT, small_bank["b1"].pk, DAY, Decimal("9"), 3),
+        ]
+    )
+    assert [e.row_no for e in outcome.errors] == [2, 3]
+    assert list(Fact.objects.values_list("value", flat=True)) == [Decimal("5")]
