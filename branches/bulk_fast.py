@@ -30,11 +30,13 @@ class _NotClean(Exception):
     """The fast statement did not account for every row: roll back to the general pipeline."""
 
 
-def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, tuple[int, int, list]] | None:
+def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, tuple[int, int, list] | None] | None:
     """Merge the raw rows of ``loader``'s file in one statement, or return None to go the long way.
 
     Returns (rows, (new, changed, affected (indicator_id, day) pairs)), the latter as
-    ``branches.facts``' merge returns it.
+    ``branches.facts``' merge returns it; or (rows, None) when every row is valid but some differ
+    from the day's facts: the typed rows are then in ``stage`` for the general merge (no need to
+    resolve and check them again).
     """
     if not stage.pg or stage.preview or stage.batch_id is None or not partitions.is_partitioned(cursor):
         return None
@@ -60,7 +62,7 @@ def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, t
     try:
         with transaction.atomic():
             if day in partitions.existing_partitions(cursor, [day]):
-                result = total, _all_unchanged(cursor, resolved, params, total)
+                result = total, _compare_with_day(cursor, resolved, params, total, stage)
             else:
                 result = total, _fill_new_day(cursor, resolved, params, total, day)
     except (_NotClean, DataError, IntegrityError):
@@ -178,24 +180,33 @@ def _reserve_ids(cursor, count: int) -> int:
     return cursor.fetchone()[0] - count + 1
 
 
-def _all_unchanged(cursor, resolved: str, params: dict, total: int) -> tuple[int, int, list]:
-    """The day has facts: every row must find its fact with the same value (then nothing to write).
+def _compare_with_day(cursor, resolved: str, params: dict, total: int, stage: facts.Stage):
+    """The day has facts: when every row finds its fact with the same value, nothing to write.
 
     One join with the day's partition on the key (the value compared after the join: hashing
     numerics costs more); a repeated row with the same value counts twice, which is right:
-    repeats with equal values are accepted once.
+    repeats with equal values are accepted once. When every row is valid but some differ (a
+    correction file), the typed rows go to the stage for the general merge; returns None then.
     """
     cursor.execute(
         f"""
-        SELECT COUNT(*) FILTER (WHERE f.value = s.value) FROM ({resolved}) s
-        JOIN {partitions.PARENT} f ON f.business_date = %(day)s AND f.indicator_id = s.indicator_id
+        SELECT COUNT(*), COUNT(*) FILTER (WHERE f.value = s.value) FROM ({resolved}) s
+        LEFT JOIN {partitions.PARENT} f ON f.business_date = %(day)s AND f.indicator_id = s.indicator_id
              AND f.subject_kind = s.subject_kind AND f.subject_id = s.subject_id
         """,
         params,
     )
-    if cursor.fetchone()[0] != total:
+    valid, unchanged = cursor.fetchone()
+    if unchanged == total:
+        return 0, 0, []
+    if valid != total:
         raise _NotClean
-    return 0, 0, []
+    cursor.execute(
+        f"INSERT INTO {stage.table} (row_no, indicator_id, subject_kind, subject_id, business_date, value)"
+        f" SELECT s.row_no, s.indicator_id, s.subject_kind, s.subject_id, %(day)s, s.value FROM ({resolved}) s",
+        params,
+    )
+    return None
 
 
 def _fill_new_day(cursor, resolved: str, params: dict, total: int, day: datetime.date) -> tuple[int, int, list]:

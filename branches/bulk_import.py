@@ -208,6 +208,7 @@ class DailyFileLoader:
             self._copy_into(cursor, raw)
             fast = bulk_fast.try_fast_merge(cursor, raw, self, stage)
             if fast is not None:
+                # Merged, or every row valid and staged for the general merge.
                 rows, stage.done = fast
                 return rows
         else:

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from branches import fact_partitions, facts
+from branches import bulk_import, fact_partitions, facts
 from branches.bulk_import import import_daily_file
 from branches.facts import FactSource, merge_facts
 from branches.models import Fact, FactVersion, ImportBatch, SubjectKind
@@ -239,3 +239,19 @@ def test_a_file_with_a_header_and_no_rows_writes_nothing(small_bank, indicators,
     outcome = import_daily_file(write(tmp_path, "empty.csv", "business_date,employee_no,indicator,value\n"))
     assert (outcome.rows, outcome.new, outcome.error_count) == (0, 0, 0)
     assert partitions_of_facts() == {"branches_fact_default": 0}
+
+
+def test_a_clean_correction_file_is_staged_by_the_fast_lane_for_the_general_merge(
+    small_bank, indicators, tmp_path, monkeypatch
+):
+    import_daily_file(write(tmp_path, "daily.csv", CLEAN_CSV))
+    resolved_again = []
+    original = bulk_import.DailyFileLoader._resolve
+    monkeypatch.setattr(
+        bulk_import.DailyFileLoader, "_resolve", lambda self, *a, **k: resolved_again.append(1) or original(self, *a, **k)
+    )
+    fixed = CLEAN_CSV.replace("E002,POS,3", "E002,POS,4") + "2027-01-04,E004,POS,1\n"
+    outcome = import_daily_file(write(tmp_path, "fix.csv", fixed))
+    assert (outcome.new, outcome.changed, outcome.unchanged, resolved_again) == (1, 1, 3, [])
+    assert FactVersion.objects.get().value == Decimal("3")
+    assert Fact.objects.get(subject_id=small_bank["s4"].pk).source_row == 6
