@@ -9,10 +9,12 @@ raw ``COPY`` rows that resolves codes by exact match and applies every check as 
   is built in one sort and it is attached as the day's partition (``branches.fact_partitions``);
 * the day has a partition: the rows are counted against the stored facts with equal values.
 
-Whenever the statement does not account for every row — any error, a value the cast refuses,
-padded cells, a date in another form, a changed or a repeated figure — the savepoint is rolled
-back and ``branches.bulk_import`` runs the general pipeline, which names every problem. So this
-lane only ever decides the outcomes "all new" and "all unchanged"; it never reports an error.
+When every row is valid but some figures differ from the day's (a correction file), the typed
+rows are put in the staging table and the general merge takes over from there. Whenever the
+statement does not account for every row — any error, a value the cast refuses, padded cells, a
+date in another form, a repeated key in a new day — the savepoint is rolled back and
+``branches.bulk_import`` runs the general pipeline, which names every problem. So this lane only
+ever decides "all new" and "all unchanged", or hands over valid rows; it never reports an error.
 """
 
 from __future__ import annotations
