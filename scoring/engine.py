@@ -218,14 +218,16 @@ def _period_sums(run: Run, metric_ids: list[int], first, last, kind_filter: str)
         base_day = run.start - datetime.timedelta(days=1)
         period_sum = "SUM(CASE WHEN f.business_date >= %s THEN f.value END)"
         base_sum = "SUM(CASE WHEN f.business_date = %s THEN f.value END)"
-        params = [first, base_day, min(base_day, first), last]
+        # March reads March and the base day, not every day since the base (one partition each).
+        dates, params = "(f.business_date BETWEEN %s AND %s OR f.business_date = %s)", [first, base_day, first, last, base_day]
     else:
-        period_sum, base_sum, params = "SUM(f.value)", sql.num("NULL"), [first, last]
+        period_sum, base_sum = "SUM(f.value)", sql.num("NULL")
+        dates, params = "f.business_date BETWEEN %s AND %s", [first, last]
     per_indicator = (
         f"SELECT f.subject_kind, f.subject_id, f.indicator_id, {period_sum} AS s_period, {base_sum} AS s_base "
         f"FROM {T(Fact)} f "
         f"WHERE f.indicator_id IN (SELECT indicator_id FROM campaigns_metriccomponent WHERE metric_id IN ({ids})) "
-        f"AND {kind_filter} AND f.business_date BETWEEN %s AND %s "
+        f"AND {kind_filter} AND {dates} "
         "GROUP BY f.subject_kind, f.subject_id, f.indicator_id"
     )
     facts = (

@@ -330,7 +330,7 @@ def test_the_best_is_taken_within_the_own_category(rulebook_b):
     assert points["D1"] == q(d("12"))
     assert points["S4"] == q(d("7.68"))  # 12 × 160 ÷ 250
     rule = campaign.rules.get(code="sav_avg")
-    best = by_code(RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk), "reference")
+    best = by_code(RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, monthly=False), "reference")
     assert q(best["S3"]) == q(250 * WAN)
     assert q(best["D3"]) == q(500 * WAN)
 

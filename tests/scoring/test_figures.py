@@ -145,3 +145,20 @@ def test_carry_forward_starts_from_the_base_day_balance(build):
     build.fact("dep", "B1", JAN[2], 400)
     # (100 + 100 + 400) ÷ 3 = 200; base 100 → increase 100
     assert figures(build, recompute(build.campaign.pk, JAN[2]), "dep") == {"B1": D("100")}
+
+
+def test_month_daily_average_increase_reads_the_month_and_the_base_day_only(build):
+    from scoring.models import MetricResult
+
+    build.branches("B1")
+    build.metric("dep", figure="daily_average_increase")
+    build.fact("dep", "B1", datetime.date(2026, 12, 31), 1000)  # the base
+    build.fact("dep", "B1", JAN[30], 9000)  # January: not part of February's average
+    build.fact("dep", "B1", datetime.date(2027, 2, 1), 1200)
+    build.fact("dep", "B1", datetime.date(2027, 2, 2), 1600)
+    build.target("dep", "B1", 800, period=TargetPeriod.MONTH, month=datetime.date(2027, 2, 1))
+    build.rule("dep", "completion", "dep", 10, evaluation="monthly")
+    rs = recompute(build.campaign.pk, datetime.date(2027, 2, 2))
+    february = MetricResult.objects.get(result_set_id=rs.pk, period_start=datetime.date(2027, 2, 1), monthly=True)
+    # (1200 + 1600) ÷ 2 − 1000 = 400 of 800
+    assert (february.actual, february.completion) == (D("400"), D("0.5"))
