@@ -258,6 +258,19 @@ _FileLoader.add_implicit_resolver(
 )
 
 
+def _construct_date(loader: _FileLoader, node: yaml.ScalarNode):
+    """An unquoted date that cannot exist (2027-02-30) is an error naming its line, not a crash."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(
+            None, None, _("%(value)s is not a date that exists") % {"value": node.value}, node.start_mark
+        ) from None
+
+
+_FileLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
+
+
 def parse_yaml(text: str) -> dict:
     try:
         doc = yaml.load(text, Loader=_FileLoader)  # noqa: S506 - a SafeLoader subclass
