@@ -41,7 +41,7 @@ D04     20      9          11.6667  10          10.9375 10          12.5   9    
 D05    100      1         100        1          93.75    2          50     3           S2 1
 D06     32      7          30        6          28.125   6          25     6           S2 3
 D07     50      3          51.6667   4          48.4375  4          40     4           S2 2
-D08      0     12           0       12           0      12           0    12           S2 4
+D08      0      —           0        —           0       —           0     —           S2 —  (no figures: off the boards)
 D09     40      5          66.6667   3          62.5     3         100     1           S3 1
 D10     25      8          25.8333   8          24.2188  8          20     8           S3 2
 H01     48      4          40        5          37.5     5          30     5           HOD 1
@@ -384,7 +384,7 @@ def test_ties_for_rank_one_all_count_as_rank_one(rulebook_d):
     campaign, boards = rulebook_d
     assert board(campaign, boards[JAN_END], "month_rank1") == {
         "D01": 1, "D05": 1, "D07": 3, "H01": 4, "D09": 5, "H02": 6,
-        "D06": 7, "D10": 8, "D04": 9, "D03": 10, "D02": 11, "D08": 12,
+        "D06": 7, "D10": 8, "D04": 9, "D03": 10, "D02": 11,
     }
     assert winners(campaign, boards[JAN_END], "month_rank1") == {"D01", "D05"}
 
@@ -393,19 +393,41 @@ def test_each_months_rank_one_is_read_on_that_months_own_figures(rulebook_d):
     campaign, boards = rulebook_d
     assert board(campaign, boards[MID_FEB], "month_rank1") == {
         "D05": 1, "D01": 2, "D09": 3, "D07": 4, "H01": 5, "D06": 6, "H02": 6,
-        "D10": 8, "D03": 9, "D04": 10, "D02": 11, "D08": 12,
+        "D10": 8, "D03": 9, "D04": 10, "D02": 11,
     }
     assert winners(campaign, boards[MID_FEB], "month_rank1") == {"D05"}  # February to date
     assert board(campaign, boards[FEB_END], "month_rank1") == {
         "D01": 1, "D05": 2, "D09": 3, "D07": 4, "H01": 5, "D06": 6, "H02": 6,
-        "D10": 8, "D03": 9, "D04": 10, "D02": 11, "D08": 12,
+        "D10": 8, "D03": 9, "D04": 10, "D02": 11,
     }
     assert winners(campaign, boards[FEB_END], "month_rank1") == {"D01"}
     assert board(campaign, boards[QUARTER_END], "month_rank1") == {
         "D09": 1, "D01": 2, "D05": 3, "D07": 4, "H01": 5, "D06": 6, "H02": 7,
-        "D10": 8, "D04": 9, "D03": 10, "D02": 11, "D08": 12,
+        "D10": 8, "D04": 9, "D03": 10, "D02": 11,
     }
     assert winners(campaign, boards[QUARTER_END], "month_rank1") == {"D09"}
+
+
+def test_one_yuan_below_the_best_is_not_rank_one(rulebook_d):
+    """The points are stored to 4 decimals (100 × 3,999,999 ÷ 4,000,000 = 99.999975 → 100.0000);
+    the board ranks the month's daily average itself, so a 1-yuan gap still decides rank 1."""
+    campaign, _boards = rulebook_d
+    indicator = Indicator.objects.get(code="STAFF_DEP_BAL").pk
+    d01 = Staff.objects.get(employee_no="D01").pk
+    march, march_end = MONTHS[2]
+    outcome = merge_facts(
+        rows=[
+            (indicator, SubjectKind.STAFF, d01, day, Decimal(3_999_999), n)
+            for n, day in enumerate(days(march, march_end), start=1)
+        ],
+        source=FactSource(kind="manual", reference="D01 one yuan below D09 in March"),
+    )
+    assert outcome.ok, outcome.errors[:3]
+    quarter = engine.recompute(campaign.pk, QUARTER_END)
+    assert month_points(campaign, quarter, march)["D01"] == q4(100)  # the rounded points tie …
+    assert board(campaign, quarter, "month_rank1")["D01"] == 2  # … the board does not
+    assert winners(campaign, quarter, "month_rank1") == {"D09"}
+    assert board(campaign, quarter, "month_by_sub_branch")["D01"] == 1  # S1's best, D09 is S3's
 
 
 def test_quarter_end_keeps_every_months_scores_for_the_rank_streaks(rulebook_d):
@@ -439,7 +461,7 @@ def test_staff_are_ranked_within_their_sub_branch(rulebook_d):
         "D01": 1, "D05": 1, "D09": 1, "H01": 1,
         "D04": 2, "D07": 2, "D10": 2, "H02": 2,
         "D03": 3, "D06": 3,
-        "D02": 4, "D08": 4,
+        "D02": 4,
     }
 
 
