@@ -11,10 +11,12 @@
   ``among`` (default: ``items``) are stacked by date, oldest first (rulebook D: "which deposits lie
   above 2,000,000 is decided by deposit date, oldest first"); ties on the date by item number.
   The figure is the part of the ``items`` kinds above the bar;
-- ``void_if_ended_within_days`` (optional): an item of the ``items`` kinds that ended within this
-  many days of its date (a one-year time deposit withdrawn early: 365) earns nothing in any
-  period, so its reward is taken back once the withdrawal is loaded; it still fills the stack
-  for the days it was held, so the other deposits keep their places.
+- ``void_if_ended_within_years`` (optional): an item of the ``items`` kinds that ended before the
+  same date that many years later (a one-year time deposit withdrawn early: 1; withdrawn on its
+  maturity day it is not early, and a leap year counts its 366 days) earns nothing in any period,
+  so its reward is taken back once the withdrawal is loaded; it still fills the stack for the
+  days it was held, so the other deposits keep their places. ``void_if_ended_within_days``: the
+  same in days (ended on or before its date + that many days).
 
 Every subject with an item of the ``among`` kinds in the period has the figure (0 when none of it
 lies above the bar); others are left out. The stacking is a running ``SUM() OVER (PARTITION BY
@@ -60,12 +62,15 @@ def validate(expr: dict, where: str) -> None:
             Decimal(str(expr["above"]))
         except ArithmeticError as error:
             raise ValidationError(_("%(where)s.above: not a number.") % {"where": where}) from error
-    if "void_if_ended_within_days" in expr:
-        days = expr["void_if_ended_within_days"]
-        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
-            raise ValidationError(
-                _("%(where)s.void_if_ended_within_days: a whole number of days, 0 or more.") % {"where": where}
-            )
+    if "void_if_ended_within_days" in expr and "void_if_ended_within_years" in expr:
+        raise ValidationError(
+            _("%(where)s.void_if_ended_within_days: give it or void_if_ended_within_years, not both.") % {"where": where}
+        )
+    for key in ("void_if_ended_within_days", "void_if_ended_within_years"):
+        if key in expr:
+            count = expr[key]
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise ValidationError(_("%(where)s.%(key)s: a whole number, 0 or more.") % {"where": where, "key": key})
 
 
 def _held_days_sql() -> str:
@@ -75,11 +80,19 @@ def _held_days_sql() -> str:
     return "(julianday(MIN(COALESCE(date(end_date, '-1 day'), %s), %s)) - julianday(MAX(date, %s)) + 1)"
 
 
-def _void_sql(days: int | None) -> tuple[str, list]:
-    """SQL for 1 when an item ended within ``days`` of its date, else 0 (and its params)."""
+def _void_sql(expr: dict) -> tuple[str, list]:
+    """SQL for 1 when an item ended too early to earn (see the module's docstring), else 0, and its params."""
+    years, days = expr.get("void_if_ended_within_years"), expr.get("void_if_ended_within_days")
+    postgresql = connection.vendor == "postgresql"
+    if years is not None:
+        # Calendar years, not 365 days: on its maturity day a deposit has run its full term. On
+        # 29 February PostgreSQL's year later is 28 February, SQLite's 1 March.
+        if postgresql:
+            return "CASE WHEN end_date IS NOT NULL AND end_date < date + make_interval(years => %s) THEN 1 ELSE 0 END", [years]
+        return "CASE WHEN end_date IS NOT NULL AND end_date < date(date, %s) THEN 1 ELSE 0 END", [f"+{years} years"]
     if days is None:
         return "0", []
-    if connection.vendor == "postgresql":
+    if postgresql:
         return "CASE WHEN end_date IS NOT NULL AND end_date <= date + %s THEN 1 ELSE 0 END", [days]
     return "CASE WHEN end_date IS NOT NULL AND end_date <= date(date, %s) THEN 1 ELSE 0 END", [f"+{days} days"]
 
@@ -106,7 +119,7 @@ def evaluate(expr: dict, start: datetime.date, as_of: datetime.date) -> dict[int
         where_params = [start, as_of, as_of]
         divisor = Decimal(1)
     bar = Decimal(str(expr.get("above", "0"))) * divisor
-    void, void_params = _void_sql(expr.get("void_if_ended_within_days"))
+    void, void_params = _void_sql(expr)
     sql = f"""
         WITH held AS (
             SELECT subject_id, kind, item_no, date, amount * {weight} AS weighted, {void} AS void

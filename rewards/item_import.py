@@ -87,8 +87,9 @@ def _parse(row_no: int, record: dict, errors: list) -> dict | None:
         errors.append((row_no, "amount", _("a positive number of yuan is required")))
     if len(errors) > bad:
         return None
-    if item["end_date"] is not None and item["end_date"] <= item["date"]:
-        errors.append((row_no, "end_date", _("must be after the date")))
+    # Ended on its own date (withdrawn the day it was made) is real and weighs 0 days.
+    if item["end_date"] is not None and item["end_date"] < item["date"]:
+        errors.append((row_no, "end_date", _("must not be before the date")))
         return None
     return item
 

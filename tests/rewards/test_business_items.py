@@ -95,6 +95,28 @@ def test_an_early_withdrawn_deposit_earns_nothing_but_keeps_filling_the_stack(de
     # D1 ended within a year too, but lay below the bar: voiding it changes nothing else.
 
 
+def test_a_deposit_withdrawn_on_its_maturity_day_is_not_early_and_a_leap_year_has_366_days(small_bank):
+    # E004, 1 – 10 March 2027, no bar. M1 (a year from 5 March 2026) withdrawn on its maturity day,
+    # held 1 – 4 March: 4 × 1,000,000 ÷ 10 = 400,000, earned. M2 withdrawn the day before its
+    # maturity: void. L1 from 9 March 2027 withdrawn on 8 March 2028, 366 days later but the day
+    # before the same date a year later (29 February 2028 lies between): void. Z1 ended on its
+    # own date: accepted, weighs 0 days.
+    result = import_items(
+        rows(
+            ("E004", "TIME_1Y", "M1", "2026-03-05", "1000000", "2027-03-05"),
+            ("E004", "TIME_1Y", "M2", "2026-03-06", "1000000", "2027-03-05"),
+            ("E004", "TIME_1Y", "L1", "2027-03-09", "1000000", "2028-03-08"),
+            ("E004", "TIME_1Y", "Z1", "2027-03-03", "1000000", "2027-03-03"),
+        )
+    )
+    assert result.ok, result.errors
+    e004 = small_bank["s4"].pk
+    book = FigureBook(start=MAR_1, as_of=MAR_10)
+    figure = {"items": ["TIME_1Y"], "measure": "daily_average", "level": "staff"}
+    assert book.evaluate(figure) == {e004: Decimal(1_000_000)}  # M1 400,000 + M2 400,000 + L1 200,000 + Z1 0
+    assert book.evaluate({**figure, "void_if_ended_within_years": 1}) == {e004: Decimal(400_000)}
+
+
 def test_without_a_bar_the_items_add_up_to_the_daily_average_and_sum_counts_the_periods_items(deposits):
     book = FigureBook(start=MAR_1, as_of=MAR_10)
     every = book.evaluate({"items": KINDS, "measure": "daily_average", "level": "staff"})
@@ -215,7 +237,7 @@ def test_a_wrong_item_file_names_row_and_column_and_writes_nothing(small_bank):
             ("E999", "TIME_1Y", "A-2", "2027-01-05", "1000000"),
             ("E002", "TIME_1Y", "A-3", "5 January", "1000000"),
             ("E002", "TIME_1Y", "A-4", "2027-01-05", "-3"),
-            ("E002", "TIME_1Y", "A-5", "2027-01-05", "100", "2027-01-05"),
+            ("E002", "TIME_1Y", "A-5", "2027-01-05", "100", "2027-01-04"),
             ("E002", "TIME_1Y", "A-1", "2027-01-06", "100"),
             ("E002", "", "A-6", "2027-01-05", "100"),
         )

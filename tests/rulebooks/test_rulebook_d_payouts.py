@@ -85,7 +85,7 @@ Above the plan, 1 ‰ of the excess: S5 (1,200,000 − 1,000,000) × 0.001 = 200
 
 Early withdrawal after the quarter run (a correction run ending 31 March): D09 withdrew T4
 (620,000, a rewarded one-year time deposit) on 17 March, within a year of its deposit: its reward
-is taken back (the time rules' void_if_ended_within_days: 365), while held 16 of March's 31 days
+is taken back (the time rules' void_if_ended_within_years: 1), while held 16 of March's 31 days
 it still weighs 320,000 in the stack (the facts are corrected alike: time deposits 1,880,000 and
 the balance 3,380,000 on days 17–31). Running totals: C3 2,200,000, S3 2,700,000, T3 3,380,000,
 T4 3,700,000 (void). Time above 2,000,000: T3's 680,000 → 680 (−620); above 3,000,000: T3's
