@@ -169,6 +169,21 @@ def validate_expression(expr, where: str) -> None:
     )
 
 
+def same_for_everyone(expr) -> bool:
+    """Whether ``expr`` has one value for every subject (a constant, one unit's figure, working
+    days, or an arithmetic of those): it lists no subjects, so a rule paying on it pays nobody."""
+    if not isinstance(expr, dict):
+        return False
+    if EVERYONE_KEYS.intersection(expr):
+        return True
+    for key in ("ratio", "min", "sum", "difference"):
+        if isinstance(expr.get(key), list):
+            return all(same_for_everyone(part) for part in expr[key])
+    if "months" in expr:
+        return same_for_everyone(expr["months"])
+    return False
+
+
 def level_of(expr) -> int:
     """The subject kind (unit or staff) an expression's figures are about."""
     if "indicator" in expr or "items" in expr or any(source in expr for source in CAMPAIGN_SOURCES):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from branches.models import Position, SubjectKind, Unit
 from branches.selectors import assignments_on
 from rewards.batching import filter_ids
-from rewards.figures import FigureBook, validate_expression
+from rewards.figures import FigureBook, same_for_everyone, validate_expression
 
 ZERO = Decimal(0)
 OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
@@ -127,6 +127,8 @@ class RuleKind:
     key: str = ""
     label = gettext_lazy("rule")
     penalty = False
+    # The parameters naming the figure(s) a subject is paid on: they must list subjects.
+    main_figures: tuple[str, ...] = ()
 
     def __init__(self, params: dict):
         self.params = params
@@ -144,7 +146,12 @@ class RuleKind:
             )
         _number(params, "share", "share", required=False)
         _number(params, "value", "value", required=False)
-        _number(params, "others_share", "others_share", required=False)
+        others = _number(params, "others_share", "others_share", required=False)
+        if others is not None and others != 1 and not params.get("full_share_if"):
+            # Without it nobody is told apart, and the share would silently apply to no one.
+            raise ValidationError(
+                _("others_share: give full_share_if (the conditions for the full share) with it.")
+            )
         validate_conditions(params.get("conditions", []), "conditions")
         validate_conditions(params.get("full_share_if", []), "full_share_if")
         positions = set(Position.values)
@@ -162,6 +169,21 @@ class RuleKind:
                     raise ValidationError(_("positions: %(name)s is not a position.") % {"name": name})
                 _number(shares, name, "positions")
         self.check()
+        self.check_main_figures()
+
+    def check_main_figures(self) -> None:
+        """Refuse a main figure with one value for everyone: it lists no subjects, so the rule
+        would pay nobody without a word (such figures belong in conditions or bars)."""
+        for key in self.main_figures:
+            if same_for_everyone(self.params.get(key)):
+                raise ValidationError(
+                    _(
+                        "%(key)s: this figure has one value for everyone (a constant, one unit's figure or "
+                        "working days), so the rule would pay nobody; pay on a figure of each subject and "
+                        "put this one in conditions."
+                    )
+                    % {"key": key}
+                )
 
     def check(self) -> None:  # pragma: no cover - every kind overrides
         raise NotImplementedError

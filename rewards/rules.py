@@ -60,6 +60,7 @@ class PieceRate(RuleKind):
     A negative figure earns 0, so money paid for an earlier, higher figure is clawed back."""
 
     key = "piece_rate"
+    main_figures = ("figure",)
     label = gettext_lazy("Piece rate (计件奖励)")
 
     def check(self):
@@ -107,6 +108,7 @@ class ShortfallPenalty(RuleKind):
     """A penalty per unit below target (差额扣罚): −``rate`` × full units of (target − figure)."""
 
     key = "shortfall_penalty"
+    main_figures = ("figure",)
     label = gettext_lazy("Shortfall penalty (未完成扣罚)")
     penalty = True
 
@@ -154,6 +156,7 @@ class RankPrize(RuleKind):
     parent) if given. Ties share the better place (1, 2, 2, 4)."""
 
     key = "rank_prize"
+    main_figures = ("by",)
     label = gettext_lazy("Rank or tier prize (名次奖/等次奖)")
 
     def check(self):
@@ -217,6 +220,7 @@ class CompletionBonus(RuleKind):
     targets must all be met; ``beneficiary`` and ``share`` give amounts per role."""
 
     key = "completion_bonus"
+    main_figures = ("completion",)
     label = gettext_lazy("Completion bonus (达标奖)")
 
     def check(self):
@@ -250,6 +254,7 @@ class ThresholdBands(RuleKind):
     and ``award``/``value`` per band for non-cash awards."""
 
     key = "threshold_bands"
+    main_figures = ("figure",)
     label = gettext_lazy("Threshold bands (达档奖励)")
 
     def check(self):
@@ -313,6 +318,7 @@ class HeadToHead(RuleKind):
     pays ``loser_penalty`` if its ``completion`` is below 1. A draw pays nothing."""
 
     key = "head_to_head"
+    main_figures = ("by", "completion")
     label = gettext_lazy("Head-to-head (对手赛)")
 
     def check(self):
@@ -366,6 +372,7 @@ class Title(RuleKind):
     cash ``amount``."""
 
     key = "title"
+    main_figures = ("by",)
     label = gettext_lazy("Title or non-cash award (荣誉/实物奖励)")
 
     def check(self):
