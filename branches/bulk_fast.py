@@ -192,22 +192,23 @@ def _compare_with_day(cursor, resolved: str, params: dict, total: int, stage: fa
     """
     cursor.execute(
         f"""
-        SELECT COUNT(*), COUNT(*) FILTER (WHERE f.value = s.value) FROM ({resolved}) s
-        LEFT JOIN {partitions.PARENT} f ON f.business_date = %(day)s AND f.indicator_id = s.indicator_id
+        SELECT COUNT(*) FILTER (WHERE f.value = s.value) FROM ({resolved}) s
+        JOIN {partitions.PARENT} f ON f.business_date = %(day)s AND f.indicator_id = s.indicator_id
              AND f.subject_kind = s.subject_kind AND f.subject_id = s.subject_id
         """,
         params,
     )
-    valid, unchanged = cursor.fetchone()
-    if unchanged == total:
+    if cursor.fetchone()[0] == total:
         return 0, 0, []
-    if valid != total:
-        raise _NotClean
+    # An outer join to count the valid rows as well costs the plain re-import a tenth: the
+    # staging insert counts them instead, and is rolled back when some row is not valid.
     cursor.execute(
         f"INSERT INTO {stage.table} (row_no, indicator_id, subject_kind, subject_id, business_date, value)"
         f" SELECT s.row_no, s.indicator_id, s.subject_kind, s.subject_id, %(day)s, s.value FROM ({resolved}) s",
         params,
     )
+    if cursor.rowcount != total:
+        raise _NotClean
     return None
 
 
