@@ -48,9 +48,15 @@ def _kinds(value, where: str) -> list[str]:
 
 def validate(expr: dict, where: str) -> None:
     """Raise ValidationError naming the field if ``expr`` is not an item figure."""
-    _kinds(expr["items"], f"{where}.items")
+    items = _kinds(expr["items"], f"{where}.items")
     if "among" in expr:
-        _kinds(expr["among"], f"{where}.among")
+        among = _kinds(expr["among"], f"{where}.among")
+        # Only the stacked kinds are read: an item kind outside them would silently count nothing.
+        if outside := sorted(set(items) - set(among)):
+            raise ValidationError(
+                _("%(where)s.among: must include every kind of items (missing %(kinds)s).")
+                % {"where": where, "kinds": ", ".join(outside)}
+            )
     if expr.get("measure", "sum") not in ITEM_MEASURES:
         raise ValidationError(
             _("%(where)s.measure: must be one of %(choices)s.") % {"where": where, "choices": ", ".join(ITEM_MEASURES)}

@@ -3,8 +3,9 @@
 A file's first row names the columns (English or Chinese): ``staff`` (工号) or ``unit`` (机构号),
 ``kind`` (类别), ``item_no`` (编号), ``date`` (日期), ``amount`` (金额), and optionally
 ``end_date`` (结束日期: withdrawn or surrendered on). An item is keyed by (kind, item number): a
-second load updates it (a withdrawal date learnt later, a corrected amount). Every problem is
-reported with its row and column and nothing is written while any remains.
+second load updates it (a withdrawal date learnt later, a corrected amount). A kind must be one a
+reward rule reads (``known_item_kinds``): items of a misspelt kind would be stored and never paid.
+Every problem is reported with its row and column and nothing is written while any remains.
 
 ``manage.py import_items FILE`` runs it from a shell.
 """
@@ -20,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from branches.imports.reader import read_table
 from branches.models import Staff, SubjectKind, Unit
-from rewards.models import BusinessItem
+from rewards.models import BusinessItem, RewardRule
+from rewards.references import item_kinds
 
 HEADERS = {
     "staff": "staff", "工号": "staff", "员工号": "staff",
@@ -94,10 +96,25 @@ def _parse(row_no: int, record: dict, errors: list) -> dict | None:
     return item
 
 
+def known_item_kinds() -> set[str]:
+    """The item kinds some reward rule reads (item figures' ``items``/``among``, ``item_bands``)."""
+    kinds: set[str] = set()
+    for params in RewardRule.objects.values_list("params", flat=True):
+        kinds |= item_kinds(params)
+    return kinds
+
+
 def import_items(records: list[tuple[int, dict]]) -> ItemImportResult:
     """Store ``records`` (row number, {column: value}); nothing is written if any row is wrong."""
     result = ItemImportResult()
     items = [(row_no, item) for row_no, record in records if (item := _parse(row_no, record, result.errors))]
+    known = known_item_kinds()
+    for row_no, item in [(row_no, item) for row_no, item in items if item["kind"] not in known]:
+        result.errors.append(
+            (row_no, "kind", _("%(kind)s is not a kind any reward rule reads (known: %(known)s)")
+             % {"kind": item["kind"], "known": ", ".join(sorted(known)) or "—"})
+        )
+    items = [(row_no, item) for row_no, item in items if item["kind"] in known]
     staff = dict(Staff.objects.filter(employee_no__in={i["staff"] for _n, i in items if i["staff"]}).values_list("employee_no", "pk"))
     units = dict(Unit.objects.filter(code__in={i["unit"] for _n, i in items if i["unit"]}).values_list("code", "pk"))
     rows, seen = [], {}

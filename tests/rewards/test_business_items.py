@@ -37,11 +37,24 @@ from django.core.management import CommandError, call_command
 from branches.models import SubjectKind
 from rewards.figures import FigureBook
 from rewards.item_import import import_item_file, import_items
-from rewards.models import BusinessItem, LineKind, RewardRule
+from rewards.models import BusinessItem, LineKind, RewardRule, RewardScheme
 from tests.rewards.conftest import FEB_END, JAN_END, pay
 
 MAR_1, MAR_10 = datetime.date(2027, 3, 1), datetime.date(2027, 3, 10)
 KINDS = ["TIME_1Y", "SHORT", "CORP"]
+
+
+@pytest.fixture(autouse=True)
+def kinds_read(db):
+    """A rule (of a scheme of its own, so no run here pays it) reading every kind these tests load:
+    the import accepts only kinds some rule reads."""
+    other = RewardScheme.objects.create(
+        code="KINDS", name="kinds", start=datetime.date(2027, 1, 1), end=datetime.date(2027, 3, 31)
+    )
+    RewardRule.objects.create(
+        scheme=other, code="kinds", name="kinds", kind="item_bands",
+        params={"items": [*KINDS, "POLICY"], "bands": [{"from": "1", "amount": "1"}]},
+    )
 
 
 def rows(*items):
@@ -240,11 +253,13 @@ def test_a_wrong_item_file_names_row_and_column_and_writes_nothing(small_bank):
             ("E002", "TIME_1Y", "A-5", "2027-01-05", "100", "2027-01-04"),
             ("E002", "TIME_1Y", "A-1", "2027-01-06", "100"),
             ("E002", "", "A-6", "2027-01-05", "100"),
+            ("E002", "TIME_1", "A-7", "2027-01-05", "100"),  # no rule reads this kind: a typo
         )
     )
     assert [(row, column) for row, column, _message in result.errors] == [
-        (3, "staff"), (4, "date"), (5, "amount"), (6, "end_date"), (7, "item_no"), (8, "kind")
+        (3, "staff"), (4, "date"), (5, "amount"), (6, "end_date"), (7, "item_no"), (8, "kind"), (9, "kind")
     ]
+    assert "TIME_1" in result.errors[-1][2]
     assert not BusinessItem.objects.exists()
 
 

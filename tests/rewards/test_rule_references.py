@@ -101,3 +101,46 @@ def test_a_payout_run_is_refused_while_a_rule_names_a_unit_that_does_not_exist(c
         )
     assert len(error.value.messages) == 1
     assert "pairs" in error.value.messages[0] and "B9" in error.value.messages[0]
+
+
+def run_refused(scheme) -> list[str]:
+    roles.ensure_role_groups()
+    maker = make_user("finance_refs", roles.FINANCE)
+    with pytest.raises(services.PayoutError) as error:
+        services.create_payout_run(
+            scheme=scheme, period_kind=PeriodKind.QUARTER, period_start=Q1_START, period_end=Q1_END, by=maker
+        )
+    assert not scheme.runs.exists()
+    return error.value.messages
+
+
+def test_a_payout_run_is_refused_while_a_rule_reads_an_indicator_not_in_the_catalogue(campaign):
+    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
+    # Saved before the bank's catalogue has it (templates are imported first) …
+    RewardRule.objects.create(
+        scheme=scheme, code="pos", name="POS", kind="piece_rate",
+        params={"figure": {"indicator": "POS_NEW", "measure": "increase"}, "rate": "100"},
+    )
+    # … refused at the run, naming the rule and the code.
+    assert any("pos" in message and "POS_NEW" in message for message in run_refused(scheme))
+
+
+def test_a_payout_run_is_refused_while_a_rule_reads_a_flag_the_campaign_does_not_know(campaign):
+    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
+    RewardRule.objects.filter(code="top3").update(
+        params={**TOP_THREE, "conditions": [{"figure": {"flag": "gren"}, "op": "==", "value": "1"}]}
+    )
+    Ranking.objects.filter(campaign=campaign, code="overall").update(required_flags=["green"])
+    assert any("top3" in message and "gren" in message for message in run_refused(scheme))
+
+
+@pytest.mark.parametrize(
+    ("figure", "field"),
+    [({"items": ["TIME_1Y", "SHORT"], "among": ["TIME_1Y"], "above": "1"}, "figure.among")],
+)
+def test_item_kinds_outside_the_stacked_kinds_are_refused(campaign, figure, field):
+    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
+    rule = RewardRule(scheme=scheme, code="x", name="x", kind="piece_rate", params={"figure": figure, "rate": "1"})
+    with pytest.raises(ValidationError) as error:
+        rule.full_clean()
+    assert field in str(error.value) and "SHORT" in str(error.value)
