@@ -116,7 +116,7 @@ def known_flags(campaign_code: str) -> set[str] | None:
 
 def scheme_problems(scheme) -> list[str]:
     """Every rule of ``scheme`` naming a ranking, metric, unit, indicator or flag that does not
-    exist (any more)."""
+    exist (any more), or still holding a template's placeholder values."""
     from branches.models import Indicator, Unit
 
     problems: list[str] = []
@@ -130,6 +130,11 @@ def scheme_problems(scheme) -> list[str]:
     )
     campaign_flags = known_flags(scheme.campaign_code) if any(flags.values()) else None
     for rule in rules:
+        if rule.params.get("placeholders"):
+            problems.append(
+                _("Rule %(rule)s still holds placeholder values in %(fields)s: replace them and remove placeholders.")
+                % {"rule": rule.code, "fields": ", ".join(rule.params["placeholders"])}
+            )
         problems += missing_codes(rule_code=rule.code, params=rule.params, campaign_code=scheme.campaign_code)
         for code in sorted(units[rule.code] - known_units):
             problems.append(

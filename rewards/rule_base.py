@@ -106,6 +106,21 @@ def validate_conditions(conditions, where: str) -> None:
             _number(condition, "value", place)
 
 
+def validate_placeholders(params: dict) -> None:
+    """``placeholders``: the params a template ships with made-up values (e.g. ``["bands"]``,
+    ``["conditions[0].value"]``); a payout run is refused while the list is there
+    (``rewards.references``), so the planner replaces the values and removes the list."""
+    if "placeholders" not in params:
+        return
+    names = params["placeholders"]
+    if not isinstance(names, list) or not all(isinstance(name, str) and name for name in names):
+        raise ValidationError(_("placeholders: give the list of parameters still holding placeholder values."))
+    for name in names:
+        head = name.split(".")[0].split("[")[0]
+        if head not in params or head == "placeholders":
+            raise ValidationError(_("placeholders: %(name)s is not a parameter of this rule.") % {"name": name})
+
+
 def meeting(book: FigureBook, conditions: list, subject_ids) -> set[int]:
     """The subjects of ``subject_ids`` meeting every condition (a subject lacking a figure fails)."""
     kept = set(subject_ids)
@@ -153,6 +168,7 @@ class RuleKind:
                 _("others_share: give full_share_if (the conditions for the full share) with it.")
             )
         validate_conditions(params.get("conditions", []), "conditions")
+        validate_placeholders(params)
         validate_conditions(params.get("full_share_if", []), "full_share_if")
         positions = set(Position.values)
         for name in params.get("excluded_positions", []):

@@ -1,13 +1,17 @@
 """Rule parameters that would silently do nothing are refused when the rule is saved, the error
 naming the field: an others' share nobody is told apart for, and a rule paying on a figure that
-has one value for everyone (it lists no subjects, so nobody would be paid)."""
+has one value for everyone (it lists no subjects, so nobody would be paid); and a payout run
+while a rule still holds a template's placeholder values."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from campaigns.campaign_file import load_template
 from rewards.models import RewardRule
+from rewards.services import PayoutError
+from tests.rewards.conftest import JAN_END, pay, put_facts
 
 STAFF_FIGURE = {"indicator": "DEP", "measure": "value", "level": "staff"}
 HO_FIGURE = {"of_unit": "HO", "figure": {"indicator": "DEP", "measure": "increase"}}
@@ -64,3 +68,31 @@ def test_one_value_for_everyone_stays_allowed_in_conditions_and_bars(scheme):
          "conditions": [{"figure": HO_FIGURE, "op": ">=", "value": "1"}]},
     )
     accepted(scheme, "threshold_bands", {"figure": {"ratio": [STAFF_FIGURE, {"constant": "2"}]}, **BANDS})
+
+
+def rules_of(template: str) -> dict[str, dict]:
+    return {rule["code"]: rule["params"] for rule in load_template(template)["rewards"][0]["rules"]}
+
+
+def test_templates_mark_the_values_they_make_up_as_placeholders():
+    assert rules_of("c-insurance-agents")["first_sale_day"]["placeholders"] == ["bands", "cancelled_within_days"]
+    assert rules_of("d-staff-deposit-assessment")["head_office_bank_task"]["placeholders"] == ["conditions[0].value"]
+
+
+def test_a_payout_run_is_refused_while_a_placeholder_is_unreplaced_naming_the_rule(scheme, finance):
+    put_facts("DEP", [])
+    rule = RewardRule.objects.create(
+        scheme=scheme, code="gift", name="gift", kind="threshold_bands",
+        params={"figure": STAFF_FIGURE, **BANDS, "placeholders": ["bands"]},
+    )
+    with pytest.raises(PayoutError) as error:
+        pay(scheme, finance, JAN_END)
+    assert any("gift" in message and "bands" in message for message in error.value.messages)
+    assert not scheme.runs.exists()
+    rule.params = {"figure": STAFF_FIGURE, "bands": [{"from": "0", "amount": "80"}]}  # the planner's real band
+    rule.save()
+    assert pay(scheme, finance, JAN_END).state == "locked"
+
+
+def test_placeholders_must_name_the_rules_parameters(scheme):
+    assert "placeholders" in refused(scheme, "threshold_bands", {"figure": STAFF_FIGURE, **BANDS, "placeholders": ["band"]})

@@ -68,7 +68,7 @@ from campaigns.campaign_file import import_campaign, load_template
 from rewards.item_import import import_items
 from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
 from tests.conftest import make_user
-from tests.rulebooks.payouts import pay
+from tests.rulebooks.payouts import pay, placeholders_replaced
 from tests.rulebooks.test_rulebook_c_scoring import (
     COMPANIES,
     COMPANY_FIGURES,
@@ -242,7 +242,7 @@ def campaign(db):
     for code, (company, position) in MANAGERS.items():
         org.hire_staff(employee_no=code, name=f"经理{code}", unit=companies[company], position=position, on=hired)
 
-    doc = load_template("c-insurance-agents")
+    doc = placeholders_replaced(load_template("c-insurance-agents"))
     doc["participants"] = [{"staff": code, "flags": sorted(f for f, who in FLAGS.items() if code in who)} for code in STAFF]
     doc["participants"] += [{"unit": code} for code in COMPANIES]
     doc["targets"] = [{"participant": code, "metric": "fyp", "period": "campaign", "target": PLAN} for code in STAFF]

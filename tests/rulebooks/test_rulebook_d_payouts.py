@@ -109,7 +109,7 @@ from campaigns.campaign_file import import_campaign, load_template
 from rewards.item_import import import_items
 from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
 from tests.conftest import make_user
-from tests.rulebooks.payouts import pay
+from tests.rulebooks.payouts import pay, placeholders_replaced
 from tests.rulebooks.test_rulebook_d_scoring import (
     FEB_END,
     FLAGS,
@@ -278,7 +278,7 @@ def build_campaign(monthly_pay: dict | None = None, calendar: list | None = None
     for code, (unit, position) in EXTRA_STAFF.items():
         org.hire_staff(employee_no=code, name=f"员工{code}", unit=units[unit], position=position, on=hired)
 
-    doc = load_template("d-staff-deposit-assessment")
+    doc = placeholders_replaced(load_template("d-staff-deposit-assessment"))
     rules = {rule["code"]: rule for rule in doc["rewards"][0]["rules"]}
     rules["monthly_pay"]["params"].update(monthly_pay or {})
     doc["calendar"] = calendar or []
