@@ -4,7 +4,9 @@ A figure is described by a small dict (validated by ``validate_expression``) so 
 
 - ``{"indicator": "DEP", "measure": "increase"}`` — a fact-based figure. Measures:
   ``value`` (value on the as-of date), ``increase`` (value on the as-of date − value on the base
-  date, default the day before the period starts: 年初基数), ``sum`` (sum of daily values over the
+  date, default the day before the period starts: 年初基数) — a value "on" a day is the latest
+  fact on or before it within its calendar month (a month end on a weekend reads the last
+  business day's), ``sum`` (sum of daily values over the
   period: flows and counts), ``daily_average`` (sum ÷ calendar days from the period start to the
   as-of date: 日均 over calendar days, the rulebooks' default), ``daily_average_increase``
   (daily average − value on the base date), ``working_day_average`` (sum ÷ the bank's working
@@ -59,7 +61,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import F, Sum, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from branches.models import Fact, SubjectKind
@@ -263,7 +266,21 @@ class FigureBook:
         )
 
     def _value_on(self, expr, day: datetime.date) -> Figures:
-        return dict(self._facts(expr).filter(business_date=day).values_list("subject_id", "value"))
+        """Each subject's latest value on or before ``day`` within its calendar month.
+
+        A balance or rate delivered on business days has no fact on a weekend month end (31
+        January 2027 is a Sunday): read exactly on the day it would go missing, and a condition
+        on it would silently never hold. Never reaching into the month before: a subject with no
+        fact in the month has no figure. One query (a window over the month's facts)."""
+        latest = (
+            self._facts(expr)
+            .filter(business_date__gte=day.replace(day=1), business_date__lte=day)
+            .annotate(
+                newest=Window(RowNumber(), partition_by=[F("subject_id")], order_by=F("business_date").desc())
+            )
+            .filter(newest=1)
+        )
+        return dict(latest.values_list("subject_id", "value"))
 
     def _fact_figure(self, expr) -> Figures:
         measure = expr.get("measure", "value")
