@@ -147,6 +147,10 @@ class RuleKind:
 
     def __init__(self, params: dict):
         self.params = params
+        # A kind that pays awards may be used for a penalty (negative bands): a later change of
+        # it is then a penalty adjustment, not a true-up or clawback.
+        if params.get("penalty") is True:
+            self.penalty = True
 
     # --- validation ---------------------------------------------------------------------
     def validate(self) -> None:
@@ -169,6 +173,8 @@ class RuleKind:
             )
         validate_conditions(params.get("conditions", []), "conditions")
         validate_placeholders(params)
+        if "penalty" in params and not isinstance(params["penalty"], bool):
+            raise ValidationError(_("penalty: true or false."))
         validate_conditions(params.get("full_share_if", []), "full_share_if")
         positions = set(Position.values)
         for name in params.get("excluded_positions", []):

@@ -251,7 +251,8 @@ class ThresholdBands(RuleKind):
     """The highest band reached pays (档次奖): ``bands`` [{"from": 300000, "amount": 200}, …] or
     {"from": x, "percent": "0.01", "of": <figure>} (a share of a figure), optionally with
     ``step`` {"every": 50000, "amount": 20} (+ amount per full step above the band's start)
-    and ``award``/``value`` per band for non-cash awards."""
+    and ``award``/``value`` per band for non-cash awards. ``penalty: true``: the bands are
+    deductions (amounts ≤ 0), and a later change is booked as a penalty adjustment."""
 
     key = "threshold_bands"
     main_figures = ("figure",)
@@ -273,7 +274,11 @@ class ThresholdBands(RuleKind):
                 _number(band, "percent", where)
                 validate_expression(band.get("of"), f"{where}.of")
             else:
-                _number(band, "amount", where, required=not band.get("award"))
+                amount = _number(band, "amount", where, required=not band.get("award"))
+                if self.params.get("penalty") is True and amount is not None and amount > 0:
+                    raise ValidationError(
+                        _("%(where)s.amount: a penalty's bands are 0 or negative.") % {"where": where}
+                    )
             if "step" in band:
                 _number(band["step"], "every", f"{where}.step")
                 _number(band["step"], "amount", f"{where}.step")

@@ -5,13 +5,16 @@ while a rule still holds a template's placeholder values."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ValidationError
 
+from branches.models import SubjectKind
 from campaigns.campaign_file import load_template
-from rewards.models import RewardRule
+from rewards.models import LineKind, RewardRule
 from rewards.services import PayoutError
-from tests.rewards.conftest import JAN_END, pay, put_facts
+from tests.rewards.conftest import FEB_END, JAN_END, pay, put_facts
 
 STAFF_FIGURE = {"indicator": "DEP", "measure": "value", "level": "staff"}
 HO_FIGURE = {"of_unit": "HO", "figure": {"indicator": "DEP", "measure": "increase"}}
@@ -96,3 +99,24 @@ def test_a_payout_run_is_refused_while_a_placeholder_is_unreplaced_naming_the_ru
 
 def test_placeholders_must_name_the_rules_parameters(scheme):
     assert "placeholders" in refused(scheme, "threshold_bands", {"figure": STAFF_FIGURE, **BANDS, "placeholders": ["band"]})
+
+
+def test_a_penalty_in_bands_reversed_later_is_a_penalty_adjustment(small_bank, scheme, finance):
+    # E002's rate: 0.5 on 31 January (below 1: −500), 1.2 on 28 February (met: the penalty falls away).
+    put_facts("RATE", [(small_bank["s2"], JAN_END, "0.5"), (small_bank["s2"], FEB_END, "1.2")], level=SubjectKind.STAFF)
+    rate = {"indicator": "RATE", "measure": "value", "level": "staff"}
+    RewardRule.objects.create(
+        scheme=scheme, code="miss", name="miss", kind="threshold_bands",
+        params={"figure": rate, "penalty": True, "bands": [{"from": "0", "amount": "-500"}],
+                "conditions": [{"figure": rate, "op": "<", "value": "1"}]},
+    )
+    january = pay(scheme, finance, JAN_END)
+    assert [(line.kind, line.amount) for line in january.lines.all()] == [(LineKind.PENALTY, Decimal("-500.00"))]
+    february = pay(scheme, finance, FEB_END)
+    assert [(line.kind, line.amount) for line in february.lines.all()] == [(LineKind.ADJUSTMENT, Decimal("500.00"))]
+
+
+def test_a_penalty_in_bands_refuses_a_positive_band(scheme):
+    assert "bands[0].amount" in refused(
+        scheme, "threshold_bands", {"figure": STAFF_FIGURE, "penalty": True, "bands": [{"from": "0", "amount": "500"}]}
+    )
