@@ -98,7 +98,30 @@ def load_section(campaign, items: list, errors: list) -> None:
             errors.append((f"{place}.date", _("%(day)s is listed twice") % {"day": row.day.isoformat()}))
             continue
         days[row.day] = row
+    # One calendar serves every campaign, and paid months' teller bars were computed on it: a file
+    # may add days but never turn a listed day around (change it in the admin, knowingly).
+    existing = dict(CalendarDay.objects.filter(day__in=list(days)).values_list("day", "working"))
+    for index, item in enumerate(items):
+        row = days.get(_day_of(item))
+        if row is not None and row.day in existing and existing[row.day] != row.working:
+            errors.append(
+                (
+                    f"{KEY}[{index}].date",
+                    _("%(day)s is already in the bank's calendar as a %(kind)s; change it in the admin if that is wrong")
+                    % {"day": row.day.isoformat(), "kind": _("working day") if existing[row.day] else _("holiday")},
+                )
+            )
     if days and not errors:
         CalendarDay.objects.bulk_create(
-            days.values(), update_conflicts=True, unique_fields=["day"], update_fields=["working", "name"]
+            [row for day, row in days.items() if day not in existing], ignore_conflicts=True
         )
+
+
+def _day_of(item) -> datetime.date | None:
+    value = item.get("date") if isinstance(item, dict) else None
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return None

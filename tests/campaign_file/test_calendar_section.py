@@ -50,10 +50,24 @@ def test_export_carries_the_days_within_the_campaigns_dates(small_bank):
     assert export_campaign(copy)["calendar"] == export_campaign(campaign)["calendar"]
 
 
-def test_a_listed_day_takes_the_files_setting(small_bank):
+def test_a_file_contradicting_a_listed_day_is_refused_naming_the_place(small_bank):
+    # The bank's calendar is shared: another campaign (and its paid months) counted 20 February
+    # as a holiday; a file may not silently turn it into a working day.
     CalendarDay.objects.create(day=datetime.date(2027, 2, 20), working=False, name="guess")
+    with pytest.raises(CampaignFileError) as err:
+        import_campaign(SMALL_FILE + CALENDAR)
+    assert [place for place, _reason in err.value.errors] == ["calendar[2].date"]
+    assert listed() == {"2027-02-20": (False, "guess")} and not Campaign.objects.exists()
+
+
+def test_a_file_repeating_a_listed_day_keeps_it_and_adds_the_rest(small_bank):
+    CalendarDay.objects.create(day=datetime.date(2027, 2, 8), working=False, name="春节假期")
     import_campaign(SMALL_FILE + CALENDAR)
-    assert listed()["2027-02-20"] == (True, "春节调休上班")
+    assert listed() == {
+        "2027-01-01": (False, "元旦"),
+        "2027-02-08": (False, "春节假期"),
+        "2027-02-20": (True, "春节调休上班"),
+    }
 
 
 def test_calendar_days_are_real_dates_and_do_not_move_with_the_start(small_bank):
