@@ -33,6 +33,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from branches.models import SubjectKind
 from rewards.figures import FigureBook
@@ -267,9 +268,10 @@ def test_the_command_loads_a_file_and_reports_every_problem(small_bank, tmp_path
     good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
     good.write_text("staff,kind,item_no,date,amount\nE002,POLICY,P-1,2027-01-02,5000\n", encoding="utf-8")
     bad.write_text("staff,kind,item_no,date,amount\nE999,POLICY,P-2,2027-01-02,5000\nE002,POLICY,P-3,x,1\n", encoding="utf-8")
-    call_command("import_items", str(good))
-    assert "1 items" in capsys.readouterr().out
-    with pytest.raises(CommandError) as error:
-        call_command("import_items", str(bad))
+    with translation.override("en"):
+        call_command("import_items", str(good))
+        assert "1 item loaded" in capsys.readouterr().out
+        with pytest.raises(CommandError) as error:
+            call_command("import_items", str(bad))
     assert "row 2, staff" in str(error.value) and "row 3, date" in str(error.value)
     assert list(BusinessItem.objects.values_list("item_no", flat=True)) == ["P-1"]
