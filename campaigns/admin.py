@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+import campaigns.calendar_admin  # noqa: F401 - registers the bank calendar's admin
 from campaigns import services
 from campaigns.models import (
     Campaign,

@@ -4,9 +4,6 @@ read-only (their lifecycle goes through ``rewards.services`` so that four eyes a
 from django.contrib import admin
 from import_export.admin import ExportMixin
 
-# The bank calendar's admin lives with the calendar; registered from here because rewards (the
-# teller rule's working days) is its reader and campaigns/admin.py is not this change's to edit.
-import campaigns.calendar_admin  # noqa: E402,F401
 from rewards.models import BusinessItem, PayoutExport, PayoutLine, PayoutRun, RewardRule, RewardScheme
 from rewards.resources import PayoutLineResource
 
