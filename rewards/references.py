@@ -99,8 +99,9 @@ def missing_codes(*, rule_code: str, params: dict, campaign_code: str) -> list[s
 
 
 def known_flags(campaign_code: str) -> set[str] | None:
-    """Flags the campaign knows: set on a participant, required by a ranking or vetoing in a gate.
-    None without a campaign (flags cannot be known then)."""
+    """Flags the campaign knows: declared in its option ``flags`` (a flag nobody holds yet, such as
+    C's green rating before the reviews are in), set on a participant, required by a ranking or
+    vetoing in a gate. None without a campaign (flags cannot be known then)."""
     from campaigns.models import Campaign
     from scoring.models import ParticipantFlag, Ranking
 
@@ -111,6 +112,8 @@ def known_flags(campaign_code: str) -> set[str] | None:
     for required in Ranking.objects.filter(campaign=campaign).values_list("required_flags", flat=True):
         known.update(code for code in required or [] if isinstance(code, str))
     known.update(campaign.gates.exclude(flag="").values_list("flag", flat=True))
+    declared = (campaign.options or {}).get("flags") or []
+    known.update(code for code in declared if isinstance(code, str))
     return known
 
 
@@ -147,7 +150,8 @@ def scheme_problems(scheme) -> list[str]:
             )
         for code in sorted(flags[rule.code] - (campaign_flags if campaign_flags is not None else flags[rule.code])):
             problems.append(
-                _("Rule %(rule)s reads flag %(code)s, which no participant of campaign %(campaign)s has and no ranking requires.")
+                _("Rule %(rule)s reads flag %(code)s, which no participant of campaign %(campaign)s has and no ranking requires; "
+                  "if nobody holds it yet, declare it in the campaign option flags.")
                 % {"rule": rule.code, "code": code, "campaign": scheme.campaign_code}
             )
     return problems

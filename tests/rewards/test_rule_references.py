@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from branches import roles
 from campaigns.campaign_file import CampaignFileError, export_campaign, import_campaign
-from rewards import services
+from rewards import references, services
 from rewards.models import PeriodKind, RewardRule, RewardScheme
 from scoring.models import Ranking
 from tests.conftest import make_user
@@ -132,6 +132,17 @@ def test_a_payout_run_is_refused_while_a_rule_reads_a_flag_the_campaign_does_not
     )
     Ranking.objects.filter(campaign=campaign, code="overall").update(required_flags=["green"])
     assert any("top3" in message and "gren" in message for message in run_refused(scheme))
+
+
+def test_a_flag_declared_in_the_campaign_options_is_known_before_anyone_holds_it(campaign):
+    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
+    RewardRule.objects.filter(code="top3").update(
+        params={**TOP_THREE, "conditions": [{"figure": {"flag": "green"}, "op": "==", "value": "1"}]}
+    )
+    assert any("green" in message for message in run_refused(scheme))
+    campaign.options = {**campaign.options, "flags": ["green"]}
+    campaign.save(update_fields=["options"])
+    assert not [message for message in references.scheme_problems(scheme) if "green" in message]
 
 
 @pytest.mark.parametrize(
