@@ -168,12 +168,21 @@ def _fact_source(expr: dict, spans: list[tuple[int, datetime.date, datetime.date
     fact, indicator = Fact._meta.db_table, Indicator._meta.db_table
     where = f"f.indicator_id IN (SELECT id FROM {indicator} WHERE code = %s) AND f.subject_kind = %s"
     if measure == "value":
-        # The explicit dates let PostgreSQL read only those days' partitions.
-        days = sorted({day for _month_no, _start, day in spans})
+        # As FigureBook reads a value: each subject's latest fact on or before the day within that
+        # day's month, so a month ending on a Sunday reads the last business day's rate. The date
+        # range lets PostgreSQL read only those months' partitions.
+        ends = [(month_no, day.replace(day=1), day) for month_no, _start, day in spans]
+        periods = " UNION ALL ".join(["SELECT %s AS month_no, %s AS day_from, %s AS day_to"] * len(ends))
+        params = [value for span in ends for value in span] + params[len(spans) * 3 :]
+        params += [min(first for _month_no, first, _day in ends), max(day for _month_no, _first, day in ends)]
         return (
-            f"SELECT p.month_no, f.subject_id, f.value FROM {fact} f JOIN ({periods}) p ON f.business_date = p.day_to"
-            f" WHERE {where} AND f.business_date IN ({', '.join(['%s'] * len(days))})",
-            params + days,
+            "SELECT x.month_no, x.subject_id, x.value FROM ("
+            " SELECT p.month_no, f.subject_id, f.value, ROW_NUMBER() OVER ("
+            "  PARTITION BY p.month_no, f.subject_id ORDER BY f.business_date DESC) AS latest"
+            f" FROM {fact} f JOIN ({periods}) p ON f.business_date BETWEEN p.day_from AND p.day_to"
+            f" WHERE {where} AND f.business_date BETWEEN %s AND %s"
+            ") x WHERE x.latest = 1",
+            params,
         )
     params += [min(start for _month_no, start, _day in spans), max(day for _month_no, _start, day in spans)]
     return (

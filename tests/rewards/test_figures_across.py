@@ -129,6 +129,21 @@ def test_months_are_counted_on_each_months_own_dates_all_or_in_a_row_with_months
     assert book().evaluate({**streak, "before": before}) == {b1: 1, b3: 2}
 
 
+def test_months_read_the_last_business_days_rate_when_a_month_ends_on_a_weekend(cards):
+    b1, b3 = cards["b1"].pk, cards["b3"].pk
+    # 31 January and 28 February 2027 are Sundays; the rate arrives on business days only.
+    fri_jan, fri_feb = datetime.date(2027, 1, 29), datetime.date(2027, 2, 26)
+    put_facts(
+        "RATE",
+        [(cards["b1"], day, rate) for day, rate in ((fri_jan, "0.01"), (fri_feb, "0.01"), (Q1_END, "0.03"))]
+        # B3 has no February rate: January's does not stand in for it.
+        + [(cards["b3"], day, rate) for day, rate in ((fri_jan, "0.01"), (Q1_END, "0.01"))],
+    )
+    below = {"months": {"indicator": "RATE"}, "op": "<", "value": "0.02", "from": "2027-01-01"}
+    assert book().evaluate(below) == {b1: 2, b3: 2}
+    assert book().evaluate({**below, "count": "streak"}) == {b1: 0, b3: 1}
+
+
 @pytest.mark.parametrize(
     ("figure", "where"),
     [
