@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from branches.models import SubjectKind
 from campaigns.campaign_file import load_template
@@ -59,7 +60,8 @@ def test_an_others_share_without_full_share_if_is_refused(scheme):
     ],
 )
 def test_a_rule_paying_on_one_value_for_everyone_is_refused_naming_the_figure(scheme, kind, params, field):
-    message = refused(scheme, kind, params)
+    with translation.override("en"):
+        message = refused(scheme, kind, params)
     assert f"{field}: this figure has one value for everyone" in message
 
 

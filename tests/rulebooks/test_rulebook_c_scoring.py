@@ -300,6 +300,7 @@ def test_template_is_a_mixed_campaign_with_the_four_phases_and_their_shares(rule
 def test_open_points_are_recorded_with_their_defaults(rulebook_c):
     campaign, _january, _quarter = rulebook_c
     assert campaign.options == {
+        "flags": ["green"],
         "non_stacking_compare": "value",
         "trip_values_differ": True,
         "non_stacking_scope": "trips",

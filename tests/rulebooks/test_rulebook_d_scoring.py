@@ -276,6 +276,7 @@ def test_template_is_a_mixed_campaign_scored_on_the_months_share_of_the_best(rul
 def test_open_points_are_recorded_with_their_defaults(rulebook_d):
     campaign, _boards = rulebook_d
     assert campaign.options == {
+        "flags": ["front_desk", "head_office"],
         "silent_band_pay": "1300",
         "step_mode": "full_steps",
         "top_band_rule": "freeze_plus_400",
