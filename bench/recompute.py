@@ -23,43 +23,40 @@ from bench.synthetic import STAFF_DAY, START, ensure_bank, ensure_daily_average_
 
 FLOOR_TABLE = "bench_floor_scores"
 
-FLOOR_SQL = f"""
+
+def _floor_sql(figure: str, figures_join: str) -> str:
+    """The floor statement: weighted completion (points × clamp(figure ÷ target, 0, 1)) summed per
+    participant, ranked overall and per region, with ``figures_join`` giving ``figure``."""
+    return f"""
 INSERT INTO {FLOOR_TABLE} (participant_id, total_points, overall_rank, region_rank)
 SELECT pid, total, RANK() OVER (ORDER BY total DESC), RANK() OVER (PARTITION BY group_id ORDER BY total DESC)
 FROM (
-    SELECT p.id AS pid, gm.group_id, SUM(r.points * LEAST(GREATEST(f.value / t.target_value, 0), 1)) AS total
+    SELECT p.id AS pid, gm.group_id, SUM(r.points * LEAST(GREATEST({figure} / t.target_value, 0), 1)) AS total
     FROM campaigns_participant p
     JOIN campaigns_groupmembership gm ON gm.participant_id = p.id AND gm.group_set_id = %(group_set)s
     JOIN campaigns_target t ON t.participant_id = p.id AND t.period = 'campaign'
     JOIN scoring_scoringrule r ON r.metric_id = t.metric_id
     JOIN campaigns_metriccomponent c ON c.metric_id = t.metric_id
-    JOIN branches_fact f ON f.indicator_id = c.indicator_id AND f.subject_kind = p.subject_kind
-         AND f.subject_id = p.subject_id AND f.business_date = %(day)s
+    {figures_join}
     WHERE p.campaign_id = %(campaign)s
     GROUP BY p.id, gm.group_id
 ) scored
 """
 
+
+FLOOR_SQL = _floor_sql(
+    "f.value",
+    "JOIN branches_fact f ON f.indicator_id = c.indicator_id AND f.subject_kind = p.subject_kind"
+    " AND f.subject_id = p.subject_id AND f.business_date = %(day)s",
+)
+
 # The same, on each metric's daily average from the campaign's start to the day (calendar days).
-FLOOR_DAILY_AVERAGE_SQL = f"""
-INSERT INTO {FLOOR_TABLE} (participant_id, total_points, overall_rank, region_rank)
-SELECT pid, total, RANK() OVER (ORDER BY total DESC), RANK() OVER (PARTITION BY group_id ORDER BY total DESC)
-FROM (
-    SELECT p.id AS pid, gm.group_id, SUM(r.points * LEAST(GREATEST(a.average / t.target_value, 0), 1)) AS total
-    FROM campaigns_participant p
-    JOIN campaigns_groupmembership gm ON gm.participant_id = p.id AND gm.group_set_id = %(group_set)s
-    JOIN campaigns_target t ON t.participant_id = p.id AND t.period = 'campaign'
-    JOIN scoring_scoringrule r ON r.metric_id = t.metric_id
-    JOIN campaigns_metriccomponent c ON c.metric_id = t.metric_id
-    JOIN (
-        SELECT f.indicator_id, f.subject_id, SUM(f.value) / %(days)s AS average FROM branches_fact f
-        WHERE f.subject_kind = 1 AND f.business_date BETWEEN %(start)s AND %(day)s
-        GROUP BY f.indicator_id, f.subject_id
-    ) a ON a.indicator_id = c.indicator_id AND a.subject_id = p.subject_id
-    WHERE p.campaign_id = %(campaign)s
-    GROUP BY p.id, gm.group_id
-) scored
-"""
+FLOOR_DAILY_AVERAGE_SQL = _floor_sql(
+    "a.average",
+    "JOIN (SELECT f.indicator_id, f.subject_id, SUM(f.value) / %(days)s AS average FROM branches_fact f"
+    " WHERE f.subject_kind = 1 AND f.business_date BETWEEN %(start)s AND %(day)s"
+    " GROUP BY f.indicator_id, f.subject_id) a ON a.indicator_id = c.indicator_id AND a.subject_id = p.subject_id",
+)
 
 
 def measure(size: str) -> list[dict]:
