@@ -1,8 +1,21 @@
 """Paying a rulebook's campaign the way finance does, shared by the rulebook payout tests."""
 
+from django.db.models import Sum
+
 from rewards import services
-from rewards.models import PeriodKind, RewardScheme
+from rewards.models import PayoutLine, PeriodKind, RewardScheme
 from scoring import engine
+
+
+def payee(line: PayoutLine) -> str:
+    """A line's payee as the tests name it: the employee number, else the unit code."""
+    return line.employee_no or line.unit_code
+
+
+def paid_per_payee_and_rule(runs) -> dict:
+    """{(payee, rule code): amount} summed over every line of ``runs`` (monthly lines and adjustments)."""
+    rows = PayoutLine.objects.filter(run__in=runs).values("employee_no", "unit_code", "rule__code").annotate(total=Sum("amount"))
+    return {(row["employee_no"] or row["unit_code"], row["rule__code"]): row["total"] for row in rows}
 
 
 def placeholders_replaced(doc: dict) -> dict:

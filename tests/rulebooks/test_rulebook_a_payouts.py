@@ -47,15 +47,13 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
-from branches import roles
 from branches.facts import FactSource, merge_facts
 from branches.models import Indicator, SubjectKind, Unit, UnitKind
 from branches.services import hire_staff
 from campaigns.campaign_file import import_campaign, load_template
 from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
 from scoring import services as scoring_services
-from tests.conftest import make_user
-from tests.rulebooks.payouts import pay
+from tests.rulebooks.payouts import paid_per_payee_and_rule, pay, payee
 from tests.rulebooks.test_rulebook_a_scoring import BASE_DAY, BRANCHES, QUARTER_END, WAN, figures
 
 Q1_START, JAN_END, FEB_END = datetime.date(2027, 1, 1), datetime.date(2027, 1, 31), datetime.date(2027, 2, 28)
@@ -119,9 +117,6 @@ FINAL = {
 QUARTER_END_RULES = ("pos_piece", "pos_shortfall", "rank_prize", "single_deposits", "single_interest", "single_npl", "single_card")
 
 
-def payee(line: PayoutLine) -> str:
-    return line.employee_no or line.unit_code
-
 
 def lines_of(run, rule_code: str) -> dict:
     return {payee(line): (line.kind, line.amount) for line in run.lines.filter(rule__code=rule_code)}
@@ -145,12 +140,6 @@ def month_end_figures() -> list[tuple[str, str, datetime.date, Decimal]]:
         rows += [(code, "POS_PLACED", datetime.date(2027, 1, 10), Decimal(min(placed, 2)))]
         rows += [(code, "POS_PLACED", datetime.date(2027, 3, 5), Decimal(placed - min(placed, 2)))]
     return rows
-
-
-@pytest.fixture
-def finance(db):
-    """The maker and a different finance user who approves (four eyes)."""
-    return {"maker": make_user("finance_maker_a", roles.FINANCE), "checker": make_user("finance_checker_a", roles.FINANCE)}
 
 
 @pytest.fixture
@@ -248,12 +237,7 @@ def test_quarter_end_pos_prizes_and_penalties(runs):
 
 
 def test_monthly_lines_plus_adjustments_add_up_to_the_quarter_final_for_every_payee(runs):
-    totals = {
-        (row["employee_no"] or row["unit_code"], row["rule__code"]): row["total"]
-        for row in PayoutLine.objects.filter(run__in=runs.values())
-        .values("employee_no", "unit_code", "rule__code")
-        .annotate(total=Sum("amount"))
-    }
+    totals = paid_per_payee_and_rule(runs.values())
     assert totals == {key: Decimal(value) for key, value in FINAL.items()}
 
 

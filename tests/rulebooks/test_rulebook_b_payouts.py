@@ -52,15 +52,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db.models import Sum
 
-from branches import roles
 from branches import services as org
 from branches.facts import FactSource, merge_facts
 from branches.models import Indicator, Position, SubjectKind, Unit
-from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
-from tests.conftest import make_user
-from tests.rulebooks.payouts import pay
+from rewards.models import LineKind, PeriodKind, RewardScheme
+from tests.rulebooks.payouts import paid_per_payee_and_rule, pay, payee
 from tests.rulebooks.test_rulebook_b_scoring import QUARTER_END, QUARTER_START, rulebook_b  # noqa: F401
 
 JAN_END, FEB_END = datetime.date(2027, 1, 31), datetime.date(2027, 2, 28)
@@ -131,18 +128,9 @@ def fen(amount: str) -> Decimal:
     return Decimal(amount).quantize(Decimal("0.01"))
 
 
-def payee(line: PayoutLine) -> str:
-    return line.employee_no or line.unit_code
-
 
 def lines_of(run, rule_code: str) -> dict:
     return {payee(line): (line.kind, line.amount) for line in run.lines.filter(rule__code=rule_code)}
-
-
-@pytest.fixture
-def finance(db):
-    """The maker and a different finance user who approves (four eyes)."""
-    return {"maker": make_user("finance_maker_b", roles.FINANCE), "checker": make_user("finance_checker_b", roles.FINANCE)}
 
 
 @pytest.fixture
@@ -233,12 +221,7 @@ def test_staff_lines_name_the_unit_of_the_payee(runs):
 
 
 def test_monthly_lines_plus_adjustments_add_up_to_the_quarter_final_for_every_payee(runs):
-    totals = {
-        (row["employee_no"] or row["unit_code"], row["rule__code"]): row["total"]
-        for row in PayoutLine.objects.filter(run__in=runs.values())
-        .values("employee_no", "unit_code", "rule__code")
-        .annotate(total=Sum("amount"))
-    }
+    totals = paid_per_payee_and_rule(runs.values())
     assert totals == {key: fen(amount) for key, amount in FINAL.items()}
 
 

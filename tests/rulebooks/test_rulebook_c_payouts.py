@@ -57,18 +57,15 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db.models import Sum
 from django.utils.translation import gettext
 
-from branches import roles
 from branches import services as org
 from branches.facts import FactSource, merge_facts
 from branches.models import Indicator, Position, Staff, SubjectKind, Unit, UnitKind
 from campaigns.campaign_file import import_campaign, load_template
 from rewards.item_import import import_items
-from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
-from tests.conftest import make_user
-from tests.rulebooks.payouts import pay, placeholders_replaced
+from rewards.models import LineKind, PeriodKind, RewardScheme
+from tests.rulebooks.payouts import paid_per_payee_and_rule, pay, payee, placeholders_replaced
 from tests.rulebooks.test_rulebook_c_scoring import (
     COMPANIES,
     COMPANY_FIGURES,
@@ -181,9 +178,6 @@ FINAL_CASH = {
 }
 
 
-def payee(line: PayoutLine) -> str:
-    return line.employee_no or line.unit_code
-
 
 def lines(run) -> dict:
     return {(payee(line), line.rule.code): (line.kind, line.amount, line.non_cash_award) for line in run.lines.select_related("rule")}
@@ -216,12 +210,6 @@ def merge(rows, reference: str) -> None:
         source=FactSource(kind="manual", reference=reference),
     )
     assert outcome.ok, outcome.errors[:3]
-
-
-@pytest.fixture
-def finance(db):
-    """The maker and a different finance user who approves (four eyes)."""
-    return {"maker": make_user("finance_maker_c", roles.FINANCE), "checker": make_user("finance_checker_c", roles.FINANCE)}
 
 
 @pytest.fixture
@@ -333,12 +321,7 @@ def test_a_revoked_gift_is_not_revoked_again_in_the_quarter(runs):
 
 
 def test_monthly_lines_plus_adjustments_add_up_to_the_quarter_final_for_every_payee(runs):
-    rows = (
-        PayoutLine.objects.filter(run__in=runs.values())
-        .values("employee_no", "unit_code", "rule__code")
-        .annotate(total=Sum("amount"))
-    )
-    totals = {(row["employee_no"] or row["unit_code"], row["rule__code"]): row["total"] for row in rows}
+    totals = paid_per_payee_and_rule(runs.values())
     every_key = {key for table in LINES.values() for key in table}
     assert set(totals) == every_key
     assert totals == {key: Decimal(FINAL_CASH.get(key, "0")) for key in every_key}

@@ -101,15 +101,13 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
-from branches import roles
 from branches import services as org
 from branches.facts import FactSource, merge_facts
 from branches.models import Indicator, Position, Staff, SubjectKind, Unit, UnitKind
 from campaigns.campaign_file import import_campaign, load_template
 from rewards.item_import import import_items
 from rewards.models import LineKind, PayoutLine, PeriodKind, RewardScheme
-from tests.conftest import make_user
-from tests.rulebooks.payouts import pay, placeholders_replaced
+from tests.rulebooks.payouts import paid_per_payee_and_rule, pay, payee, placeholders_replaced
 from tests.rulebooks.test_rulebook_d_scoring import (
     FEB_END,
     FLAGS,
@@ -235,9 +233,6 @@ RULES = {
 }
 
 
-def payee(line: PayoutLine) -> str:
-    return line.employee_no or line.unit_code
-
 
 def lines_of(run, rule_code: str) -> dict:
     return {(payee(line), line.kind, line.period_start): line.amount for line in run.lines.filter(rule__code=rule_code)}
@@ -259,12 +254,6 @@ def correct_balances(code: str, first: datetime.date, last: datetime.date, value
         source=FactSource(kind="manual", reference=f"correction of {code}"),
     )
     assert outcome.ok, outcome.errors[:3]
-
-
-@pytest.fixture
-def finance(db):
-    """The maker and a different finance user who approves (four eyes)."""
-    return {"maker": make_user("finance_maker_d", roles.FINANCE), "checker": make_user("finance_checker_d", roles.FINANCE)}
 
 
 def build_campaign(monthly_pay: dict | None = None, calendar: list | None = None):
@@ -371,12 +360,7 @@ def test_corrections_reference_the_line_they_correct(runs):
 
 
 def test_monthly_lines_plus_adjustments_add_up_to_the_quarter_final_for_every_payee(runs):
-    totals = {
-        (row["employee_no"] or row["unit_code"], row["rule__code"]): row["total"]
-        for row in PayoutLine.objects.filter(run__in=runs.values())
-        .values("employee_no", "unit_code", "rule__code")
-        .annotate(total=Sum("amount"))
-    }
+    totals = paid_per_payee_and_rule(runs.values())
     assert totals == {key: Decimal(value) for key, value in FINAL.items()}
 
 
