@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from branches import access, roles
 from branches.api_models import ApiClient
-from branches.facts import fact_history
+from branches.fact_selectors import fact_history
 from branches.imports import api_batches
 from branches.imports.headers import indicator_lookup, normalise
 from branches.imports.values import parse_date

@@ -25,11 +25,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branches.models import Fact, FactVersion, ImportBatch, Indicator, Measure, SubjectKind
+from branches.models import Fact, ImportBatch, Indicator, Measure, SubjectKind
 
 MAX_ERRORS_RETURNED = 1000
 IMPORTS_DIR = "imports"
@@ -633,74 +632,3 @@ def merge_facts(
     the affected (indicator, date) pairs is queued once the transaction commits.
     """
     return run_merge(loader=lambda cursor, stage: stage.load_typed(cursor, rows), source=source, preview=preview)
-
-
-@dataclass(frozen=True)
-class FactHistoryEntry:
-    business_date: datetime.date
-    version_no: int
-    value: Decimal
-    previous_value: Decimal | None
-    is_current: bool
-    batch_id: int | None
-    source_kind: str
-    source_reference: str
-    source_row: int | None
-    actor: str
-    recorded_at: datetime.datetime | None
-
-
-def fact_history(
-    subject_kind: int,
-    subject_id: int,
-    indicator_id: int,
-    date_from: datetime.date | None = None,
-    date_to: datetime.date | None = None,
-) -> list[FactHistoryEntry]:
-    """Every version of one participant's figure for one indicator, newest date and version first.
-
-    Each entry says who wrote it (actor), when (the batch's start), from where (file and row,
-    API batch, manual edit) and the value it replaced. Three queries, whatever the number of days.
-    """
-    if date_from is None or date_to is None:
-        # The fact index starts with the date: MIN / MAX over it are instant.
-        bounds = Fact.objects.aggregate(first=Min("business_date"), last=Max("business_date"))
-        if bounds["first"] is None:
-            return []
-        date_from = date_from or bounds["first"]
-        date_to = date_to or bounds["last"]
-    # An explicit list of days: one index descent per day on (date, indicator, subject), instead
-    # of a range scan over every subject's figures of those days.
-    days = [date_from + datetime.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
-    facts = list(
-        Fact.objects.filter(
-            business_date__in=days, indicator_id=indicator_id, subject_kind=subject_kind, subject_id=subject_id
-        )
-    )
-    versions = list(FactVersion.objects.filter(fact__in=[f.pk for f in facts]))
-    batch_ids = {f.batch_id for f in facts} | {v.batch_id for v in versions}
-    batches = ImportBatch.objects.in_bulk([b for b in batch_ids if b is not None])
-    dates = {f.pk: f.business_date for f in facts}
-
-    def entry(day, version_no, value, previous, current, batch_id, row):
-        batch = batches.get(batch_id)
-        return FactHistoryEntry(
-            business_date=day,
-            version_no=version_no,
-            value=value,
-            previous_value=previous,
-            is_current=current,
-            batch_id=batch_id,
-            source_kind=batch.kind if batch else "",
-            source_reference=batch.reference if batch else "",
-            source_row=row,
-            actor=batch.actor if batch else "",
-            recorded_at=batch.started_at if batch else None,
-        )
-
-    entries = [entry(f.business_date, f.version_no, f.value, f.previous_value, True, f.batch_id, f.source_row) for f in facts]
-    entries += [
-        entry(dates[v.fact_id], v.version_no, v.value, v.previous_value, False, v.batch_id, v.source_row) for v in versions
-    ]
-    entries.sort(key=lambda e: (e.business_date, e.version_no), reverse=True)
-    return entries

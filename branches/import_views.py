@@ -306,7 +306,7 @@ def figure_history(request):
     Same scope as every page: a unit or person outside what the user may see is 404.
     """
     from branches import access
-    from branches.facts import fact_history
+    from branches.fact_selectors import fact_history
     from branches.models import Staff, SubjectKind, Unit
 
     form = FigureHistoryForm(request.GET or None)

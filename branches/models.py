@@ -319,7 +319,7 @@ class Fact(models.Model):
         verbose_name_plural = _("facts")
         # ONE index, date first: a day's load appends at the right edge of the index instead of
         # touching a leaf page per row, and the scoring SQL reads (date, indicator) ranges from it.
-        # One subject's history reads it with a list of dates (see branches.facts.fact_history).
+        # One subject's history reads it with a list of dates (see branches.fact_selectors.fact_history).
         constraints = [
             models.UniqueConstraint(
                 fields=["business_date", "indicator", "subject_kind", "subject_id"], name="fact_one_value_per_key"

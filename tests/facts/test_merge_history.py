@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from branches.facts import FactSource, fact_history, merge_facts
+from branches.fact_selectors import fact_history
+from branches.facts import FactSource, merge_facts
 from branches.models import Fact, FactVersion, ImportBatch, SubjectKind
 from tests.facts.conftest import DAY
 
