@@ -68,32 +68,44 @@ def item_kinds(params) -> set[str]:
     return kinds
 
 
-def missing_codes(*, rule_code: str, params: dict, campaign_code: str) -> list[str]:
-    """Messages for every ranking or metric the rule names that its campaign lacks.
-
-    No campaign of that code (a scheme on facts only, or not yet linked): nothing to check.
-    """
+def campaign_catalogue(campaign_code: str) -> tuple[set[str], set[str]] | None:
+    """(ranking codes, metric codes) of the campaign; None when there is no campaign of that code
+    (a scheme on facts only, or not yet linked): nothing to check then."""
     from campaigns.models import Campaign
     from scoring.models import Ranking
 
+    campaign = Campaign.objects.filter(code=campaign_code).first() if campaign_code else None
+    if campaign is None:
+        return None
+    return (
+        set(Ranking.objects.filter(campaign=campaign).values_list("code", flat=True)),
+        set(campaign.metrics.values_list("code", flat=True)),
+    )
+
+
+def missing_codes(*, rule_code: str, params: dict, campaign_code: str, catalogue=False) -> list[str]:
+    """Messages for every ranking or metric the rule names that its campaign lacks.
+
+    ``catalogue``: the campaign's codes when the caller checks many rules (read once for all).
+    """
     rankings, metrics = campaign_codes(params)
     if not (rankings or metrics):
         return []
-    campaign = Campaign.objects.filter(code=campaign_code).first() if campaign_code else None
-    if campaign is None:
+    if catalogue is False:
+        catalogue = campaign_catalogue(campaign_code)
+    if catalogue is None:
         return []
+    known_rankings, known_metrics = catalogue
     messages = []
-    known_rankings = set(Ranking.objects.filter(campaign=campaign).values_list("code", flat=True))
     for code in sorted(rankings - known_rankings):
         messages.append(
             _("Rule %(rule)s reads ranking %(code)s, which campaign %(campaign)s does not have.")
-            % {"rule": rule_code, "code": code, "campaign": campaign.code}
+            % {"rule": rule_code, "code": code, "campaign": campaign_code}
         )
-    known_metrics = set(campaign.metrics.values_list("code", flat=True))
     for code in sorted(metrics - known_metrics):
         messages.append(
             _("Rule %(rule)s reads metric %(code)s, which campaign %(campaign)s does not have.")
-            % {"rule": rule_code, "code": code, "campaign": campaign.code}
+            % {"rule": rule_code, "code": code, "campaign": campaign_code}
         )
     return messages
 
@@ -132,13 +144,16 @@ def scheme_problems(scheme) -> list[str]:
         Indicator.objects.filter(code__in=set().union(*indicators.values())).values_list("code", flat=True)
     )
     campaign_flags = known_flags(scheme.campaign_code) if any(flags.values()) else None
+    catalogue = campaign_catalogue(scheme.campaign_code)
     for rule in rules:
         if rule.params.get("placeholders"):
             problems.append(
                 _("Rule %(rule)s still holds placeholder values in %(fields)s: replace them and remove placeholders.")
                 % {"rule": rule.code, "fields": ", ".join(rule.params["placeholders"])}
             )
-        problems += missing_codes(rule_code=rule.code, params=rule.params, campaign_code=scheme.campaign_code)
+        problems += missing_codes(
+            rule_code=rule.code, params=rule.params, campaign_code=scheme.campaign_code, catalogue=catalogue
+        )
         for code in sorted(units[rule.code] - known_units):
             problems.append(
                 _("Rule %(rule)s names unit %(code)s, which does not exist.") % {"rule": rule.code, "code": code}
