@@ -61,7 +61,7 @@ from django.utils.translation import gettext
 
 from branches import services as org
 from branches.facts import FactSource, merge_facts
-from branches.models import Indicator, Position, Staff, SubjectKind, Unit, UnitKind
+from branches.models import Indicator, Position, Staff, SubjectKind, Unit
 from campaigns.campaign_file import import_campaign, load_template
 from rewards.item_import import import_items
 from rewards.models import LineKind, PeriodKind, RewardScheme
@@ -70,11 +70,13 @@ from tests.rulebooks.test_rulebook_c_scoring import (
     COMPANIES,
     COMPANY_FIGURES,
     FLAGS,
+    HIRED,
     JAN_END,
     PLAN,
     QUARTER_END,
     SCALED_TOP_N,
     STAFF,
+    build_city,
     company_figures,
     figures,
 )
@@ -214,21 +216,9 @@ def merge(rows, reference: str) -> None:
 
 @pytest.fixture
 def campaign(db):
-    head = org.create_unit(code="HO", name="市分公司", kind=UnitKind.HEAD_OFFICE)
-    zones = {code: org.create_unit(code=code, name=f"{code}战区", kind=UnitKind.REGION, parent=head) for code in ("WZ1", "WZ2")}
-    companies = {
-        code: org.create_unit(code=code, name=f"{code}基层公司", kind=UnitKind.BRANCH, parent=zones[zone])
-        for code, zone in COMPANIES.items()
-    }
-    hired = datetime.date(2026, 12, 1)
-    for code, (company, supervisor, *_rest) in STAFF.items():
-        org.hire_staff(
-            employee_no=code, name=f"营销员{code}", unit=companies[company],
-            position=Position.SUPERVISOR if supervisor else Position.AGENT, on=hired,
-        )
-    org.hire_staff(employee_no="X01", name="营销员X01", unit=companies["BC1"], position=Position.AGENT, on=hired)
+    companies = build_city()
     for code, (company, position) in MANAGERS.items():
-        org.hire_staff(employee_no=code, name=f"经理{code}", unit=companies[company], position=position, on=hired)
+        org.hire_staff(employee_no=code, name=f"经理{code}", unit=companies[company], position=position, on=HIRED)
 
     doc = placeholders_replaced(load_template("c-insurance-agents"))
     doc["participants"] = [{"staff": code, "flags": sorted(f for f, who in FLAGS.items() if code in who)} for code in STAFF]

@@ -190,21 +190,30 @@ def figures() -> list[tuple[str, str, datetime.date, Decimal]]:
     return rows
 
 
-@pytest.fixture
-def rulebook_c(db):
+HIRED = datetime.date(2026, 12, 1)
+
+
+def build_city() -> dict:
+    """The city company, its two war zones, the base companies and their agents (X01 outside the
+    campaign); returns the base companies by code."""
     head = org.create_unit(code="HO", name="市分公司", kind=UnitKind.HEAD_OFFICE)
     zones = {code: org.create_unit(code=code, name=f"{code}战区", kind=UnitKind.REGION, parent=head) for code in ("WZ1", "WZ2")}
     companies = {
         code: org.create_unit(code=code, name=f"{code}基层公司", kind=UnitKind.BRANCH, parent=zones[zone])
         for code, zone in COMPANIES.items()
     }
-    hired = datetime.date(2026, 12, 1)
     for code, (company, supervisor, *_rest) in STAFF.items():
         org.hire_staff(
             employee_no=code, name=f"营销员{code}", unit=companies[company],
-            position=Position.SUPERVISOR if supervisor else Position.AGENT, on=hired,
+            position=Position.SUPERVISOR if supervisor else Position.AGENT, on=HIRED,
         )
-    org.hire_staff(employee_no="X01", name="营销员X01", unit=companies["BC1"], position=Position.AGENT, on=hired)
+    org.hire_staff(employee_no="X01", name="营销员X01", unit=companies["BC1"], position=Position.AGENT, on=HIRED)
+    return companies
+
+
+@pytest.fixture
+def rulebook_c(db):
+    companies = build_city()
 
     doc = load_template("c-insurance-agents")
     doc["participants"] = [
