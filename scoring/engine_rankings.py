@@ -10,65 +10,67 @@ from scoring.models import (
     Gate,
     GateHit,
     GroupRankEntry,
-    MetricResult,
-    ParticipantResult,
     PhaseResult,
     RankEntry,
     Ranking,
     RankingBasis,
-    RuleScore,
+    ScoreSheet,
     TieBreak,
 )
 
 
-def _figure_rows(run: Run, ranking: Ranking, alias: str) -> tuple[str, str, list] | None:
-    """(table, condition, params) selecting the rows of ``alias`` for the ranking's period; None when
-    the named or current phase has not begun (nothing to rank yet)."""
+def _period_rows(run: Run, ranking: Ranking, alias: str, metric_id: int, column: str) -> tuple[str, str, str, list] | None:
+    """(table, condition, value expression, params) reading ``column`` (actual, target, completion)
+    of ``metric_id`` from the rows of ``alias`` for the ranking's period: the campaign's or the
+    current month's score sheets, or the named / current phase's rows. None when that phase has not
+    begun (nothing to rank yet)."""
     rs = run.rs
     if ranking.period == "phase":
         phase = run.phase_for(ranking.phase)
         if phase is None:
             return None
-        return T(PhaseResult), f"{alias}.result_set_id = {rs} AND {alias}.phase_id = {int(phase.pk)}", []
+        return (
+            T(PhaseResult),
+            f"{alias}.result_set_id = {rs} AND {alias}.phase_id = {int(phase.pk)} AND {alias}.metric_id = {int(metric_id)}",
+            f"{alias}.{column}",
+            [],
+        )
     if ranking.period == "month":
         month = month_periods(run.start, run.campaign.end_date, run.day)[-1][0]
-        return T(MetricResult), f"{alias}.result_set_id = {rs} AND {alias}.period_start = %s AND {alias}.monthly = TRUE", [month]
-    return T(MetricResult), f"{alias}.result_set_id = {rs} AND {alias}.period_start = %s AND {alias}.monthly = FALSE", [run.start]
+        value = run.sql.at(f"{alias}.{column}", run.position("month_metrics", metric_id))
+        return T(ScoreSheet), f"{alias}.result_set_id = {rs} AND {alias}.monthly = TRUE AND {alias}.period_start = %s", value, [month]
+    value = run.sql.at(f"{alias}.{column}", run.position("metrics", metric_id))
+    return T(ScoreSheet), f"{alias}.result_set_id = {rs} AND {alias}.monthly = FALSE", value, []
 
 
 def _ranking_source(run: Run, ranking: Ranking) -> tuple[str, list] | None:
     """SELECT pid, v (the ranked value), pts, act, tgt: one row per participant with a value."""
     sql = run.sql
     rs = run.rs
+    campaign_row = f"s.result_set_id = {rs} AND s.monthly = FALSE"
     if ranking.basis == RankingBasis.TOTAL_SCORE:
         return (
-            f"SELECT pr.participant_id AS pid, pr.total_points AS v, pr.total_points AS pts, "
-            f"{sql.num('NULL')} AS act, {sql.num('NULL')} AS tgt FROM {T(ParticipantResult)} pr "
-            f"WHERE pr.result_set_id = {rs}"
+            f"SELECT s.participant_id AS pid, s.total_points AS v, s.total_points AS pts, "
+            f"{sql.num('NULL')} AS act, {sql.num('NULL')} AS tgt FROM {T(ScoreSheet)} s WHERE {campaign_row}"
         ), []
     if ranking.basis == RankingBasis.RULE_POINTS:
+        points = sql.at("s.points", run.position("rules", ranking.rule_id))
         return (
-            f"SELECT s.participant_id AS pid, s.points AS v, s.points AS pts, {sql.num('NULL')} AS act, "
-            f"{sql.num('NULL')} AS tgt FROM {T(RuleScore)} s "
-            f"WHERE s.result_set_id = {rs} AND s.rule_id = {int(ranking.rule_id)} AND s.monthly = FALSE"
+            f"SELECT s.participant_id AS pid, {points} AS v, {points} AS pts, {sql.num('NULL')} AS act, "
+            f"{sql.num('NULL')} AS tgt FROM {T(ScoreSheet)} s WHERE {campaign_row} AND {points} IS NOT NULL"
         ), []
-    rows = _figure_rows(run, ranking, "mr")
+    column = "completion" if ranking.basis == RankingBasis.METRIC_COMPLETION else "actual"
+    rows = _period_rows(run, ranking, "mr", ranking.metric_id, column)
     if rows is None:
         return None
-    table, condition, params = rows
-    column = "completion" if ranking.basis == RankingBasis.METRIC_COMPLETION else "actual"
+    table, condition, value, params = rows
+    actual = _period_rows(run, ranking, "mr", ranking.metric_id, "actual")[2]
+    target = _period_rows(run, ranking, "mr", ranking.metric_id, "target")[2]
     with_points = ranking.rule_id and ranking.period == "campaign"
-    points = "s.points" if with_points else sql.num("NULL")
-    rule_join = (
-        f"LEFT JOIN {T(RuleScore)} s ON s.result_set_id = {rs} AND s.participant_id = mr.participant_id "
-        f"AND s.rule_id = {int(ranking.rule_id)} AND s.monthly = FALSE"
-        if with_points
-        else ""
-    )
+    points = sql.at("mr.points", run.position("rules", ranking.rule_id)) if with_points else sql.num("NULL")
     return (
-        f"SELECT mr.participant_id AS pid, mr.{column} AS v, {points} AS pts, mr.actual AS act, mr.target AS tgt "
-        f"FROM {table} mr {rule_join} "
-        f"WHERE {condition} AND mr.metric_id = {int(ranking.metric_id)} AND mr.{column} IS NOT NULL"
+        f"SELECT mr.participant_id AS pid, {value} AS v, {points} AS pts, {actual} AS act, {target} AS tgt "
+        f"FROM {table} mr WHERE {condition} AND {value} IS NOT NULL"
     ), params
 
 
@@ -79,30 +81,29 @@ def _eligibility(run: Run, ranking: Ranking) -> tuple[list[str], list]:
     conditions, params = [], []
     for floor in ranking.eligibility:
         column = "completion" if floor.get("on") == "completion" else "actual"
-        rows = _figure_rows(run, ranking, "e")
+        rows = _period_rows(run, ranking, "e", run.metric_id(floor["metric"]), column)
         if rows is None:  # no phase begun: nobody reaches a phase floor
             conditions.append("1 = 0")
             continue
-        table, condition, floor_params = rows
+        table, condition, value, floor_params = rows
         conditions.append(
             f"EXISTS (SELECT 1 FROM {table} e WHERE {condition} AND e.participant_id = b.pid "
-            f"AND e.metric_id = {int(run.metric_id(floor['metric']))} "
-            f"AND e.{column} >= {sql.lit(Decimal(str(floor['min'])))})"
+            f"AND {value} >= {sql.lit(Decimal(str(floor['min'])))})"
         )
         params += floor_params
     for flag in ranking.required_flags:
         if flag == "met_all_targets":
             conditions.append(
-                f"EXISTS (SELECT 1 FROM {T(ParticipantResult)} q WHERE q.result_set_id = {rs} "
+                f"EXISTS (SELECT 1 FROM {T(ScoreSheet)} q WHERE q.result_set_id = {rs} AND q.monthly = FALSE "
                 "AND q.participant_id = b.pid AND q.met_all_targets = TRUE)"
             )
         elif flag.startswith("met:"):
+            position = run.position("metrics", run.metric_id(flag[4:]))
+            actual, target = sql.at("e.actual", position), sql.at("e.target", position)
             conditions.append(
-                f"EXISTS (SELECT 1 FROM {T(MetricResult)} e WHERE e.result_set_id = {rs} AND e.participant_id = b.pid "
-                f"AND e.metric_id = {int(run.metric_id(flag[4:]))} AND e.period_start = %s AND e.monthly = FALSE "
-                "AND e.target IS NOT NULL AND e.actual >= e.target)"
+                f"EXISTS (SELECT 1 FROM {T(ScoreSheet)} e WHERE e.result_set_id = {rs} AND e.monthly = FALSE "
+                f"AND e.participant_id = b.pid AND {target} IS NOT NULL AND {actual} >= {target})"
             )
-            params.append(run.start)
         else:
             conditions.append(
                 "EXISTS (SELECT 1 FROM scoring_participantflag fl WHERE fl.participant_id = b.pid AND fl.code = %s)"
@@ -153,11 +154,11 @@ def compute_ranking(run: Run, ranking: Ranking) -> None:
     if ranking.tie_break_metric:
         # Equal values are ordered by a second figure (largest first, missing last) before the tie rule.
         tie_join = (
-            f"LEFT JOIN {T(MetricResult)} tb ON tb.result_set_id = {rs} AND tb.participant_id = b.pid "
-            f"AND tb.metric_id = {int(run.metric_id(ranking.tie_break_metric))} AND tb.period_start = %s AND tb.monthly = FALSE"
+            f"LEFT JOIN {T(ScoreSheet)} tb ON tb.result_set_id = {rs} AND tb.participant_id = b.pid AND tb.monthly = FALSE"
         )
-        tie_params = [run.start]
-        tie_columns = "CASE WHEN tb.actual IS NULL THEN 1 ELSE 0 END AS v2n, tb.actual AS v2"
+        tie_params = []
+        second = run.sql.at("tb.actual", run.position("metrics", run.metric_id(ranking.tie_break_metric)))
+        tie_columns = f"CASE WHEN {second} IS NULL THEN 1 ELSE 0 END AS v2n, {second} AS v2"
         then_by = ", z0.v2n, z0.v2 DESC"
     else:
         tie_join, tie_params, tie_columns, then_by = "", [], "0 AS v2n, 0 AS v2", ""

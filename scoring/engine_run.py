@@ -50,6 +50,53 @@ class Run:
     component_counts: dict[int, int] = field(default_factory=dict)
     phases: list[Phase] = field(default_factory=list)
     rankings: list[Ranking] = field(default_factory=list)
+    # metric id -> [(indicator id, sign, role)]
+    components: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)
+    # Which metric / rule each position of the score sheets' arrays holds (ResultSet.layout).
+    layout: dict[str, list[int]] = field(default_factory=dict)
+    # Named parameters of the statement being built (values that come from configuration text).
+    params: dict[str, object] = field(default_factory=dict)
+
+    def param(self, value) -> str:
+        """A named placeholder for ``value`` in the statement being built (see ``execute_built``)."""
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"%({name})s"
+
+    def execute_built(self, sql: str) -> int:
+        """Run a statement built with ``param()`` placeholders; returns its row count."""
+        params, self.params = self.params, {}
+        self.execute(sql, params or None)
+        return self.cursor.rowcount
+
+    def position(self, key: str, item_id: int) -> int:
+        """1-based position of a metric or rule id in the layout list ``key`` (e.g. "metrics")."""
+        return self.layout[key].index(int(item_id)) + 1
+
+    def active_where(self, alias: str = "p") -> str:
+        """Participants taking part on the day (joined by then, not left before), with literal dates."""
+        day = self.sql.date(self.day)
+        return (
+            f"{alias}.campaign_id = {int(self.campaign.pk)} "
+            f"AND ({alias}.joined_on IS NULL OR {alias}.joined_on <= {day}) "
+            f"AND ({alias}.left_on IS NULL OR {alias}.left_on >= {day})"
+        )
+
+    def participant_condition(self, participants: dict, kind: str, unit: str) -> str:
+        """An SQL condition on a participant's subject kind ``kind`` and its unit row ``unit`` (aliases)
+        matching a filter such as ``{"level": "unit", "unit_kinds": ["outlet"], "categories": ["储蓄所"]}``;
+        "" for no filter. Texts go in as named parameters."""
+        from branches.models import SubjectKind
+
+        conditions = []
+        if participants and "level" in participants:
+            level = SubjectKind.STAFF if participants["level"] == "staff" else SubjectKind.UNIT
+            conditions.append(f"{kind} = {int(level)}")
+        for key, column in (("unit_kinds", "kind"), ("categories", "category")):
+            values = (participants or {}).get(key) or []
+            if values:
+                conditions.append(f"{unit}.{column} IN ({', '.join(self.param(v) for v in values)})")
+        return " AND ".join(conditions)
 
     @property
     def begun_phases(self) -> list[Phase]:

@@ -12,6 +12,7 @@ result set.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 from django.conf import settings
@@ -317,6 +318,8 @@ class ResultSet(models.Model):
     computed_at = models.DateTimeField(_("computed at"))
     participant_count = models.PositiveIntegerField(_("participants"), default=0)
     seconds = models.FloatField(_("seconds taken"), default=0)
+    # Which metric / rule each position of the score sheets' arrays holds (see ScoreSheet).
+    layout = models.JSONField(_("layout"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("result set")
@@ -332,8 +335,66 @@ class ResultSet(models.Model):
         return f"{self.campaign_id}@{self.business_date} v{self.version}"
 
 
+class NumberArrayField(models.Field):
+    """A list of numbers (None for a missing one): NUMERIC[] on PostgreSQL, a JSON array on SQLite.
+
+    Written by the engine's SQL (``SqlDialect.array``); read back as a list of ``Decimal``.
+    """
+
+    def db_type(self, connection):
+        return "numeric[]" if connection.vendor == "postgresql" else "text"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = json.loads(value)
+        return [None if v is None else Decimal(str(v)) for v in value]
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        if connection.vendor == "postgresql":
+            return [None if v is None else Decimal(v) for v in value]
+        return json.dumps([None if v is None else float(v) for v in value])
+
+
+class ScoreSheet(models.Model):
+    """One participant's figures and points over one period of a result set, in one row.
+
+    ``monthly`` false: the campaign so far (period_start = campaign start), with the totals;
+    true: one month (period_start = its first day, or the campaign's start for the first month).
+    The arrays are positional: ``actual``/``target``/``base``/``completion`` follow the result
+    set's ``layout["metrics"]`` (``"month_metrics"`` for a month), ``points``/``reference`` its
+    ``layout["rules"]`` (``"month_rules"``). A rule that does not score the participant has None.
+    One row per participant instead of one per metric and one per rule: a national staff campaign
+    writes 500,000 rows, not 10,000,000 (see docs/performance.md). ``MetricResult``, ``RuleScore``
+    and ``ParticipantResult`` are views that read these rows one metric / rule at a time.
+    """
+
+    pk = models.CompositePrimaryKey("result_set_id", "participant_id", "monthly", "period_start")
+    result_set_id = models.BigIntegerField()
+    participant_id = models.BigIntegerField()
+    monthly = models.BooleanField(default=False)
+    period_start = models.DateField()
+    actual = NumberArrayField(null=True)
+    target = NumberArrayField(null=True)
+    base = NumberArrayField(null=True)
+    completion = NumberArrayField(null=True)
+    points = NumberArrayField(null=True)
+    reference = NumberArrayField(null=True)
+    total_points = models.DecimalField(**POINTS, null=True)
+    base_points = models.DecimalField(**POINTS, null=True)
+    bonus_points = models.DecimalField(**POINTS, null=True)
+    met_all_targets = models.BooleanField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}@{self.period_start}{'m' if self.monthly else ''}"
+
+
 class MetricResult(models.Model):
-    """A participant's figure for one metric over the campaign (period_start = campaign start) or a month."""
+    """A participant's figure for one metric over the campaign (period_start = campaign start) or a
+    month: a view over ``ScoreSheet`` (read-only; the engine writes the sheets)."""
 
     pk = models.CompositePrimaryKey("result_set_id", "participant_id", "metric_id", "monthly", "period_start")
     result_set_id = models.BigIntegerField()
@@ -347,6 +408,9 @@ class MetricResult(models.Model):
     base = models.DecimalField(**FIGURE, null=True)
     completion = models.DecimalField(**FIGURE, null=True)
 
+    class Meta:
+        managed = False
+
     def __str__(self) -> str:
         return f"{self.participant_id}/{self.metric_id}={self.actual}"
 
@@ -356,7 +420,8 @@ class RuleScore(models.Model):
     campaign start) or, for a monthly rule, one month's provisional score (``monthly`` true).
 
     ``reference`` holds the rule's extra number (the best figure for relative-to-best, the number
-    of months for a monthly rule) so ``explain()`` can show every figure used.
+    of months for a monthly rule) so ``explain()`` can show every figure used. A view over
+    ``ScoreSheet`` (read-only).
     """
 
     pk = models.CompositePrimaryKey("result_set_id", "participant_id", "rule_id", "monthly", "period_start")
@@ -368,11 +433,17 @@ class RuleScore(models.Model):
     points = models.DecimalField(**POINTS)
     reference = models.DecimalField(**FIGURE, null=True)
 
+    class Meta:
+        managed = False
+
     def __str__(self) -> str:
         return f"{self.participant_id}/{self.rule_id}={self.points}"
 
 
 class ParticipantResult(models.Model):
+    """A participant's totals on the day: a view over the campaign row of ``ScoreSheet``, vetoed when
+    a gate hit them (read-only)."""
+
     pk = models.CompositePrimaryKey("result_set_id", "participant_id")
     result_set_id = models.BigIntegerField()
     participant_id = models.BigIntegerField()
@@ -381,6 +452,9 @@ class ParticipantResult(models.Model):
     bonus_points = models.DecimalField(**POINTS)
     met_all_targets = models.BooleanField()
     vetoed = models.BooleanField()
+
+    class Meta:
+        managed = False
 
     def __str__(self) -> str:
         return f"{self.participant_id}={self.total_points}"

@@ -1,7 +1,7 @@
 """The closed set of rule kinds. Each validates its parameters, gives a SQL expression and explains.
 
-A kind's ``points_sql(sql)`` returns an SQL expression over the columns of the engine's source row
-(``src.actual``, ``src.target``, ``src.completion``, ``src.best``); parameters are validated
+A kind's ``points_sql(sql, col)`` returns an SQL expression over the columns ``col`` names for the
+metric's figure (actual, target, completion, and the best for relative-to-best); parameters are validated
 ``Decimal`` values written as literals, never user text. ``explain()`` renders the stored numbers
 of one participant back into a sentence. See docs/scoring.md for the edge cases (target 0,
 missing figures, negative increases).
@@ -42,6 +42,37 @@ class SqlDialect:
 
     def div(self, a: str, b: str) -> str:
         return f"({self.num(a)} / NULLIF({self.num(b)}, 0))"
+
+    # --- score sheets: one row per participant, a figure per metric and points per rule in arrays.
+
+    def figure(self, expr: str) -> str:
+        """A figure as stored (6 decimals, as a NUMERIC(24, 6) column rounds it; SQLite keeps REAL)."""
+        return f"CAST({expr} AS NUMERIC(24, 6))" if self.vendor == "postgresql" else expr
+
+    def points(self, expr: str) -> str:
+        """Points as stored (4 decimals; SQLite keeps REAL)."""
+        return f"CAST({expr} AS NUMERIC(14, 4))" if self.vendor == "postgresql" else expr
+
+    def array(self, exprs: list[str]) -> str:
+        """An array of numbers: NUMERIC[] on PostgreSQL, a JSON array on SQLite."""
+        if self.vendor == "postgresql":
+            return f"CAST(ARRAY[{', '.join(exprs)}] AS NUMERIC[])"
+        return f"json_array({', '.join(exprs)})"
+
+    def at(self, array: str, position: int) -> str:
+        """Element ``position`` (1-based) of an array made by ``array()``."""
+        if self.vendor == "postgresql":
+            return f"{array}[{int(position)}]"
+        return f"json_extract({array}, '$[{int(position) - 1}]')"
+
+    def date(self, day) -> str:
+        """A date literal (an ISO date is never user text)."""
+        return f"DATE '{day.isoformat()}'" if self.vendor == "postgresql" else f"'{day.isoformat()}'"
+
+    @property
+    def fence(self) -> str:
+        """Ends a subquery that must not be merged into its parent (each expression computed once)."""
+        return "OFFSET 0" if self.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
 
     def clamp(self, expr: str, low: Decimal | None, high: Decimal | None) -> str:
         out = expr
@@ -96,6 +127,16 @@ def pct(value) -> str:
     return format((Decimal(value) * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f") + "%"
 
 
+@dataclass(frozen=True)
+class Cols:
+    """The SQL expressions a rule's points are computed from (the engine names one metric's columns)."""
+
+    actual: str
+    target: str
+    completion: str
+    best: str = "NULL"
+
+
 @dataclass
 class Numbers:
     """The stored numbers behind one participant's points for one rule."""
@@ -122,10 +163,10 @@ class Kind:
         _check_known(params, cls.known)
         return dict(params)
 
-    def value_sql(self, on: str) -> str:
-        return "src.completion" if on == "completion" else "src.actual"
+    def value_sql(self, on: str, col: Cols) -> str:
+        return col.completion if on == "completion" else col.actual
 
-    def points_sql(self, sql: SqlDialect) -> str:
+    def points_sql(self, sql: SqlDialect, col: Cols) -> str:
         raise NotImplementedError
 
     def explain(self, n: Numbers) -> str:
@@ -148,13 +189,13 @@ class Completion(Kind):
             raise ValidationError({"params": _("The cap must not be below the floor.")})
         return {"floor": floor, "cap": cap, "zero_below": zero_below}
 
-    def points_sql(self, sql):
+    def points_sql(self, sql, col):
         p = self.params
-        rate = sql.clamp("src.completion", p["floor"], p["cap"])
+        rate = sql.clamp(col.completion, p["floor"], p["cap"])
         expr = f"{sql.lit(self.points)} * {rate}"
         if p["zero_below"] is not None:
-            expr = f"CASE WHEN src.completion < {sql.lit(p['zero_below'])} THEN 0 ELSE {expr} END"
-        return f"(CASE WHEN src.completion IS NULL THEN 0 ELSE {expr} END)"
+            expr = f"CASE WHEN {col.completion} < {sql.lit(p['zero_below'])} THEN 0 ELSE {expr} END"
+        return f"(CASE WHEN {col.completion} IS NULL THEN 0 ELSE {expr} END)"
 
     def explain(self, n):
         if n.completion is None:
@@ -183,8 +224,8 @@ class Threshold(Kind):
             "else_points": _decimal(params, "else_points", 0),
         }
 
-    def points_sql(self, sql):
-        value = self.value_sql(self.params["on"])
+    def points_sql(self, sql, col):
+        value = self.value_sql(self.params["on"], col)
         return (
             f"(CASE WHEN {value} >= {sql.lit(self.params['bar'])} THEN {sql.lit(self.points)} "
             f"ELSE {sql.lit(self.params['else_points'])} END)"
@@ -214,14 +255,14 @@ class RelativeToBest(Kind):
             raise ValidationError({"params": _("The parameter 'allow_negative' must be true or false.")})
         return {"on": _choice(params, "on", ON_CHOICES, "figure"), "allow_negative": allow, "cap": _decimal(params, "cap")}
 
-    def points_sql(self, sql):
-        value = self.value_sql(self.params["on"])
-        share = sql.div(value, "src.best")
+    def points_sql(self, sql, col):
+        value = self.value_sql(self.params["on"], col)
+        share = sql.div(value, col.best)
         if not self.params["allow_negative"]:
             share = sql.clamp(share, Decimal(0), None)
         if self.params["cap"] is not None:
             share = sql.clamp(share, None, self.params["cap"])
-        return f"(CASE WHEN src.best IS NULL OR src.best <= 0 OR {value} IS NULL THEN 0 ELSE {sql.lit(self.points)} * {share} END)"
+        return f"(CASE WHEN {col.best} IS NULL OR {col.best} <= 0 OR {value} IS NULL THEN 0 ELSE {sql.lit(self.points)} * {share} END)"
 
     def explain(self, n):
         value = n.completion if self.params["on"] == "completion" else n.actual
@@ -255,8 +296,8 @@ class Bands(Kind):
             raise ValidationError({"params": _("Bands must be in increasing order of 'from'.")})
         return {"on": _choice(params, "on", ON_CHOICES, "figure"), "bands": bands}
 
-    def points_sql(self, sql):
-        value = self.value_sql(self.params["on"])
+    def points_sql(self, sql, col):
+        value = self.value_sql(self.params["on"], col)
         whens = " ".join(
             f"WHEN {value} >= {sql.lit(start)} THEN {sql.lit(points)}" for start, points in reversed(self.params["bands"])
         )
@@ -279,11 +320,11 @@ class Bonus(Kind):
         _check_known(params, cls.known)
         return {"mode": _choice(params, "mode", ("met", "proportional"), "met"), "cap": _decimal(params, "cap", 1)}
 
-    def points_sql(self, sql):
+    def points_sql(self, sql, col):
         if self.params["mode"] == "met":
-            return f"(CASE WHEN src.completion >= 1 THEN {sql.lit(self.points)} ELSE 0 END)"
-        rate = sql.clamp("src.completion", Decimal(0), self.params["cap"])
-        return f"(CASE WHEN src.completion IS NULL THEN 0 ELSE {sql.lit(self.points)} * {rate} END)"
+            return f"(CASE WHEN {col.completion} >= 1 THEN {sql.lit(self.points)} ELSE 0 END)"
+        rate = sql.clamp(col.completion, Decimal(0), self.params["cap"])
+        return f"(CASE WHEN {col.completion} IS NULL THEN 0 ELSE {sql.lit(self.points)} * {rate} END)"
 
     def explain(self, n):
         return _("bonus: completion %(rate)s → %(points)s points") % {"rate": pct(n.completion), "points": fmt(n.points)}
@@ -296,7 +337,7 @@ class Parts(Kind):
     needs_metric = False
     known: set[str] = set()
 
-    def points_sql(self, sql):  # computed by the engine as the sum of the parts
+    def points_sql(self, sql, col):  # computed by the engine as the sum of the parts
         return "0"
 
     def explain(self, n):
