@@ -51,12 +51,12 @@ def _point_pivot(run: Run, metric_ids: list[int], last: datetime.date) -> tuple[
     needs_base = any(run.metrics[m].figure in BASE_FIGURES for m in metric_ids)
     columns, names = [], {}
     indicators = set()
+    # Reading one day only, the date needs no test per aggregate.
+    on_last = f" AND f.business_date = {sql.date(last)}" if needs_base else ""
     for m in metric_ids:
         indicator, sign, _role = next(c for c in run.components[m] if c[2] == ComponentRole.TERM)
         indicators.add(indicator)
-        columns.append(
-            f"MAX(f.value) FILTER (WHERE f.indicator_id = {indicator} AND f.business_date = {sql.date(last)}) AS e_{m}"
-        )
+        columns.append(f"MAX(f.value) FILTER (WHERE f.indicator_id = {indicator}{on_last}) AS e_{m}")
         names[m] = {"end": f"({sign} * fp.e_{m})"}
         if run.metrics[m].figure in BASE_FIGURES:
             columns.append(
@@ -195,11 +195,12 @@ def _target_pivot(run: Run, metric_ids: list[int], source: TargetSource) -> tupl
     if source.phase is None:
         where = f"t.period = '{source.period}' AND t.period_start = {sql.date(source.start)}"
         for m in metric_ids:
-            columns += [
-                f"MAX(t.target_value) FILTER (WHERE t.metric_id = {m}) AS t_{m}",
-                f"MAX(t.base_value) FILTER (WHERE t.metric_id = {m}) AS tb_{m}",
-            ]
-            names[m] = {"target": f"tp.t_{m}", "base": f"tp.tb_{m}"}
+            columns.append(f"MAX(t.target_value) FILTER (WHERE t.metric_id = {m}) AS t_{m}")
+            names[m] = {"target": f"tp.t_{m}", "base": "NULL"}
+            # A target's base value only matters to a figure over a base.
+            if run.metrics[m].figure in BASE_FIGURES:
+                columns.append(f"MAX(t.base_value) FILTER (WHERE t.metric_id = {m}) AS tb_{m}")
+                names[m]["base"] = f"tp.tb_{m}"
     else:
         own = f"t.period = '{TargetPeriod.PHASE}' AND t.period_start = {sql.date(source.phase.start_date)}"
         whole = f"t.period = '{TargetPeriod.CAMPAIGN}' AND t.period_start = {sql.date(run.start)}"
