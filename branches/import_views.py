@@ -296,6 +296,8 @@ class FigureHistoryForm(forms.Form):
         data = super().clean()
         if not data.get("unit_code") and not data.get("employee_no"):
             self.add_error("unit_code", _("Give a unit code or an employee number."))
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("“To” is before “From”."))
         return data
 
 
@@ -303,7 +305,9 @@ class FigureHistoryForm(forms.Form):
 def figure_history(request):
     """Every version of one unit's or staff member's figure, with who, when and from where.
 
-    Same scope as every page: a unit or person outside what the user may see is 404.
+    Same scope as every page: a unit or person outside what the user may see is 404. A staff
+    member's figures are shown for the days they worked inside the user's scope
+    (``access.staff_periods_visible``): figures before a move stay with the old unit.
     """
     from branches import access
     from branches.fact_selectors import fact_history
@@ -314,9 +318,13 @@ def figure_history(request):
     subject = None
     if form.is_valid():
         data = form.cleaned_data
+        within = None
         if data["employee_no"]:
             subject = Staff.objects.select_related("unit").filter(employee_no=data["employee_no"]).first()
-            if subject is None or not access.can_see_staff(request.user, subject):
+            if subject is None:
+                raise Http404
+            within = access.staff_periods_visible(access.scope_for(request.user), subject)
+            if within == []:
                 raise Http404
             key = (SubjectKind.STAFF, subject.pk)
         else:
@@ -324,5 +332,7 @@ def figure_history(request):
             if subject is None or not access.can_see_unit(request.user, subject):
                 raise Http404
             key = (SubjectKind.UNIT, subject.pk)
-        entries = fact_history(key[0], key[1], data["indicator"].pk, date_from=data["date_from"], date_to=data["date_to"])
+        entries = fact_history(
+            key[0], key[1], data["indicator"].pk, date_from=data["date_from"], date_to=data["date_to"], within=within
+        )
     return render(request, "imports/figure_history.html", {"form": form, "entries": entries, "subject": subject})
