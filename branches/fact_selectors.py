@@ -1,4 +1,5 @@
-"""Reads of the bank's figures: one participant's figure history with its sources.
+"""Reads of the bank's figures: one participant's figure history with its sources, and the
+error file of an import batch.
 
 The writes live in ``branches.facts`` (the one write path); this module only reads.
 """
@@ -8,9 +9,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.db.models import Max, Min
 
+from branches.facts import IMPORTS_DIR
 from branches.models import Fact, FactVersion, ImportBatch
 
 
@@ -102,3 +106,16 @@ def fact_history(
     ]
     entries.sort(key=lambda e: (e.business_date, e.version_no), reverse=True)
     return entries
+
+
+def error_file_of(batch: ImportBatch) -> Path | None:
+    """The CSV of every error of ``batch`` (var/imports/batch-<id>-errors.csv), or None.
+
+    The path is built from the batch id, never read from the stored field (a stored path is not
+    trusted to point inside var/); the batch must have recorded an error file and it must still
+    exist.
+    """
+    if not batch.error_file:
+        return None
+    path = Path(settings.VAR_DIR) / IMPORTS_DIR / f"batch-{batch.pk}-errors.csv"
+    return path if path.is_file() else None

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from branches import import_views
+from branches import batch_views, import_views
 
 app_name = "imports"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", import_views.import_index, name="index"),
     path("decompose/", import_views.decompose_target, name="decompose"),
     path("history/", import_views.figure_history, name="figure-history"),
+    path("batches/<int:batch_id>/errors/", batch_views.batch_error_file, name="batch-errors"),
     path("preview/<str:token>/", import_views.import_preview, name="preview"),
     path("<slug:kind>/", import_views.import_upload, name="upload"),
 ]
