@@ -9,6 +9,7 @@ app_name = "imports"
 urlpatterns = [
     path("", import_views.import_index, name="index"),
     path("decompose/", import_views.decompose_target, name="decompose"),
+    path("decompose/<str:token>/", import_views.decompose_preview, name="decompose-preview"),
     path("history/", import_views.figure_history, name="figure-history"),
     path("batches/<int:batch_id>/errors/", batch_views.batch_error_file, name="batch-errors"),
     path("preview/<str:token>/", import_views.import_preview, name="preview"),
