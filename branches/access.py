@@ -6,12 +6,13 @@ scope unit's subtree. A staff member sees only themselves.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
 from branches import roles
-from branches.models import Staff, Unit, UserProfile
+from branches.models import Staff, StaffAssignment, Unit, UserProfile
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,22 @@ def can_see_staff(user, staff: Staff) -> bool:
     if scope.unit_path is not None and staff.unit.path.startswith(scope.unit_path):
         return True
     return scope.staff_id == staff.pk
+
+
+def staff_periods_visible(scope: Scope, staff: Staff) -> list[tuple[datetime.date, datetime.date | None]] | None:
+    """The date spans of ``staff``'s record that ``scope`` covers: None for all of it, [] for none.
+
+    Figures made before a move stay with the old unit, so a branch manager sees a person's
+    figures for the days the person was assigned inside the manager's subtree (each span is an
+    assignment's (valid_from, valid_to), ``valid_to`` None while current) — not by the person's
+    current unit. The whole bank and the person themselves see everything. A staff record
+    without any assignment history falls back to its current unit.
+    """
+    if scope.whole_bank or scope.staff_id == staff.pk:
+        return None
+    if scope.unit_path is None:
+        return []
+    assignments = StaffAssignment.objects.filter(staff=staff)
+    if not assignments.exists():
+        return None if staff.unit.path.startswith(scope.unit_path) else []
+    return list(assignments.filter(unit__path__startswith=scope.unit_path).values_list("valid_from", "valid_to"))

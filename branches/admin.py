@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from branches.models import Staff, StaffAssignment, Unit, UserProfile
+from branches.models import ImportBatch, Staff, StaffAssignment, Unit, UserProfile
 
 admin.site.site_header = _("Kaimenhong administration")
 admin.site.site_title = _("Kaimenhong")
@@ -48,3 +50,37 @@ admin.site.unregister(User)
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     inlines = [UserProfileInline]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Every write of figures (file, API batch, manual, system), read-only: a batch is history."""
+
+    list_display = [
+        "id", "kind", "reference", "actor", "status", "started_at", "finished_at",
+        "row_count", "new_count", "changed_count", "unchanged_count", "error_count", "error_file_link",
+    ]
+    list_filter = ["kind", "status"]
+    search_fields = ["reference", "actor"]
+    date_hierarchy = "started_at"
+    ordering = ["-started_at", "-id"]
+    fields = [
+        "kind", "reference", "user", "actor", "status", "started_at", "finished_at",
+        "row_count", "new_count", "changed_count", "unchanged_count", "error_count", "error_file_link",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("error file"))
+    def error_file_link(self, batch):
+        if not batch.error_file:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("imports:batch-errors", args=[batch.pk]), batch.error_file)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

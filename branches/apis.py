@@ -137,9 +137,14 @@ class FigureHistoryView(KmhApiView):
     def get(self, request):
         params = request.query_params
         scope = api_scope(request.user)
+        within = None
         if params.get("employee_no"):
             staff = Staff.objects.select_related("unit").filter(employee_no=params["employee_no"]).first()
-            if staff is None or not scope_sees(scope, unit_path=staff.unit.path, staff_id=staff.pk):
+            if staff is None:
+                raise Http404
+            # A person's figures follow the unit they were at on each date, not their current one.
+            within = access.staff_periods_visible(scope, staff)
+            if within == []:
                 raise Http404
             subject = (SubjectKind.STAFF, staff.pk)
         elif params.get("unit_code"):
@@ -159,5 +164,7 @@ class FigureHistoryView(KmhApiView):
                     bounds[name] = parse_date(params[name])
                 except ValueError as error:
                     raise ValidationError({name: str(error)}) from None
-        entries = fact_history(subject[0], subject[1], indicator.pk, **bounds)
+        if len(bounds) == 2 and bounds["date_from"] > bounds["date_to"]:
+            raise ValidationError({"date_to": _("date_to is before date_from.")})
+        entries = fact_history(subject[0], subject[1], indicator.pk, **bounds, within=within)
         return Response(FactHistoryEntrySerializer(entries, many=True).data)

@@ -16,7 +16,13 @@ value              value, 数值, 指标值, 值, 金额                    a nu
 =================  =========================================  ======================================
 
 Each row names a unit or a staff member (a file may hold both columns; each row fills one).
-CSV in UTF-8 (with or without BOM) or GB18030/GBK; or ``.xlsx`` (first sheet, streamed).
+CSV in UTF-8 (with or without BOM) or GB18030/GBK, decided by the file's first non-ASCII bytes
+wherever they are; or ``.xlsx`` (first sheet, streamed).
+
+The first row is the header: a title row above it is refused, naming it (the browser import
+skips titles; a machine-written daily file has none). Empty cells right of the last header (a
+trailing comma, a stray blank cell in Excel) are ignored; a value under no header is an error.
+An xlsx formula is read by its stored value; one without a stored value is named as a formula.
 
 On PostgreSQL the CSV bytes are streamed into ``COPY`` (never held in Python), resolved to ids
 and validated with a handful of statements, then merged through ``branches.facts`` in one
@@ -45,6 +51,8 @@ from branches.models import ImportBatch, Indicator, Staff, SubjectKind, Unit
 CHUNK_BYTES = 1 << 20
 SNIFF_BYTES = 1 << 16
 BATCH_ROWS = 5000
+# Rows of an xlsx with an empty required cell that are checked for a formula without a value.
+MAX_FORMULA_ROWS_CHECKED = 1000
 
 HEADER_ALIASES = {
     facts.COL_DATE: ["business_date", "date", "业务日期", "数据日期", "日期"],
@@ -96,6 +104,7 @@ class DailyFileLoader:
         self.header_bytes = 0
         self.is_xlsx = False
         self.copied: int | None = None  # rows COPY wrote into the raw table, when it says
+        self.padding = 0  # empty header cells right of the last column: their cells must be blank
 
     # -- reading the file ------------------------------------------------------------------
     def sniff(self) -> None:
@@ -115,7 +124,7 @@ class DailyFileLoader:
         if self.is_xlsx:
             self.header = self._xlsx_header()
         else:
-            self.encoding = _detect_encoding(head)
+            self.encoding = _detect_encoding(self.path, head)
             self.header = self._csv_header(head)
         self._map_header(self.header)
 
@@ -151,9 +160,27 @@ class DailyFileLoader:
             workbook.close()
 
     def _map_header(self, header: list[str]) -> None:
+        names = [name.strip().lstrip("\ufeff").strip() for name in header]
+        while names and not names[-1]:
+            names.pop()  # a trailing comma, or a formatted blank cell right of the table
+        self.padding = len(header) - len(names)
+        if names and not any(name.casefold() in _ALIAS_TO_KEY for name in names):
+            raise StageError(
+                _(
+                    "Row 1 is not the header (“%(cells)s”): the daily file must start with its header row"
+                    " (%(expected)s); delete any title rows above it."
+                )
+                % {"cells": ", ".join(name for name in names if name)[:200], "expected": ", ".join(HEADER_ALIASES)},
+                row_no=1,
+            )
         columns = []
-        for position, name in enumerate(header, start=1):
-            key = _ALIAS_TO_KEY.get(name.strip().lstrip("\ufeff").casefold())
+        for position, name in enumerate(names, start=1):
+            if not name:
+                raise StageError(
+                    _("Row 1, column %(position)s: the header is empty; name the column or delete it.") % {"position": position},
+                    row_no=1,
+                )
+            key = _ALIAS_TO_KEY.get(name.casefold())
             if key is None:
                 raise StageError(
                     _("Row 1, column %(position)s: unknown header “%(name)s”; expected one of %(expected)s.")
@@ -180,10 +207,7 @@ class DailyFileLoader:
     def rows(self) -> Iterator[list]:
         """Data rows as lists of strings in header order (xlsx, or CSV on SQLite)."""
         if self.is_xlsx:
-            rows = self._xlsx_rows()
-            next(rows, None)
-            for values in rows:
-                yield [_cell_text(value) for value in values[: len(self.columns)]]
+            yield from self._xlsx_data_rows()
             return
         with self.path.open("rb") as raw:
             raw.seek(self.header_bytes)
@@ -192,6 +216,66 @@ class DailyFileLoader:
                 yield from csv.reader(text)
             except UnicodeDecodeError:
                 raise StageError(_("The file mixes encodings: it is neither UTF-8 nor GB18030 throughout.")) from None
+
+    def _xlsx_data_rows(self) -> Iterator[list]:
+        width = len(self.columns)
+        # Cells that must hold something but read empty: a formula Excel never calculated reads
+        # as None (data_only). Checked against the formulas only when there are any (rare).
+        required = [self.columns.index(key) for key in (facts.COL_INDICATOR, facts.COL_VALUE) if key in self.columns]
+        if facts.COL_DATE in self.columns and self.business_date is None:
+            required.append(self.columns.index(facts.COL_DATE))
+        subjects = [self.columns.index(key) for key in (facts.COL_UNIT, facts.COL_STAFF) if key in self.columns]
+        empty_cells: dict[int, list[int]] = {}
+        rows = self._xlsx_rows()
+        next(rows, None)
+        for row_no, values in enumerate(rows, start=2):
+            cells = values[:width]
+            if len(values) > width:
+                self._refuse_values_under_no_header(row_no, values[width:])
+            if len(empty_cells) < MAX_FORMULA_ROWS_CHECKED:
+                empty = [i for i in required if i >= len(cells) or cells[i] is None]
+                if subjects and all(i >= len(cells) or cells[i] is None for i in subjects):
+                    empty += subjects
+                if empty:
+                    empty_cells[row_no] = empty
+            yield [_cell_text(value) for value in cells]
+        if empty_cells:
+            self._refuse_formulas_without_values(empty_cells)
+
+    def _refuse_values_under_no_header(self, row_no: int, extra) -> None:
+        for offset, value in enumerate(extra):
+            if value is not None and str(value).strip():
+                raise StageError(
+                    _("Row %(row)s, column %(position)s: “%(value)s” stands under no header.")
+                    % {"row": row_no, "position": len(self.columns) + offset + 1, "value": str(value)[:100]},
+                    row_no=row_no,
+                )
+
+    def _refuse_formulas_without_values(self, empty_cells: dict[int, list[int]]) -> None:
+        """Name the first cell of ``empty_cells`` (row → column indexes) that holds a formula."""
+        from openpyxl import load_workbook
+        from openpyxl.utils import get_column_letter
+
+        workbook = load_workbook(self.path, read_only=True, data_only=False)
+        try:
+            last = max(empty_cells)
+            for row_no, values in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+                if row_no > last:
+                    break
+                for index in empty_cells.get(row_no, ()):
+                    formula = values[index] if index < len(values) else None
+                    if isinstance(formula, str) and formula.startswith("="):
+                        raise StageError(
+                            _(
+                                "Cell %(cell)s holds the formula %(formula)s but no stored value. Open the file in "
+                                "Excel and save it again, or paste the values only."
+                            )
+                            % {"cell": f"{get_column_letter(index + 1)}{row_no}", "formula": formula},
+                            row_no=row_no,
+                            column=self.labels.get(self.columns[index], ""),
+                        )
+        finally:
+            workbook.close()
 
     # -- staging ---------------------------------------------------------------------------
     def __call__(self, cursor, stage: facts.Stage) -> int:
@@ -230,9 +314,16 @@ class DailyFileLoader:
             if self.is_xlsx:
                 with cursor.cursor.copy(f"COPY {raw} (row_no, {columns}) FROM STDIN") as copy:
                     for row_no, values in enumerate(self.rows(), start=2):
-                        copy.write_row([row_no, *_padded(values, len(self.columns))])
+                        if any(v.strip() for v in values):  # a sheet's formatted empty rows are no figures
+                            copy.write_row([row_no, *_padded(values, len(self.columns))])
                 return
             encoding = "GB18030" if self.encoding == "gb18030" else "UTF8"
+            # Cells under empty trailing headers land in columns of their own, checked blank below.
+            pads = [f"pad_{n}" for n in range(1, self.padding + 1)]
+            for pad in pads:
+                cursor.execute(f"ALTER TABLE {raw} ADD COLUMN {pad} text")
+            if pads:
+                columns = ", ".join([*self.columns, *pads])
             with (
                 self.path.open("rb") as handle,
                 cursor.cursor.copy(f"COPY {raw} ({columns}) FROM STDIN WITH (FORMAT csv, ENCODING '{encoding}')") as copy,
@@ -241,10 +332,19 @@ class DailyFileLoader:
                 while chunk := handle.read(CHUNK_BYTES):
                     copy.write(chunk)
             self.copied = cursor.cursor.rowcount
+            if pads:
+                self._refuse_copied_values_under_no_header(cursor, raw, pads)
         except psycopg.errors.DataError as exc:
             # COPY stops at the first malformed line (wrong number of columns, bad encoding …).
             detail = exc.diag.context or exc.diag.message_primary or str(exc)
             raise StageError(_("The file is malformed: %(detail)s") % {"detail": detail}) from None
+
+    def _refuse_copied_values_under_no_header(self, cursor, raw: str, pads: list[str]) -> None:
+        blank = " AND ".join(f"TRIM(COALESCE({pad}, '')) = ''" for pad in pads)
+        cursor.execute(f"SELECT row_no, {', '.join(pads)} FROM {raw} WHERE NOT ({blank}) ORDER BY row_no LIMIT 1")
+        found = cursor.fetchone()
+        if found is not None:
+            self._refuse_values_under_no_header(found[0], found[1:])
 
     def _insert_into(self, cursor, raw: str) -> None:
         columns = ", ".join(self.columns)
@@ -256,11 +356,13 @@ class DailyFileLoader:
             if not any(v.strip() for v in values):
                 continue  # a blank line, as COPY skips none: documented as ignored on SQLite only
             if len(values) > width:
-                raise StageError(
-                    _("Row %(row)s has %(count)s cells, more than the %(width)s headed columns.")
-                    % {"row": row_no, "count": len(values), "width": width},
-                    row_no=row_no,
-                )
+                if len(values) > width + self.padding:
+                    raise StageError(
+                        _("Row %(row)s has %(count)s cells, more than the %(width)s headed columns.")
+                        % {"row": row_no, "count": len(values), "width": width},
+                        row_no=row_no,
+                    )
+                self._refuse_values_under_no_header(row_no, values[width:])
             batch.append([row_no, *_padded(values, width)])
             if len(batch) >= BATCH_ROWS:
                 cursor.executemany(sql, batch)
@@ -397,10 +499,21 @@ def _indicator_id(text: str) -> int | None:
     return match
 
 
-def _detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) when the first 64 KiB decode as such, else GB18030 (GBK's superset)."""
+def _detect_encoding(path: Path, head: bytes) -> str:
+    """UTF-8 (with or without BOM) when the file's first non-ASCII bytes decode as such, else
+    GB18030 (GBK's superset). A file whose first 64 KiB are ASCII is read on until its first
+    non-ASCII chunk (bytes.isascii: about 20 ms for 200 MB); all ASCII reads as UTF-8."""
+    sample = head
+    if head.isascii():
+        with path.open("rb") as handle:
+            handle.seek(len(head))
+            # Every byte before this chunk is ASCII, so the chunk starts on a character.
+            while (sample := handle.read(CHUNK_BYTES)) and sample.isascii():
+                pass
+        if not sample:
+            return "utf-8"
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
     except UnicodeDecodeError:
         return "gb18030"
     return "utf-8"

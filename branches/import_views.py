@@ -6,6 +6,7 @@ The views are thin: they check the role, keep the upload under a token, and call
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import wraps
 
 from django import forms
@@ -150,129 +151,173 @@ def _render_preview(request, preview, stored, import_kind, status=200) -> HttpRe
 
 
 class DecomposeForm(forms.Form):
-    LEVELS = [("units", gettext_lazy("its direct sub-units")), ("staff", gettext_lazy("its staff on the date"))]
+    """What a planner chooses to split a file of units' targets (campaigns.decomposition_import)."""
+
+    LEVELS = [("units", gettext_lazy("its direct sub-units")), ("staff", gettext_lazy("its staff on a date"))]
     METHODS = [
         ("equal", gettext_lazy("equally")),
-        ("weights", gettext_lazy("by the weights given")),
+        ("weights", gettext_lazy("by weights (pasted, or a file)")),
         ("last_year", gettext_lazy("in proportion to last year's figures")),
     ]
-    QUANTA = [("0.01", gettext_lazy("to the fen (0.01)")), ("1", gettext_lazy("whole numbers (counts)")), ("10000", gettext_lazy("whole 万元"))]
+    QUANTA = [("0.01", gettext_lazy("to the fen (0.01)")), ("10000", gettext_lazy("whole 万元"))]
 
-    unit_code = forms.CharField(label=gettext_lazy("Unit code (机构号) whose target is split"), max_length=32)
-    level = forms.ChoiceField(label=gettext_lazy("Split to"), choices=LEVELS)
-    total = forms.DecimalField(label=gettext_lazy("Target to split (in yuan or the metric's unit)"), max_digits=20, decimal_places=4)
+    campaign = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Campaign"))
+    targets_file = forms.FileField(
+        label=gettext_lazy("Targets to split (.xlsx, .xls or .csv)"),
+        help_text=gettext_lazy("机构号, one column per metric (its code or name), optional 期间 and 尾差承担."),
+    )
+    level = forms.ChoiceField(label=gettext_lazy("Split each unit's target to"), choices=LEVELS)
     method = forms.ChoiceField(label=gettext_lazy("How"), choices=METHODS)
     weights = forms.CharField(
-        label=gettext_lazy("Weights: one “code weight” per line"), required=False, widget=forms.Textarea(attrs={"rows": 6})
+        label=gettext_lazy("Weights: paste two columns (code, weight) from Excel, or one “code weight” per line"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
     )
-    indicator = forms.ModelChoiceField(queryset=None, required=False, label=gettext_lazy("Last year's figure: indicator"))
-    last_year_date = forms.DateField(
-        label=gettext_lazy("Last year's figure: date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    weights_file = forms.FileField(
+        label=gettext_lazy("or a weights file"),
+        required=False,
+        help_text=gettext_lazy("机构号 or 工号, and 权重 (for every metric) or one column per metric."),
     )
-    on = forms.DateField(label=gettext_lazy("Staff as on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    remainder_to = forms.CharField(label=gettext_lazy("Rounding remainder goes to (code)"), max_length=32)
-    quantum = forms.ChoiceField(label=gettext_lazy("Round each share"), choices=QUANTA)
+    last_year_from = forms.DateField(
+        label=gettext_lazy("Last year's figures from"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Empty: the campaign's dates one year earlier."),
+    )
+    last_year_to = forms.DateField(
+        label=gettext_lazy("Last year's figures to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    staff_on = forms.DateField(
+        label=gettext_lazy("Staff as on"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("Empty: the campaign's first day."),
+    )
+    remainder_to = forms.CharField(
+        label=gettext_lazy("Rounding remainder goes to (code)"),
+        required=False,
+        max_length=32,
+        help_text=gettext_lazy("Unless the file's 尾差承担 column names someone for that row."),
+    )
+    amount_quantum = forms.ChoiceField(label=gettext_lazy("Round amounts"), choices=QUANTA, help_text=gettext_lazy("Counts are split in whole numbers."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from branches.models import Indicator
+        from campaigns.models import Campaign
 
-        self.fields["indicator"].queryset = Indicator.objects.all()
+        self.fields["campaign"].queryset = Campaign.objects.all()
 
     def clean(self):
         data = super().clean()
-        if data.get("method") == "last_year" and not (data.get("indicator") and data.get("last_year_date")):
-            self.add_error("indicator", _("Choose the indicator and the date of last year's figure."))
-        if data.get("level") == "staff" and not data.get("on"):
-            self.add_error("on", _("Give the date on which the staff are counted."))
+        if data.get("method") == "weights" and not (data.get("weights") or "").strip() and not data.get("weights_file"):
+            self.add_error("weights", _("Paste the weights or choose a weights file."))
+        if data.get("last_year_from") and data.get("last_year_to") and data["last_year_from"] > data["last_year_to"]:
+            self.add_error("last_year_to", _("“To” is before “From”."))
         return data
+
+    def options(self):
+        from campaigns.decomposition_import import Options
+
+        data = self.cleaned_data
+        return Options(
+            campaign_id=data["campaign"].pk,
+            level=data["level"],
+            method=data["method"],
+            remainder_to=(data.get("remainder_to") or "").strip(),
+            amount_quantum=Decimal(data["amount_quantum"]),
+            staff_on=data.get("staff_on"),
+            last_year_from=data.get("last_year_from"),
+            last_year_to=data.get("last_year_to"),
+            weights_text=data.get("weights") or "",
+        )
+
+
+@csrf_exempt
+def decompose_target(request):
+    """Upload the targets to split (sizes checked before the body is read, csrf after)."""
+    if request.method == "POST":
+        if declared_length_too_large(request):
+            return _decompose_too_large(request)
+        request.upload_handlers.insert(0, SizeLimitUploadHandler(request))
+    return _decompose_target(request)
+
+
+@csrf_protect
+@planner_required
+def _decompose_target(request):
+    if request.method == "POST":
+        form = DecomposeForm(request.POST, request.FILES)
+        limiter = request.upload_handlers[0]
+        if isinstance(limiter, SizeLimitUploadHandler) and limiter.exceeded:
+            return _decompose_too_large(request)
+        if form.is_valid():
+            options = form.options().as_json()
+            weights_file = form.cleaned_data.get("weights_file")
+            if weights_file and form.cleaned_data["method"] == "weights":
+                weights = store.save_upload(uploaded_file=weights_file, kind="decomposition-weights", user_id=request.user.pk, options={})
+                options["weights_token"] = weights.token
+            stored = store.save_upload(
+                uploaded_file=form.cleaned_data["targets_file"], kind="decomposition", user_id=request.user.pk, options=options
+            )
+            return redirect("imports:decompose-preview", token=stored.token)
+    else:
+        form = DecomposeForm()
+    return render(request, "imports/decompose.html", {"form": form})
+
+
+def _decompose_too_large(request):
+    response = render(
+        request, "imports/decompose.html", {"form": DecomposeForm(), "too_large": file_too_big_message(None)}, status=413
+    )
+    response["Connection"] = "close"
+    return response
 
 
 @planner_required
-def decompose_target(request):
-    """Show the split of a unit's target (and offer it as a CSV for the target import)."""
-    from campaigns import decomposition
+def decompose_preview(request, token: str):
+    """GET: every share of the split, sums checked (``?format=csv``: the split for the target
+    import). POST: work it out again and write every share as a target, all or none."""
+    from campaigns import decomposition_import
 
-    form = DecomposeForm(request.GET or None)
-    shares = None
-    if form.is_valid():
-        try:
-            participants, subject_kind = _decomposition_participants(form.cleaned_data)
-            weights = _decomposition_weights(form.cleaned_data, participants, subject_kind)
-            from decimal import Decimal
-
-            shares = decomposition.split(
-                form.cleaned_data["method"],
-                form.cleaned_data["total"],
-                weights,
-                remainder_to=form.cleaned_data["remainder_to"],
-                quantum=Decimal(form.cleaned_data["quantum"]),
-            )
-        except decomposition.DecompositionError as error:
-            form.add_error(None, str(error))
-            shares = None
-        if shares is not None and request.GET.get("format") == "csv":
-            return _shares_csv(shares, subject_kind)
-    return render(request, "imports/decompose.html", {"form": form, "shares": shares and list(shares.items())})
-
-
-def _decomposition_participants(data) -> tuple[dict[str, int], int]:
-    from branches import selectors
-    from branches.models import SubjectKind, Unit
-    from campaigns.decomposition import DecompositionError
-
-    unit = Unit.objects.filter(code=data["unit_code"]).first()
-    if unit is None:
-        raise DecompositionError(_("No unit with code %(code)s.") % {"code": data["unit_code"]})
-    if data["level"] == "units":
-        children = Unit.objects.filter(parent=unit).order_by("code").values_list("code", "pk")
-        return dict(children), SubjectKind.UNIT
-    staff = selectors.staff_under_on(unit, data["on"]).order_by("employee_no").values_list("employee_no", "pk")
-    return dict(staff), SubjectKind.STAFF
+    stored = store.load_upload(token, user_id=request.user.pk)
+    if stored is None or stored.kind != "decomposition":
+        raise Http404(_("This upload is unknown or has expired; upload the file again."))
+    options = dict(stored.options)
+    weights = store.load_upload(options.pop("weights_token", ""), user_id=request.user.pk)
+    arguments = {
+        "filename": stored.filename,
+        "options": decomposition_import.Options.from_json(options),
+        "weights_path": weights.path if weights else None,
+        "weights_filename": weights.filename if weights else "",
+    }
+    try:
+        if request.method == "POST":
+            try:
+                plan, written = decomposition_import.confirm_decomposition(stored.path, **arguments, by=request.user)
+            except decomposition_import.DecompositionAborted as aborted:
+                messages.error(request, _("The split has errors now (the data changed since the preview); nothing was written."))
+                return _render_split(request, aborted.plan, stored, status=409)
+            store.discard_upload(token)
+            if weights:
+                store.discard_upload(weights.token)
+            return render(request, "imports/decompose_done.html", {"plan": plan, "written": written, "stored": stored})
+        plan = decomposition_import.plan_decomposition(stored.path, **arguments)
+    except ImportFileError as error:
+        return render(request, "imports/decompose_preview.html", {"file_error": error.message, "stored": stored}, status=400)
+    if request.GET.get("format") == "csv":
+        if not plan.ok:
+            return _render_split(request, plan, stored, status=409)
+        return _split_csv(decomposition_import.shares_csv_rows(plan))
+    return _render_split(request, plan, stored)
 
 
-def _decomposition_weights(data, participants: dict[str, int], subject_kind: int):
-    from decimal import Decimal, InvalidOperation
-
-    from campaigns import decomposition
-
-    if data["method"] == decomposition.LAST_YEAR:
-        return decomposition.last_year_figures(
-            subject_kind=subject_kind, subjects=participants, indicator_id=data["indicator"].pk, on=data["last_year_date"]
-        )
-    if data["method"] == decomposition.EQUAL:
-        return {code: Decimal(1) for code in participants}
-    weights = {}
-    for line_no, line in enumerate((data.get("weights") or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = line.replace(",", " ").replace("\t", " ").split()
-        try:
-            code, weight = parts[0], Decimal(parts[1])
-        except (IndexError, InvalidOperation):
-            raise decomposition.DecompositionError(
-                _("Weights, line %(line)s: write a code and a number, e.g. “B1 3”.") % {"line": line_no}
-            ) from None
-        if code not in participants:
-            raise decomposition.DecompositionError(
-                _("Weights, line %(line)s: %(code)s is not one of the participants.") % {"line": line_no, "code": code}
-            )
-        weights[code] = weight
-    return weights
+def _render_split(request, plan, stored, status=200) -> HttpResponse:
+    return render(request, "imports/decompose_preview.html", {"plan": plan, "stored": stored}, status=status)
 
 
-def _shares_csv(shares, subject_kind) -> HttpResponse:
+def _split_csv(rows) -> HttpResponse:
     import csv
-
-    from branches.models import SubjectKind
 
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="target-split.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
-    writer = csv.writer(response)
-    writer.writerow(["工号" if subject_kind == SubjectKind.STAFF else "机构号", "target"])
-    for code, share in shares.items():
-        writer.writerow([code, share])
+    csv.writer(response).writerows(rows)
     return response
 
 
@@ -296,6 +341,8 @@ class FigureHistoryForm(forms.Form):
         data = super().clean()
         if not data.get("unit_code") and not data.get("employee_no"):
             self.add_error("unit_code", _("Give a unit code or an employee number."))
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("“To” is before “From”."))
         return data
 
 
@@ -303,7 +350,9 @@ class FigureHistoryForm(forms.Form):
 def figure_history(request):
     """Every version of one unit's or staff member's figure, with who, when and from where.
 
-    Same scope as every page: a unit or person outside what the user may see is 404.
+    Same scope as every page: a unit or person outside what the user may see is 404. A staff
+    member's figures are shown for the days they worked inside the user's scope
+    (``access.staff_periods_visible``): figures before a move stay with the old unit.
     """
     from branches import access
     from branches.fact_selectors import fact_history
@@ -314,9 +363,13 @@ def figure_history(request):
     subject = None
     if form.is_valid():
         data = form.cleaned_data
+        within = None
         if data["employee_no"]:
             subject = Staff.objects.select_related("unit").filter(employee_no=data["employee_no"]).first()
-            if subject is None or not access.can_see_staff(request.user, subject):
+            if subject is None:
+                raise Http404
+            within = access.staff_periods_visible(access.scope_for(request.user), subject)
+            if within == []:
                 raise Http404
             key = (SubjectKind.STAFF, subject.pk)
         else:
@@ -324,5 +377,7 @@ def figure_history(request):
             if subject is None or not access.can_see_unit(request.user, subject):
                 raise Http404
             key = (SubjectKind.UNIT, subject.pk)
-        entries = fact_history(key[0], key[1], data["indicator"].pk, date_from=data["date_from"], date_to=data["date_to"])
+        entries = fact_history(
+            key[0], key[1], data["indicator"].pk, date_from=data["date_from"], date_to=data["date_to"], within=within
+        )
     return render(request, "imports/figure_history.html", {"form": form, "entries": entries, "subject": subject})

@@ -6,6 +6,7 @@ such as POS terminals) and the rounding remainder lands on one named participant
 always add up exactly to the total (checked before returning).
 
 ``last_year_figures`` reads the figures to split by from the facts; the rest touches no database.
+Reading a file of targets and writing the split is ``campaigns.decomposition_import``.
 """
 
 from __future__ import annotations
@@ -88,19 +89,50 @@ def check_sum(total: Decimal, shares: Mapping[str, Decimal]) -> None:
         )
 
 
-def last_year_figures(*, subject_kind: int, subjects: Mapping[str, int], indicator_id: int, on: datetime.date) -> dict[str, Decimal]:
-    """Each subject's figure of ``indicator_id`` on ``on`` (0 when there is none): one query.
+# Subjects per query (bound-parameter limits).
+_SUBJECT_CHUNK = 500
 
-    ``subjects`` maps the code shown (unit code, employee number) to the Fact subject id.
+
+def last_year_figures(
+    *,
+    subject_kind: int,
+    subjects: Mapping[str, int],
+    components: Sequence[tuple[int, int]],
+    date_from: datetime.date,
+    date_to: datetime.date,
+) -> dict[str, Decimal]:
+    """Each subject's figure over ``date_from``–``date_to`` (0 when there is none).
+
+    ``subjects`` maps the code shown (unit code, employee number) to the Fact subject id;
+    ``components`` are (indicator id, sign) pairs, the metric's terms. The figure is the signed
+    sum of the components' daily values over the range: for a balance that is the number of days
+    times the daily average (日均), so the proportions are the daily averages'; for a flow, the
+    flow over the range. One query per 500 subjects.
     """
+    from django.db.models import Sum
+
     from branches.models import Fact
 
-    values = dict(
-        Fact.objects.filter(
-            subject_kind=subject_kind, subject_id__in=subjects.values(), indicator_id=indicator_id, business_date=on
-        ).values_list("subject_id", "value")
-    )
-    return {code: values.get(subject_id, Decimal(0)) for code, subject_id in subjects.items()}
+    signs = dict(components)
+    ids = list(subjects.values())
+    totals: dict[int, Decimal] = {}
+    for start in range(0, len(ids), _SUBJECT_CHUNK):
+        sums = (
+            Fact.objects.filter(
+                subject_kind=subject_kind,
+                subject_id__in=ids[start : start + _SUBJECT_CHUNK],
+                indicator_id__in=list(signs),
+                business_date__range=(date_from, date_to),
+            )
+            .values("subject_id", "indicator_id")
+            .annotate(total=Sum("value"))
+            .values_list("subject_id", "indicator_id", "total")
+        )
+        for subject_id, indicator_id, total in sums:
+            # SQLite sums decimals in floating point: back to the four places facts hold.
+            value = Decimal(str(total)).quantize(Decimal("0.0001")) * signs[indicator_id]
+            totals[subject_id] = totals.get(subject_id, Decimal(0)) + value
+    return {code: totals.get(subject_id, Decimal(0)) for code, subject_id in subjects.items()}
 
 
 def split(method: str, total: Decimal, weights: Mapping[str, Decimal], *, remainder_to: str, quantum: Decimal = FEN):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from branches.api_models import ApiFigureBatch
 from branches.facts import FactSource, merge_facts
+from branches.imports import values
 from branches.imports.errors import RowError
 from branches.imports.figure_import import merge_rows
 from branches.imports.figures import FigureRecord, validate_records
@@ -48,6 +49,14 @@ def receive_figure_batch(*, user, batch_id: str, rows: list[dict], writable_unit
     earlier = ApiFigureBatch.objects.filter(client_user=user, batch_id=batch_id).first()
     if earlier is not None:
         return _replay(earlier, digest)
+    # A figure belongs to one unit or one staff member. The browser import reads a row with both
+    # as the person's (its unit column is context); a system sending both is ambiguous, and the
+    # bulk path refuses it too (two_subjects).
+    two_subjects = {
+        position: [RowError(position, "unit_code / employee_no", _("give either unit_code or employee_no, not both"))]
+        for position, row in enumerate(rows, start=1)
+        if not values.is_empty(row.get("unit_code")) and not values.is_empty(row.get("employee_no"))
+    }
     records = [
         FigureRecord(
             row_no=position,
@@ -59,8 +68,10 @@ def receive_figure_batch(*, user, batch_id: str, rows: list[dict], writable_unit
             value=row.get("value"),
         )
         for position, row in enumerate(rows, start=1)
+        if position not in two_subjects
     ]
     valid, errors = validate_records(records, columns=API_COLUMNS, writable_unit_path=writable_unit_path)
+    errors = {**errors, **two_subjects}
     if errors:
         flat = [error for row_no in sorted(errors) for error in errors[row_no]]
         return BatchAnswer(_answer(batch_id, "rejected", len(rows), errors=flat), accepted=False)

@@ -96,6 +96,33 @@ def test_token_scope_limits_the_units_it_may_write(make_system_account, small_ba
     assert api.post(URL, batch("b", row("B1"), row("O1"), {"employee_no": "E002", "indicator": "POS", "business_date": "2027-01-05", "value": 2}), format="json").status_code == 201
 
 
+def test_a_row_naming_both_a_unit_and_a_staff_member_is_refused(make_system_account, campaign):
+    # The bulk path refuses such a row (two_subjects); the API once took it as the person's figure.
+    both = row(employee_no="E002")
+    response = make_system_account("dw").post(URL, batch("b", row("B2"), both), format="json")
+    assert response.status_code == 400
+    assert [(e["row"], e["column"]) for e in response.json()["errors"]] == [(2, "unit_code / employee_no")]
+    assert "not both" in response.json()["errors"][0]["message"]
+    assert Fact.objects.count() == 0
+
+
+def test_a_batch_of_10000_rows_is_accepted_whole(make_system_account, campaign, small_bank):
+    from branches.models import Position, Staff
+
+    Staff.objects.bulk_create(
+        [Staff(employee_no=f"E{n:06d}", name="客户经理", unit=small_bank["b1"], position=Position.STAFF) for n in range(2000)]
+    )
+    rows = [
+        {"employee_no": f"E{n:06d}", "indicator": "存款余额", "business_date": f"2027-01-{day:02d}", "value": "123456789.50"}
+        for n in range(2000)
+        for day in range(5, 10)
+    ]
+    response = make_system_account("dw").post(URL, batch("big", *rows), format="json")
+    assert response.status_code == 201, response.content[:300]
+    assert (response.json()["rows"], response.json()["new"]) == (10_000, 10_000)
+    assert Fact.objects.count() == 10_000
+
+
 def test_batches_above_10000_rows_are_refused(make_system_account, campaign):
     response = make_system_account("dw").post(URL, batch("big", *[row()] * 10_001), format="json")
     assert response.status_code == 400 and "rows" in response.json()

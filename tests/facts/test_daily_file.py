@@ -182,3 +182,108 @@ def test_values_that_only_look_like_numbers_are_named_as_errors(small_bank, indi
     outcome = import_daily_file(write(tmp_path, "odd.csv", text))
     assert [(e.row_no, e.column, e.value) for e in outcome.errors] == [(3, "value", value)]
     assert Fact.objects.count() == 0
+
+
+# --- header and encoding -------------------------------------------------------------------
+
+
+def test_a_trailing_comma_after_the_header_and_every_row_is_ignored(small_bank, indicators, tmp_path):
+    # Excel's "save as CSV" of a sheet with a formatted empty column writes one: the whole file
+    # was once refused with "unknown header “”".
+    text = "business_date,employee_no,indicator,value,\n2027-01-04,E001,DEP,100,\n2027-01-04,E002,POS,3,\n"
+    outcome = import_daily_file(write(tmp_path, "trailing.csv", text))
+    assert (outcome.new, outcome.error_count) == (2, 0), outcome.errors
+
+
+def test_a_value_under_an_empty_trailing_header_is_named(small_bank, indicators, tmp_path):
+    text = "business_date,employee_no,indicator,value,\n2027-01-04,E001,DEP,100,\n2027-01-04,E002,POS,3,note\n"
+    outcome = import_daily_file(write(tmp_path, "trailing.csv", text))
+    assert outcome.error_count == 1 and Fact.objects.count() == 0
+    assert outcome.errors[0].row_no == 3 and "“note” stands under no header" in outcome.errors[0].message
+
+
+def test_an_xlsx_with_a_stray_blank_cell_right_of_the_table_is_read(small_bank, indicators, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["业务日期", "工号", "指标", "数值"])
+    sheet.append(["2027-01-04", "E001", "DEP", 5])
+    sheet["H9"] = " "  # stretches every row, the header too, to column H
+    path = tmp_path / "stray.xlsx"
+    workbook.save(path)
+    outcome = import_daily_file(path)
+    assert (outcome.new, outcome.error_count) == (1, 0), outcome.errors
+
+
+def test_a_gb18030_file_whose_first_64_kib_are_ascii_is_read_as_gb18030(small_bank, indicators, tmp_path):
+    # The encoding was decided on the first 64 KiB alone: ASCII there meant UTF-8, and the
+    # Chinese indicator name further down then "mixed encodings".
+    # The same figure 3,000 times (written once), then a row with Chinese.
+    lines = ["business_date,employee_no,indicator,value", *(["2027-01-04,E001,DEP,7"] * 3000), "2027-01-04,E002,存款余额,9"]
+    path = write(tmp_path, "late.csv", "\n".join(lines) + "\n", encoding="gb18030")
+    assert path.read_bytes()[:65536].isascii()
+    outcome = import_daily_file(path)
+    assert outcome.error_count == 0, outcome.errors
+    assert Fact.objects.get(subject_id=small_bank["s2"].pk).value == 9
+
+
+def test_a_title_row_above_the_header_is_refused_by_name(small_bank, indicators, tmp_path):
+    # The rule (docs/performance.md): the daily file starts with its header; titles are the
+    # browser import's business, which skips them.
+    text = "2027年1月4日业务数据,,,\nbusiness_date,employee_no,indicator,value\n2027-01-04,E001,DEP,1\n"
+    outcome = import_daily_file(write(tmp_path, "title.csv", text))
+    assert outcome.error_count == 1 and Fact.objects.count() == 0
+    message = outcome.errors[0].message
+    assert "Row 1 is not the header" in message and "2027年1月4日业务数据" in message and "title rows" in message
+
+
+def test_a_date_outside_every_campaign_is_an_error(small_bank, indicators, tmp_path):
+    from campaigns.models import Campaign
+
+    Campaign.objects.create(code="Q1", name="开门红", start_date=datetime.date(2027, 1, 1), end_date=datetime.date(2027, 3, 31))
+    text = "business_date,employee_no,indicator,value\n2027-01-04,E001,DEP,1\n2025-06-30,E002,DEP,2\n"
+    outcome = import_daily_file(write(tmp_path, "old.csv", text))
+    assert [(e.row_no, e.column) for e in outcome.errors] == [(3, "business_date")]
+    assert "outside every campaign" in outcome.errors[0].message
+    assert Fact.objects.count() == 0
+
+
+def _formula_workbook(tmp_path, value_cell):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["business_date", "employee_no", "indicator", "value"])
+    sheet.append(["2027-01-04", "E001", "DEP", 5])
+    sheet.append(["2027-01-04", "E002", "DEP", value_cell])
+    path = tmp_path / "formula.xlsx"
+    workbook.save(path)
+    return path
+
+
+def test_an_xlsx_formula_without_a_stored_value_is_named_as_a_formula(small_bank, indicators, tmp_path):
+    # openpyxl writes formulas without the value Excel would store; read for values, the cell
+    # is empty: the error said "the value is empty".
+    outcome = import_daily_file(_formula_workbook(tmp_path, "=1+2"))
+    assert outcome.error_count == 1 and Fact.objects.count() == 0
+    assert outcome.errors[0].row_no == 3
+    assert "Cell D3 holds the formula =1+2 but no stored value" in outcome.errors[0].message
+
+
+def test_an_xlsx_formula_with_a_stored_value_is_read_by_its_value(small_bank, indicators, tmp_path):
+    import zipfile
+
+    path = _formula_workbook(tmp_path, "=1+2")
+    # What Excel saves: the formula and its value (<f>1+2</f><v>3</v>).
+    with zipfile.ZipFile(path) as book:
+        members = {name: book.read(name) for name in book.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert b"<f>1+2</f><v />" in members[sheet]
+    members[sheet] = members[sheet].replace(b"<f>1+2</f><v />", b"<f>1+2</f><v>3</v>")
+    with zipfile.ZipFile(path, "w") as book:
+        for name, content in members.items():
+            book.writestr(name, content)
+    outcome = import_daily_file(path)
+    assert (outcome.new, outcome.error_count) == (2, 0), outcome.errors
+    assert Fact.objects.get(subject_id=small_bank["s2"].pk).value == 3

@@ -91,16 +91,6 @@ def test_200_mb_upload_is_refused_before_its_body_is_read(planner_client):
     assert "200 MB" in response.content.decode()
 
 
-def test_decomposition_page_splits_and_offers_csv(planner_client, small_bank):
-    params = {
-        "unit_code": "R1", "level": "units", "total": "100", "method": "equal", "remainder_to": "B1", "quantum": "0.01",
-    }
-    page = planner_client.get(reverse("imports:decompose"), params)
-    assert page.context["shares"] == [("B1", Decimal("50.00")), ("B2", Decimal("50.00"))]
-    csv_response = planner_client.get(reverse("imports:decompose"), {**params, "format": "csv"})
-    assert csv_response.content.decode("utf-8-sig").splitlines()[1] == "B1,50.00"
-
-
 def test_target_upload_needs_a_campaign_and_then_previews(planner_client, quarter_campaign):
     from campaigns.models import Metric
 

@@ -54,16 +54,23 @@ def test_shares_always_add_up_to_the_total(total, weights):
     assert all(share >= 0 for share in shares.values())
 
 
-def test_last_year_figures_read_the_facts_with_zero_for_missing(small_bank, db):
+def test_last_year_figures_sum_the_signed_components_over_the_range_with_zero_for_missing(small_bank, db):
     from branches.models import Indicator
 
-    indicator = Indicator.objects.create(code="DEP", name="存款余额")
-    day = datetime.date(2026, 12, 31)
-    Fact.objects.create(indicator=indicator, subject_kind=SubjectKind.UNIT, subject_id=small_bank["b1"].pk, business_date=day, value=Decimal("5"))
+    deposits = Indicator.objects.create(code="DEP", name="存款余额")
+    fiscal = Indicator.objects.create(code="FISC", name="财政存款")
+    b1 = small_bank["b1"].pk
+    for day, indicator, value in (
+        (datetime.date(2026, 1, 1), deposits, "5"), (datetime.date(2026, 1, 2), deposits, "7"),
+        (datetime.date(2026, 1, 2), fiscal, "2"), (datetime.date(2026, 2, 1), deposits, "1000"),  # after the range
+    ):
+        Fact.objects.create(indicator=indicator, subject_kind=SubjectKind.UNIT, subject_id=b1, business_date=day, value=Decimal(value))
     figures = last_year_figures(
-        subject_kind=SubjectKind.UNIT, subjects={"B1": small_bank["b1"].pk, "B2": small_bank["b2"].pk}, indicator_id=indicator.pk, on=day
+        subject_kind=SubjectKind.UNIT, subjects={"B1": b1, "B2": small_bank["b2"].pk},
+        components=[(deposits.pk, 1), (fiscal.pk, -1)],  # deposits less fiscal deposits
+        date_from=datetime.date(2026, 1, 1), date_to=datetime.date(2026, 1, 31),
     )
-    assert figures == {"B1": Decimal("5"), "B2": Decimal("0")}
+    assert figures == {"B1": Decimal("10"), "B2": Decimal("0")}
 
 
 def test_tiny_named_share_never_turns_negative():
