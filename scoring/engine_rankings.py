@@ -194,7 +194,8 @@ def compute_ranking(run: Run, ranking: Ranking) -> None:
         f"SELECT {rs}, {ranking.pk}, z.pid, z.gid, z.v, z.pts, z.rnk, {previous_rank}, {gap}, z.better_pts - z.pts, "
         f"{top_n}, {bottom_n} "
         "FROM ("
-        f"  SELECT z0.pid, z0.gid, z0.v, z0.pts, {rank} AS rnk, {bottom} AS brnk, "
+        # The bottom places need a second sort of every row: only when the ranking marks a bottom N.
+        f"  SELECT z0.pid, z0.gid, z0.v, z0.pts, {rank} AS rnk, {bottom if ranking.bottom_n else 'NULL'} AS brnk, "
         f"  MIN(z0.v) OVER {frame} AS better_v, MIN(z0.pts) OVER {frame} AS better_pts "
         f"  FROM (SELECT b.pid, {group} AS gid, b.v, b.pts, {tie_columns} FROM ({source_sql}) b {group_join} {tie_join} "
         f"  WHERE {where}) z0"

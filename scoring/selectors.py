@@ -6,6 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import OuterRef, Q, Subquery
 
 from campaigns.models import Group, Metric, Participant, Phase
@@ -20,9 +21,10 @@ from scoring.models import (
     Ranking,
     ResultSet,
     RuleScore,
+    ScoreSheet,
     ScoringRule,
 )
-from scoring.rules import Numbers, explain_monthly
+from scoring.rules import Numbers, SqlDialect, explain_monthly
 
 
 def current_result_set(campaign_id: int, day: datetime.date) -> ResultSet | None:
@@ -235,12 +237,47 @@ def metric_figures(
     if result_set is None:
         return {}
     metric_id = Metric.objects.filter(campaign_id=campaign_id, code=metric_code).values_list("pk", flat=True).first()
-    rows = MetricResult.objects.filter(result_set_id=result_set.pk, metric_id=metric_id)
-    if month is None:
-        rows = rows.filter(monthly=False)
-    else:
-        rows = rows.filter(monthly=True, period_start=max(month.replace(day=1), result_set.campaign.start_date))
-    return dict(rows.values_list("participant_id", field))
+    period_start = None if month is None else max(month.replace(day=1), result_set.campaign.start_date)
+    return sheet_figures(result_set, metric_id, field=field, month=period_start)
+
+
+def sheet_figures(
+    result_set: ResultSet, metric_id: int | None, *, field: str = "completion", month: datetime.date | None = None
+) -> dict[int, Decimal | None]:
+    """{participant id: figure} of one metric from a result set's score sheets, read by the metric's
+    position in the arrays (one query, one row per participant). ``month``: the period start of
+    a month's rows; default the campaign row. Empty when the metric has no figures there."""
+    if field not in ("actual", "target", "base", "completion"):
+        raise ValueError(field)
+    key = "metrics" if month is None else "month_metrics"
+    layout = result_set.layout.get(key) or []
+    if metric_id is None or metric_id not in layout:
+        return {}
+    sql = SqlDialect(connection.vendor)
+    column = sql.at(f"s.{field}", layout.index(metric_id) + 1)
+    condition = "s.monthly = FALSE" if month is None else "s.monthly = TRUE AND s.period_start = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.participant_id, {column} FROM {ScoreSheet._meta.db_table} s "
+            f"WHERE s.result_set_id = %s AND {condition}",
+            [result_set.pk] + ([] if month is None else [month]),
+        )
+        rows = cursor.fetchall()
+    decimal = _decimal_reader()
+    return {pid: decimal(value) for pid, value in rows}
+
+
+def _decimal_reader():
+    """Array elements come back as Decimal (PostgreSQL) or float (SQLite JSON); Decimal either way,
+    rounded to the 6 decimals a figure is stored with."""
+    quantum = Decimal("0.000001")
+
+    def read(value):
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(repr(value)).quantize(quantum)
+
+    return read
 
 
 def results_changed_since(campaign_id: int, day: datetime.date, version: int | None) -> bool:
