@@ -244,7 +244,9 @@ def _compute_gate_hits(run: Run) -> None:
             f"AND ({value} IS NULL OR {value} < {sql.lit(gate.minimum)})"
         )
         if gate.kind == GateKind.STAFF_BELOW:
-            # One staff participant under the floor vetoes the unit participant of their current unit.
+            # One staff participant under the floor vetoes the unit participant of their current unit
+            # (of the units the gate's filter names).
+            who = run.participant_condition(gate.participants, "pu.subject_kind", "u")
             run.execute_built(
                 f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id) "
                 f"SELECT DISTINCT {run.rs}, pu.id, {gate.pk} FROM {T(ScoreSheet)} s "
@@ -252,7 +254,8 @@ def _compute_gate_hits(run: Run) -> None:
                 f"JOIN {T(Staff)} st ON st.id = ps.staff_id "
                 f"JOIN campaigns_participant pu ON pu.campaign_id = {int(run.campaign.pk)} "
                 f"  AND pu.subject_kind = {int(SubjectKind.UNIT)} AND pu.unit_id = st.unit_id "
-                f"WHERE {below}"
+                f"LEFT JOIN branches_unit u ON u.id = pu.unit_id "
+                f"WHERE {below} {'AND ' + who if who else ''}"
             )
             continue
         who = run.participant_condition(gate.participants, "p.subject_kind", "u")

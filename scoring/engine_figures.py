@@ -225,12 +225,17 @@ def _target_pivot(run: Run, metric_ids: list[int], source: TargetSource) -> tupl
     return pivot, names
 
 
-def figures_select(run: Run, metric_ids: list[int], first: datetime.date, last: datetime.date, targets: TargetSource) -> str:
-    """SELECT pid, pkind, punit and a_m, t_m, b_m, c_m for each metric m: one row per active participant.
+def figures_select(
+    run: Run, metric_ids: list[int], first: datetime.date, last: datetime.date, targets: TargetSource, *, rounded: bool = True
+) -> str:
+    """SELECT pid, pkind, punit and a_m, t_m, b_m, c_m for each metric m: one row per participant
+    taking part in the period (active on the day, and joined by the period's last day).
 
     Facts are summed through the metric's components (sign ±1), so a metric can be the sum of
     several indicators or a ratio of two sums. The automatic base (when a target has none) is the
-    figure on the day before the campaign starts.
+    figure on the day before the campaign starts. ``rounded``: figures as stored (6 decimals);
+    false gives them exact, for rules to compare (0.96999996 is below a bar of 97 %) — the sheets
+    round them when they store them.
     """
     sql = run.sql
     days = (last - first).days + 1
@@ -281,17 +286,20 @@ def figures_select(run: Run, metric_ids: list[int], first: datetime.date, last: 
             raw.append(f"{base} AS rb_{m}")
     inner = (
         f"SELECT p.id AS pid, p.subject_kind AS pkind, p.unit_id AS punit, {', '.join(raw)} "
-        f"FROM campaigns_participant p {' '.join(joins)} WHERE {run.active_where('p')} {sql.fence}"
+        f"FROM campaigns_participant p {' '.join(joins)} WHERE {run.active_where('p')} "
+        # A participant who joins mid-way has no rows for the months before (they do not count in averages).
+        f"AND (p.joined_on IS NULL OR p.joined_on <= {sql.date(last)}) {sql.fence}"
     )
+    keep = sql.figure if rounded else (lambda expr: expr)
     out = []
     for m in metric_ids:
         shown_base = f"r.rb_{m}" if run.metrics[m].figure in BASE_FIGURES else "NULL"
         completion = f"CASE WHEN r.rt_{m} > 0 THEN {sql.div(f'r.ra_{m}', f'r.rt_{m}')} END"
         out += [
-            f"{sql.figure(f'r.ra_{m}')} AS a_{m}",
-            f"{sql.figure(f'r.rt_{m}')} AS t_{m}",
-            f"{sql.figure(shown_base)} AS b_{m}",
-            f"{sql.figure(completion)} AS c_{m}",
+            f"{keep(f'r.ra_{m}')} AS a_{m}",
+            f"{keep(f'r.rt_{m}')} AS t_{m}",
+            f"{keep(shown_base)} AS b_{m}",
+            f"{keep(completion)} AS c_{m}",
         ]
     return f"SELECT r.pid, r.pkind, r.punit, {', '.join(out)} FROM ({inner}) r"
 

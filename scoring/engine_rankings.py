@@ -36,7 +36,10 @@ def _period_rows(run: Run, ranking: Ranking, alias: str, metric_id: int, column:
             [],
         )
     if ranking.period == "month":
-        month = month_periods(run.start, run.campaign.end_date, run.day)[-1][0]
+        months = month_periods(run.start, run.campaign.end_date, run.day)
+        if not months:  # a day before the campaign starts: no month to rank
+            return None
+        month = months[-1][0]
         value = run.sql.at(f"{alias}.{column}", run.position("month_metrics", metric_id))
         return T(ScoreSheet), f"{alias}.result_set_id = {rs} AND {alias}.monthly = TRUE AND {alias}.period_start = %s", value, [month]
     value = run.sql.at(f"{alias}.{column}", run.position("metrics", metric_id))

@@ -67,8 +67,9 @@ def insert_sheet(
     if not metric_ids and not rule_ids:
         return 0
     rules = {r.pk: r for r in run.rules}
-    targets = TargetSource(TargetPeriod.MONTH if monthly else TargetPeriod.CAMPAIGN, first)
-    figures = figures_select(run, metric_ids, first, last, targets) if metric_ids else (
+    # A month's target is kept on the month's first day, also when the campaign starts mid-month.
+    targets = TargetSource(TargetPeriod.MONTH, first.replace(day=1)) if monthly else TargetSource(TargetPeriod.CAMPAIGN, first)
+    figures = figures_select(run, metric_ids, first, last, targets, rounded=False) if metric_ids else (
         f"SELECT p.id AS pid, p.subject_kind AS pkind, p.unit_id AS punit FROM campaigns_participant p "
         f"WHERE {run.active_where('p')}"
     )
@@ -138,7 +139,7 @@ def insert_sheet(
             col = Cols(actual=f"x.a_{m}", target=f"x.t_{m}", completion=f"x.c_{m}", best=f"x.best{i}")
             expr = sql.points(rule.rule_kind().points_sql(sql, col))
             if rule.kind == RuleKind.RELATIVE_TO_BEST:
-                references[i] = f"z.best{i}"
+                references[i] = sql.figure(f"z.best{i}")
         else:
             expr = sql.points(f"x.mp{i}")
             references[i] = f"z.mn{i}"
@@ -153,14 +154,18 @@ def insert_sheet(
         none = " AND ".join(f"{t} IS NULL" for t in terms)
         return f"(CASE WHEN {none} THEN NULL ELSE {' + '.join(f'COALESCE({t}, 0)' for t in terms)} END)"
 
-    final = {i: (part_sum(i) if rules[i].kind == RuleKind.PARTS else f"z.p{i}") for i in rule_ids}
+    final = {i: f"z.p{i}" for i in rule_ids if rules[i].kind != RuleKind.PARTS}
+    for i in rule_ids:
+        if rules[i].kind == RuleKind.PARTS:
+            # A parts rule limited to some participants scores only them, whatever its parts do.
+            final[i] = f"CASE WHEN {applies(i).replace('x.', 'z.')} THEN {part_sum(i)} END" if applies(i) else part_sum(i)
     columns = [f"{run.rs}", "z.pid", "TRUE" if monthly else "FALSE", sql.date(first)]
     with_base = any(run.metrics[m].figure in BASE_FIGURES for m in metric_ids)
     for name in ("a", "t", "b", "c"):
         if not metric_ids or (name == "b" and not with_base):
             columns.append("NULL")
         else:
-            columns.append(sql.array([f"z.{name}_{m}" for m in metric_ids]))
+            columns.append(sql.array([sql.figure(f"z.{name}_{m}") for m in metric_ids]))
     columns.append(sql.array([final[i] for i in rule_ids]) if rule_ids else "NULL")
     columns.append(sql.array([references.get(i, "NULL") for i in rule_ids]) if references else "NULL")
     if monthly:

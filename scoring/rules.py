@@ -57,7 +57,11 @@ class SqlDialect:
         """An array of numbers: NUMERIC[] on PostgreSQL, a JSON array on SQLite."""
         if self.vendor == "postgresql":
             return f"CAST(ARRAY[{', '.join(exprs)}] AS NUMERIC[])"
-        return f"json_array({', '.join(exprs)})"
+        if len(exprs) <= 100:
+            return f"json_array({', '.join(exprs)})"
+        # SQLite's functions take at most 127 arguments: join the insides of smaller arrays.
+        chunks = [f"json_array({', '.join(exprs[i:i + 100])})" for i in range(0, len(exprs), 100)]
+        return "('[' || " + " || ',' || ".join(f"substr({c}, 2, length({c}) - 2)" for c in chunks) + " || ']')"
 
     def at(self, array: str, position: int) -> str:
         """Element ``position`` (1-based) of an array made by ``array()``."""
@@ -226,8 +230,9 @@ class Threshold(Kind):
 
     def points_sql(self, sql, col):
         value = self.value_sql(self.params["on"], col)
+        # No figure (or no target, on completion) scores 0, not the lower figure: nothing was measured.
         return (
-            f"(CASE WHEN {value} >= {sql.lit(self.params['bar'])} THEN {sql.lit(self.points)} "
+            f"(CASE WHEN {value} IS NULL THEN 0 WHEN {value} >= {sql.lit(self.params['bar'])} THEN {sql.lit(self.points)} "
             f"ELSE {sql.lit(self.params['else_points'])} END)"
         )
 
@@ -235,7 +240,11 @@ class Threshold(Kind):
         value = n.completion if self.params["on"] == "completion" else n.actual
         shown = pct(value) if self.params["on"] == "completion" else fmt(value)
         bar = pct(self.params["bar"]) if self.params["on"] == "completion" else fmt(self.params["bar"])
-        reached = value is not None and value >= self.params["bar"]
+        if value is None:
+            reason = _("no target") if self.params["on"] == "completion" and not n.target else _("no figure yet")
+            return _("%(points)s points: %(reason)s.") % {"points": fmt(n.points), "reason": reason}
+        # Stored figures are rounded to 6 decimals; the points say on which side of the bar the exact one fell.
+        reached = n.points == self.points if self.points != self.params["else_points"] else value >= self.params["bar"]
         return _("%(value)s %(cmp)s bar %(bar)s: %(points)s points") % {
             "value": shown, "cmp": "≥" if reached else "<", "bar": bar, "points": fmt(n.points),
         }

@@ -149,7 +149,9 @@ def participant_scores(campaign_id: int, day: datetime.date, participant_id: int
         if s.monthly:
             months.setdefault(s.rule_id, []).append(s)
     lines = []
-    for s in sorted((s for s in scores if not s.monthly), key=lambda s: (rules[s.rule_id].position, s.rule_id)):
+    # A rule deleted since the day was computed has no configuration left to explain it: its points
+    # stay in the stored total, its line is not shown.
+    for s in sorted((s for s in scores if not s.monthly and s.rule_id in rules), key=lambda s: (rules[s.rule_id].position, s.rule_id)):
         rule = rules[s.rule_id]
         figure = by_metric_period.get((rule.metric_id, None))
         numbers = Numbers(
