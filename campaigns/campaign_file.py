@@ -209,9 +209,10 @@ def export_campaign(campaign: Campaign) -> dict:
             {
                 **dump_plain(g),
                 **({"metric": g.metric.code} if g.metric_id else {}),
+                **({"per_metric": g.per_metric.code} if g.per_metric_id else {}),
                 **({"rankings": sorted(g.rankings.values_list("code", flat=True))} if g.rankings.exists() else {}),
             }
-            for g in Gate.objects.filter(campaign=campaign).select_related("metric").order_by("code")
+            for g in Gate.objects.filter(campaign=campaign).select_related("metric", "per_metric").order_by("code")
         ],
         "targets": [
             {

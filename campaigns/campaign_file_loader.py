@@ -272,11 +272,13 @@ class Loader:
                 rules[rule.code] = rule
         return rules
 
-    def link(self, obj, data, place, *, metric=False, parent=None, group_set=False, rule=False) -> bool:
+    def link(self, obj, data, place, *, metric=False, per_metric=False, parent=None, group_set=False, rule=False) -> bool:
         ok = True
         lookups = []
         if metric:
             lookups.append(("metric", self.metrics))
+        if per_metric:
+            lookups.append(("per_metric", self.metrics))
         if parent is not None:
             lookups.append(("parent", parent))
         if group_set:
@@ -310,9 +312,9 @@ class Loader:
     def load_gates(self, campaign) -> None:
         for index, data in enumerate(self.items("gates")):
             place = f"gates[{index}]"
-            values = load_plain(Gate, data, place, self.errors, {"metric", "rankings"})
+            values = load_plain(Gate, data, place, self.errors, {"metric", "per_metric", "rankings"})
             gate = Gate(campaign=campaign, **values)
-            if not self.link(gate, data, place, metric=True):
+            if not self.link(gate, data, place, metric=True, per_metric=True):
                 continue
             if not collect(self.errors, place, gate, exclude=["campaign"]):
                 continue

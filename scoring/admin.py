@@ -29,7 +29,8 @@ class RankingAdmin(admin.ModelAdmin):
 
 @admin.register(Gate)
 class GateAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "campaign", "kind", "flag", "metric", "minimum"]
+    list_display = ["code", "name", "campaign", "kind", "effect", "flag", "metric", "minimum", "maximum", "per_metric"]
+    list_filter = ["effect", "kind"]
     filter_horizontal = ["rankings"]
 
 

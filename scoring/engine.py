@@ -44,6 +44,7 @@ from scoring.engine_sheets import insert_sheet
 from scoring.models import (
     Evaluation,
     Gate,
+    GateEffect,
     GateHit,
     GateKind,
     GroupRankEntry,
@@ -228,28 +229,35 @@ def _compute_gate_hits(run: Run) -> None:
 
     sql = run.sql
     for gate in Gate.objects.filter(campaign=run.campaign):
+        warning = "TRUE" if gate.effect == GateEffect.WARN else "FALSE"
         if gate.kind == GateKind.FLAG:
             who = run.participant_condition(gate.participants, "p.subject_kind", "u")
             run.execute_built(
-                f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id) "
-                f"SELECT {run.rs}, p.id, {gate.pk} FROM campaigns_participant p "
+                f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id, warning) "
+                f"SELECT {run.rs}, p.id, {gate.pk}, {warning} FROM campaigns_participant p "
                 f"LEFT JOIN branches_unit u ON u.id = p.unit_id "
                 f"JOIN scoring_participantflag fl ON fl.participant_id = p.id AND fl.code = {run.param(gate.flag)} "
                 f"WHERE {run.active_where('p')} {'AND ' + who if who else ''}"
             )
             continue
         value = sql.at(f"s.{'completion' if gate.on_completion else 'actual'}", run.position("metrics", gate.metric_id))
-        below = (
-            f"s.result_set_id = {run.rs} AND s.monthly = FALSE "
-            f"AND ({value} IS NULL OR {value} < {sql.lit(gate.minimum)})"
-        )
+        # A share of another metric compares figure with bar × the other figure, so a fall of the other
+        # (new deposits below 0) still reads right; no figure counts as below a floor, never above a ceiling.
+        per = sql.at("s.actual", run.position("metrics", gate.per_metric_id)) if gate.per_metric_id else None
+        if gate.kind == GateKind.METRIC_ABOVE:
+            bar = sql.lit(gate.maximum) if per is None else f"{sql.lit(gate.maximum)} * {per}"
+            hit = f"{value} > {bar}"
+        else:
+            bar = sql.lit(gate.minimum) if per is None else f"{sql.lit(gate.minimum)} * {per}"
+            hit = f"({value} IS NULL OR {bar} IS NULL OR {value} < {bar})"
+        below = f"s.result_set_id = {run.rs} AND s.monthly = FALSE AND {hit}"
         if gate.kind == GateKind.STAFF_BELOW:
             # One staff participant under the floor vetoes the unit participant of their current unit
             # (of the units the gate's filter names).
             who = run.participant_condition(gate.participants, "pu.subject_kind", "u")
             run.execute_built(
-                f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id) "
-                f"SELECT DISTINCT {run.rs}, pu.id, {gate.pk} FROM {T(ScoreSheet)} s "
+                f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id, warning) "
+                f"SELECT DISTINCT {run.rs}, pu.id, {gate.pk}, {warning} FROM {T(ScoreSheet)} s "
                 f"JOIN campaigns_participant ps ON ps.id = s.participant_id AND ps.subject_kind = {int(SubjectKind.STAFF)} "
                 f"JOIN {T(Staff)} st ON st.id = ps.staff_id "
                 f"JOIN campaigns_participant pu ON pu.campaign_id = {int(run.campaign.pk)} "
@@ -260,8 +268,8 @@ def _compute_gate_hits(run: Run) -> None:
             continue
         who = run.participant_condition(gate.participants, "p.subject_kind", "u")
         run.execute_built(
-            f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id) "
-            f"SELECT {run.rs}, s.participant_id, {gate.pk} FROM {T(ScoreSheet)} s "
+            f"INSERT INTO {T(GateHit)} (result_set_id, participant_id, gate_id, warning) "
+            f"SELECT {run.rs}, s.participant_id, {gate.pk}, {warning} FROM {T(ScoreSheet)} s "
             f"JOIN campaigns_participant p ON p.id = s.participant_id LEFT JOIN branches_unit u ON u.id = p.unit_id "
             f"WHERE {below} {'AND ' + who if who else ''}"
         )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from scoring.engine_run import Run, T, month_periods, participant_filter_sql
 from scoring.models import (
     Gate,
+    GateEffect,
     GateHit,
     GroupRankEntry,
     PhaseResult,
@@ -94,7 +95,11 @@ def _eligibility(run: Run, ranking: Ranking) -> tuple[list[str], list]:
             f"AND {value} >= {sql.lit(Decimal(str(floor['min'])))})"
         )
         params += floor_params
-    for flag in ranking.required_flags:
+    for required in ranking.required_flags:
+        # "not:FLAG" requires the flag's absence (rulebook A criticises branches that missed their targets).
+        negate = required.startswith("not:")
+        flag = required.removeprefix("not:")
+        before = len(conditions)
         if flag == "met_all_targets":
             conditions.append(
                 f"EXISTS (SELECT 1 FROM {T(ScoreSheet)} q WHERE q.result_set_id = {rs} AND q.monthly = FALSE "
@@ -112,8 +117,13 @@ def _eligibility(run: Run, ranking: Ranking) -> tuple[list[str], list]:
                 "EXISTS (SELECT 1 FROM scoring_participantflag fl WHERE fl.participant_id = b.pid AND fl.code = %s)"
             )
             params.append(flag)
-    gate_ids = [g.pk for g in ranking.gates.all()]
-    all_gates = list(Gate.objects.filter(campaign=run.campaign).exclude(rankings__isnull=False).values_list("pk", flat=True))
+        if negate:
+            conditions[before] = f"NOT {conditions[before]}"
+    # Warnings are shown, never take anybody out of a ranking.
+    gate_ids = [g.pk for g in ranking.gates.all() if g.effect == GateEffect.VETO]
+    all_gates = list(
+        Gate.objects.filter(campaign=run.campaign, effect=GateEffect.VETO).exclude(rankings__isnull=False).values_list("pk", flat=True)
+    )
     vetoing = sorted(set(gate_ids) | set(all_gates))
     if vetoing:
         conditions.append(

@@ -130,10 +130,21 @@ class GateKind(models.TextChoices):
     FLAG = "flag", _("Veto when a flag is set (一票否决)")
     METRIC_BELOW = "metric_below", _("Veto when a figure is below a floor")
     STAFF_BELOW = "staff_below", _("Veto a unit when one of its staff is below a floor (e.g. 刷卡消费 each employee)")
+    METRIC_ABOVE = "metric_above", _("Hit when a figure is above a ceiling (控制上限)")
+
+
+class GateEffect(models.TextChoices):
+    VETO = "veto", _("Veto: out of the rankings (一票否决)")
+    WARN = "warn", _("Warning only: shown, not scored (预警)")
 
 
 class Gate(models.Model):
-    """A veto (一票否决): a participant it hits is taken out of the named rankings (all when none named)."""
+    """A veto (一票否决): a participant it hits is taken out of the named rankings (all when none named).
+
+    With ``effect`` warn it only warns: the hit is shown on the board and the participant's page
+    (e.g. rulebook A's new loans above 70 % of the new deposits), no ranking or score changes.
+    ``per_metric``: the gate reads the metric's figure ÷ this metric's figure (a share or a ratio).
+    """
 
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="gates")
     code = models.CharField(_("gate code"), max_length=40, validators=[UNIT_CODE_VALIDATOR])
@@ -143,6 +154,12 @@ class Gate(models.Model):
     metric = models.ForeignKey(Metric, verbose_name=_("metric"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     on_completion = models.BooleanField(_("on the completion rate"), default=False)
     minimum = models.DecimalField(_("minimum"), **FIGURE, null=True, blank=True)
+    maximum = models.DecimalField(_("maximum"), **FIGURE, null=True, blank=True, help_text=_("For a ceiling: the highest figure allowed."))
+    per_metric = models.ForeignKey(
+        Metric, verbose_name=_("divided by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("Empty: the metric's figure. Else the figure ÷ this metric's figure (e.g. new loans ÷ new deposits)."),
+    )
+    effect = models.CharField(_("effect"), max_length=4, choices=GateEffect.choices, default=GateEffect.VETO)
     rankings = models.ManyToManyField(
         "Ranking", verbose_name=_("rankings"), blank=True, related_name="gates", help_text=_("Empty: every ranking.")
     )
@@ -241,7 +258,7 @@ class Ranking(models.Model):
     )
     required_flags = models.JSONField(
         _("required flags"), default=list, blank=True,
-        help_text=_('"met_all_targets", "met:METRIC" or a planner flag such as "green".'),
+        help_text=_('"met_all_targets", "met:METRIC" or a planner flag such as "green"; "not:" before one requires its absence.'),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
@@ -461,10 +478,13 @@ class ParticipantResult(models.Model):
 
 
 class GateHit(models.Model):
+    """A gate that hit a participant on the day: a veto, or (``warning``) a warning only."""
+
     pk = models.CompositePrimaryKey("result_set_id", "participant_id", "gate_id")
     result_set_id = models.BigIntegerField()
     participant_id = models.BigIntegerField()
     gate_id = models.BigIntegerField()
+    warning = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.participant_id}!{self.gate_id}"

@@ -54,6 +54,8 @@ class BoardRow:
     gap_points: Decimal | None
     in_top: bool
     in_bottom: bool
+    # names of the warning gates that hit the participant (e.g. 新增贷款超过新增存款70%)
+    warnings: list[str] = field(default_factory=list)
 
 
 def leaderboard(
@@ -68,7 +70,7 @@ def leaderboard(
     """One ranking's rows for the day, best first; ``group`` a group code or id to show one group.
 
     Empty when the day was not computed. Raises ``Ranking.DoesNotExist`` for an unknown code.
-    Four queries whatever the number of rows.
+    Five queries whatever the number of rows (the fifth: warnings of the participants shown).
     """
     ranking = Ranking.objects.get(campaign_id=campaign_id, code=ranking_code)
     result_set = current_result_set(campaign_id, day)
@@ -81,6 +83,14 @@ def leaderboard(
         entries = entries.filter(group_id=group)
     entries = list(entries.order_by("group_id", "rank", "participant_id")[offset : (offset + limit) if limit else None])
     participants = Participant.objects.select_related("unit", "staff").in_bulk([e.participant_id for e in entries])
+    warned: dict[int, list[str]] = {}
+    hits = (
+        GateHit.objects.filter(result_set_id=result_set.pk, warning=True, participant_id__in=[e.participant_id for e in entries])
+        .annotate(gate_name=Subquery(Gate.objects.filter(pk=OuterRef("gate_id")).values("name")[:1]))
+        .order_by("gate_id")
+    )
+    for pid, name in hits.values_list("participant_id", "gate_name"):
+        warned.setdefault(pid, []).append(name)
     rows = []
     for e in entries:
         p = participants.get(e.participant_id)
@@ -89,6 +99,7 @@ def leaderboard(
                 participant_id=e.participant_id, code=p.code if p else "", name=p.display_name if p else "",
                 group_id=e.group_id, rank=e.rank, value=e.value, points=e.points, previous_rank=e.previous_rank,
                 movement=e.movement, gap_value=e.gap_value, gap_points=e.gap_points, in_top=e.in_top, in_bottom=e.in_bottom,
+                warnings=warned.get(e.participant_id, []),
             )
         )
     return rows
@@ -122,6 +133,8 @@ class ParticipantScores:
     rules: list[RuleLine]
     figures: dict[str, dict]
     ranks: dict[str, RankEntry]
+    # codes of the warning gates that hit the participant (shown, not scored)
+    warnings: list[str] = field(default_factory=list)
     # {metric code: [{phase, name, start_date, end_date, actual, target, completion, time_progress}]}
     # for the metrics with phase rows (ranked per phase or in the option phase_figures).
     phases: dict[str, list[dict]] = field(default_factory=dict)
@@ -179,8 +192,10 @@ def participant_scores(campaign_id: int, day: datetime.date, participant_id: int
                 reference=s.reference, explanation=explanation, months=month_lines,
             )
         )
-    vetoes = GateHit.objects.filter(result_set_id=result_set.pk, participant_id=participant_id).values("gate_id")
-    vetoed_by = list(Gate.objects.filter(pk__in=vetoes).values_list("code", flat=True))
+    hits = GateHit.objects.filter(result_set_id=result_set.pk, participant_id=participant_id)
+    gates = Gate.objects.in_bulk([h.gate_id for h in hits])
+    vetoed_by = sorted(gates[h.gate_id].code for h in hits if not h.warning and h.gate_id in gates)
+    warnings = sorted(gates[h.gate_id].code for h in hits if h.warning and h.gate_id in gates)
     ranking_codes = dict(Ranking.objects.filter(campaign_id=campaign_id).values_list("pk", "code"))
     ranks = {
         ranking_codes.get(e.ranking_id, str(e.ranking_id)): e
@@ -194,7 +209,7 @@ def participant_scores(campaign_id: int, day: datetime.date, participant_id: int
     return ParticipantScores(
         result_set=result_set, participant_id=participant_id, total_points=total.total_points,
         base_points=total.base_points, bonus_points=total.bonus_points, met_all_targets=total.met_all_targets,
-        vetoed_by=vetoed_by, rules=lines, figures=figures, ranks=ranks,
+        vetoed_by=vetoed_by, warnings=warnings, rules=lines, figures=figures, ranks=ranks,
         phases=_phase_lines(result_set, participant_id, metrics, day),
     )
 

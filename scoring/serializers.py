@@ -21,6 +21,7 @@ class BoardRowSerializer(serializers.Serializer):
     gap_points = serializers.DecimalField(**FIGURE)
     in_top = serializers.BooleanField()
     in_bottom = serializers.BooleanField()
+    warnings = serializers.ListField(child=serializers.CharField(), help_text="Names of the warning gates that hit the participant.")
 
 
 class MonthLineSerializer(serializers.Serializer):
@@ -51,6 +52,7 @@ class ParticipantScoresSerializer(serializers.Serializer):
     bonus_points = serializers.DecimalField(**FIGURE)
     met_all_targets = serializers.BooleanField()
     vetoed_by = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField(), help_text="Warning gates that hit the participant: shown, not scored.")
     rules = RuleLineSerializer(many=True)
     ranks = serializers.SerializerMethodField()
 

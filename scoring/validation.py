@@ -69,11 +69,17 @@ def validate_gate(gate) -> None:
     errors = {}
     if gate.kind == GateKind.FLAG and not gate.flag:
         errors["flag"] = _("A flag gate needs the flag that vetoes.")
-    if gate.kind in (GateKind.METRIC_BELOW, GateKind.STAFF_BELOW):
+    if gate.kind in (GateKind.METRIC_BELOW, GateKind.STAFF_BELOW, GateKind.METRIC_ABOVE):
         if not gate.metric_id:
             errors["metric"] = _("This gate needs a metric.")
-        if gate.minimum is None:
-            errors["minimum"] = _("This gate needs a minimum.")
+    if gate.kind in (GateKind.METRIC_BELOW, GateKind.STAFF_BELOW) and gate.minimum is None:
+        errors["minimum"] = _("This gate needs a minimum.")
+    if gate.kind == GateKind.METRIC_ABOVE and gate.maximum is None:
+        errors["maximum"] = _("A ceiling needs a maximum.")
+    if gate.per_metric_id and gate.kind not in (GateKind.METRIC_BELOW, GateKind.METRIC_ABOVE):
+        errors["per_metric"] = _("Only a floor or a ceiling on a figure can divide it by another metric.")
+    if gate.per_metric_id and gate.on_completion:
+        errors["per_metric"] = _("A share of another metric is read on the figures, not on the completion rate.")
     _check_filter(gate, errors)
     if errors:
         raise ValidationError(errors)
@@ -118,10 +124,10 @@ def validate_ranking(ranking) -> None:
     elif ranking.tie_break_metric and ranking.campaign_id and not ranking.campaign.metrics.filter(code=ranking.tie_break_metric).exists():
         errors["tie_break_metric"] = _("Unknown metric code %(code)s.") % {"code": ranking.tie_break_metric}
     floors = ranking.eligibility
+    codes = set(ranking.campaign.metrics.values_list("code", flat=True)) if ranking.campaign_id else set()
     if not isinstance(floors, list):
         errors["eligibility"] = _("Eligibility must be a list of floors.")
     else:
-        codes = set(ranking.campaign.metrics.values_list("code", flat=True)) if ranking.campaign_id else set()
         for index, floor in enumerate(floors, start=1):
             ok = isinstance(floor, dict) and floor.get("metric") in codes and floor.get("on", "figure") in ("figure", "completion")
             try:
@@ -133,6 +139,15 @@ def validate_ranking(ranking) -> None:
                 break
     if not isinstance(ranking.required_flags, list) or not all(isinstance(f, str) and f for f in ranking.required_flags):
         errors["required_flags"] = _("Required flags must be a list of flag names.")
+    else:
+        for flag in ranking.required_flags:
+            name = flag.removeprefix("not:")
+            if name.startswith("met:") and ranking.campaign_id and name[4:] not in codes:
+                errors["required_flags"] = _("“%(flag)s” names no metric of the campaign.") % {"flag": flag}
+                break
+            if not name or name.startswith("not:"):
+                errors["required_flags"] = _("“%(flag)s” is not a flag name.") % {"flag": flag}
+                break
     if errors:
         raise ValidationError(errors)
 

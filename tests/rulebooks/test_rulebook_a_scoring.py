@@ -56,6 +56,10 @@ BRANCHES = {
     "B12": ("R2", 0, 40, 5, 0, (98, 98, 98)),
 }
 
+# New loans 万元 (the 70 % ceiling, a warning only): B01 lends 75 % of its 1,200 new deposits, B06
+# lends 50 while its deposits fell by 100; B12 has neither; the rest lend half their new deposits.
+NEW_LOANS = {"B01": 900, "B06": 50, "B12": 0}
+
 EXPECTED_TOTALS = {
     "B01": "100", "B02": "93.3333", "B03": "84.6", "B04": "93.3333", "B05": "34.75", "B06": "52.8",
     "B07": "99.75", "B08": "93.3333", "B09": "67.2", "B10": "80", "B11": "86.6667", "B12": "30.8",
@@ -76,6 +80,8 @@ def figures() -> list[tuple[str, str, datetime.date, Decimal]]:
             (code, "CARD_DEP_BAL", QUARTER_END, (3_000 + d(card)) * WAN),
             (code, "NPL_BAL", BASE_DAY, 500 * WAN),
             (code, "NPL_BAL", QUARTER_END, (500 - d(npl)) * WAN),
+            (code, "LOAN_BAL", BASE_DAY, 30_000 * WAN),
+            (code, "LOAN_BAL", QUARTER_END, (30_000 + d(NEW_LOANS.get(code, Decimal(deposits) / 2))) * WAN),
         ]
         # Interest arrives as a daily flow: 40 %, 30 % and 30 % of the quarter's income on the 15th.
         shares = (Decimal("0.4"), Decimal("0.3"), Decimal("0.3"))
@@ -182,11 +188,29 @@ def test_overall_ranking_uses_competition_ranks_for_the_three_way_tie(rulebook_a
     }
 
 
-def test_bottom_three_are_named(rulebook_a):
+def test_the_bottom_three_of_the_branches_that_missed_a_target_are_named(rulebook_a):
     campaign, result_set = rulebook_a
-    ranking = Ranking.objects.get(campaign=campaign, code="overall")
+    # B01, B02, B08 and B11 met every target: they are not on the criticism board at all.
+    assert set(board(campaign, result_set, "criticism")) == {"B03", "B04", "B05", "B06", "B07", "B09", "B10", "B12"}
+    ranking = Ranking.objects.get(campaign=campaign, code="criticism")
     bottom = by_code(RankEntry.objects.filter(result_set_id=result_set.pk, ranking_id=ranking.pk, in_bottom=True), "rank")
-    assert set(bottom) == {"B05", "B06", "B12"}
+    assert bottom == {"B06": 6, "B05": 7, "B12": 8}
+
+
+def test_control_figures_warn_without_changing_scores_or_ranks(rulebook_a):
+    from scoring.selectors import leaderboard, participant_scores
+
+    campaign, result_set = rulebook_a
+    rows = {row.code: row.warnings for row in leaderboard(campaign.pk, QUARTER_END, "overall")}
+    # new loans above 70 % of new deposits: B01 (75 %), B06 (loans up while deposits fell)
+    # card deposits below 20 % of the deposit increase: B01 16.7 %, B03 11.1 %, B05 10 %, B07 19 %, B09 14.3 %
+    assert {code for code, warned in rows.items() if "新增贷款超过新增存款的70%" in warned} == {"B01", "B06"}
+    assert {code for code, warned in rows.items() if "卡存资金净增不足存款净增的20%" in warned} == {"B01", "B03", "B05", "B07", "B09"}
+    b01 = campaign.participants.get(unit__code="B01")
+    scores = participant_scores(campaign.pk, QUARTER_END, b01.pk)
+    assert (scores.warnings, scores.vetoed_by, scores.total_points) == (["card_share", "loan_ceiling"], [], Decimal("100"))
+    # a warning takes nobody out of a ranking: B01 still leads the prize board
+    assert board(campaign, result_set, "prize_top5")["B01"] == 1
 
 
 def test_region_rankings_are_separate(rulebook_a):

@@ -193,7 +193,7 @@ def test_board_and_participant_reads_take_a_constant_number_of_queries(campaign,
     from scoring.selectors import leaderboard, participant_scores
 
     recompute(campaign.campaign.pk, DAY)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         leaderboard(campaign.campaign.pk, DAY, "overall")
     with django_assert_max_num_queries(10):
         participant_scores(campaign.campaign.pk, DAY, campaign.participants["B1"].pk)
