@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 from branches.imports import values
 from branches.imports.errors import ImportFileError, RowError
 from branches.imports.headers import Column, cell, locate_header, normalise
-from branches.imports.preview import CHANGED, ERROR, NEW, UNCHANGED, FateRowResult
+from branches.imports.preview import CHANGED, ERROR, NEW, UNCHANGED, entry
 from branches.imports.reader import Table
 from branches.imports.resources import FileInfo, PlannedResource, dataset
 from campaigns.models import Campaign, Metric, Participant, Phase, Target, TargetPeriod
@@ -156,7 +156,7 @@ class TargetPlan:
         phases = {phase.code: phase for phase in Phase.objects.filter(campaign=campaign)}
         metrics = {metric.code: metric for metric in Metric.objects.filter(campaign=campaign)}
         existing = {(t.participant_id, t.metric_id, t.period, t.period_start): t for t in Target.objects.filter(campaign=campaign)}
-        self.fates: list[FateRowResult | None] = []
+        self.entries: list[tuple] = []
         self.new: list[Target] = []
         self.changed: list[Target] = []
         seen: dict[tuple, TargetRow] = {}
@@ -168,32 +168,32 @@ class TargetPlan:
                 # A row without any target: only its key can be wrong.
                 key = participant.code if participant else _("row %(row)s") % {"row": row_no}
                 fate = ERROR if problems else UNCHANGED
-                self.fates.append(FateRowResult(row_no, fate, key, new="" if problems else _("no target in this row"), errors=problems))
+                self.entries.append(entry(row_no, fate, key, new="" if problems else _("no target in this row"), errors=problems))
                 continue
             target = _number(raw_target, normalise(column)[1], column, row_no, problems)
             base = None
             if not values.is_empty(raw_base):
                 base = _number(raw_base, normalise(base_column)[1], base_column, row_no, problems)
             if problems or participant is None or target is None or period is None:
-                self.fates.append(FateRowResult(row_no, ERROR, _("row %(row)s") % {"row": row_no}, errors=problems))
+                self.entries.append(entry(row_no, ERROR, _("row %(row)s") % {"row": row_no}, errors=problems))
                 continue
             row = TargetRow(row_no, column, participant, metrics[metric_code], period, phase, month, target, base)
-            self.fates.append(self._fate(row, campaign, existing, seen, labels))
+            self.entries.append(self._fate(row, campaign, existing, seen, labels))
 
-    def _fate(self, row: TargetRow, campaign, existing, seen, labels) -> FateRowResult:
+    def _fate(self, row: TargetRow, campaign, existing, seen, labels) -> tuple:
         if row.key in seen:
             first = seen[row.key]
             if (first.target_value, first.base_value) != (row.target_value, row.base_value):
                 message = _("this target is also in row %(row)s with another value") % {"row": first.row_no}
-                return FateRowResult(row.row_no, ERROR, row.label, errors=[RowError(row.row_no, row.column, message)])
-            return FateRowResult(row.row_no, UNCHANGED, row.label, new=_("as in row %(row)s") % {"row": first.row_no})
+                return entry(row.row_no, ERROR, row.label, errors=[RowError(row.row_no, row.column, message)])
+            return entry(row.row_no, UNCHANGED, row.label, new=_("as in row %(row)s") % {"row": first.row_no})
         seen[row.key] = row
         old = existing.get(row.key)
         new_text = _target_text(row.target_value, row.base_value)
         if old is not None and (old.target_value, old.base_value) == (
             row.target_value, row.base_value if row.base_value is not None else old.base_value
         ):
-            return FateRowResult(row.row_no, UNCHANGED, row.label, old=new_text, new=new_text)
+            return entry(row.row_no, UNCHANGED, row.label, old=new_text, new=new_text)
         target = old or Target(
             campaign=campaign, participant=row.participant, metric=row.metric, period=row.period, phase=row.phase, month=row.month
         )
@@ -204,20 +204,19 @@ class TargetPlan:
         try:
             validate_target(target)
         except ValidationError as error:
-            return FateRowResult(row.row_no, ERROR, row.label, errors=[
+            return entry(row.row_no, ERROR, row.label, errors=[
                 RowError(row.row_no, labels["period"] if name in ("phase", "month") else row.column, message)
                 for name, messages in error.message_dict.items() for message in messages
             ])
         target.period_start = target.compute_period_start()
         if old is None:
             self.new.append(target)
-            return FateRowResult(row.row_no, NEW, row.label, new=new_text)
+            return entry(row.row_no, NEW, row.label, new=new_text)
         self.changed.append(target)
-        return FateRowResult(row.row_no, CHANGED, row.label, old=old_text, new=new_text)
+        return entry(row.row_no, CHANGED, row.label, old=old_text, new=new_text)
 
-    def fate(self, index: int) -> FateRowResult:
-        fate, self.fates[index] = self.fates[index], None  # the Result holds it from now on
-        return fate
+    def entry(self, index: int) -> tuple:
+        return self.entries[index]
 
 
 def _participant(unit_code, employee_no, labels, by_unit, by_staff, row_no, problems):

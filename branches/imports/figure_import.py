@@ -31,6 +31,7 @@ from branches.imports.preview import (
     FileResult,
     ImportResult,
     Preview,
+    entry,
 )
 from branches.imports.reader import Table
 from branches.imports.resources import FileInfo, PlannedResource, dataset
@@ -91,21 +92,19 @@ class FigurePlan:
         del records
         self.existing = current_values(self.rows)
 
-    def fate(self, index: int) -> FateRowResult:
+    def entry(self, index: int) -> tuple:
         outcome = self.outcomes[index]
         if isinstance(outcome, FigureRow):
             old = self.existing.get(outcome.key)
             if old is None:
-                return FateRowResult(outcome.row_no, NEW, outcome.label, new=_format(outcome.value))
+                return (outcome.row_no, NEW, outcome.label, "", _format(outcome.value), ())
             fate = CHANGED if old != outcome.value else UNCHANGED
-            return FateRowResult(outcome.row_no, fate, outcome.label, old=_format(old), new=_format(outcome.value))
+            return (outcome.row_no, fate, outcome.label, _format(old), _format(outcome.value), ())
         if isinstance(outcome, Repeat):
-            return FateRowResult(
-                outcome.row_no, UNCHANGED, outcome.label,
-                new=_("%(value)s, as in row %(row)s (written once)") % {"value": _format(outcome.value), "row": outcome.first_row},
-            )
+            text = _("%(value)s, as in row %(row)s (written once)") % {"value": _format(outcome.value), "row": outcome.first_row}
+            return entry(outcome.row_no, UNCHANGED, outcome.label, new=text)
         row_no = outcome[0].row_no if outcome else 0
-        return FateRowResult(row_no, ERROR, _("row %(row)s") % {"row": row_no}, errors=outcome)
+        return entry(row_no, ERROR, _("row %(row)s") % {"row": row_no}, errors=outcome)
 
 
 class FigureResource(PlannedResource):

@@ -8,7 +8,10 @@ django-import-export Resource ``RESOURCE`` (see ``branches.imports.resources``).
 from __future__ import annotations
 
 import datetime
+import gc
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -84,6 +87,23 @@ def normalise_options(options: dict | None) -> dict:
     return options
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a file is read, planned and written.
+
+    A 50,000-row file makes several hundred thousand small objects that live to the end of the
+    import; the collector walks them again and again (a third of a preview's time) and finds no
+    cycle among them. Reference counting still frees everything as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _resource_and_dataset(kind: str, path, *, filename: str, options: dict | None, user=None):
     module = KINDS[kind].load()
     options = normalise_options(options)
@@ -98,11 +118,12 @@ def preview_file(kind: str, path, *, filename: str = "", options: dict | None = 
 
     A file that cannot be read at all gives a Preview whose ``file_errors`` say why.
     """
-    try:
-        resource, data = _resource_and_dataset(kind, path, filename=filename, options=options)
-    except ImportFileError as error:
-        return Preview(kind=kind, filename=filename, file_errors=[error.message])
-    return resources.preview(resource, data)
+    with _cycle_collector_paused():
+        try:
+            resource, data = _resource_and_dataset(kind, path, filename=filename, options=options)
+        except ImportFileError as error:
+            return Preview(kind=kind, filename=filename, file_errors=[error.message])
+        return resources.preview(resource, data)
 
 
 def apply_file(kind: str, path, *, filename: str = "", options: dict | None = None, user=None) -> ImportResult:
@@ -110,16 +131,17 @@ def apply_file(kind: str, path, *, filename: str = "", options: dict | None = No
 
     Raises ImportFileError (unreadable file) or ImportAborted (row errors, with the preview).
     """
-    resource, data = _resource_and_dataset(kind, path, filename=filename, options=options, user=user)
-    try:
-        written, preview = resources.confirm(resource, data)
-    except (DatabaseError, ValidationError) as error:
-        # The checks mirror the database's; this is a change made meanwhile by someone else.
-        reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error).strip()
-        refused = Preview(kind=kind, filename=filename, file_errors=[
-            _("The database refused the file (%(error)s); nothing was written.") % {"error": reason}
-        ])
-        raise ImportAborted(refused) from error
+    with _cycle_collector_paused():
+        resource, data = _resource_and_dataset(kind, path, filename=filename, options=options, user=user)
+        try:
+            written, preview = resources.confirm(resource, data)
+        except (DatabaseError, ValidationError) as error:
+            # The checks mirror the database's; this is a change made meanwhile by someone else.
+            reason = " ".join(error.messages) if isinstance(error, ValidationError) else str(error).strip()
+            refused = Preview(kind=kind, filename=filename, file_errors=[
+                _("The database refused the file (%(error)s); nothing was written.") % {"error": reason}
+            ])
+            raise ImportAborted(refused) from error
     if not preview.ok or written is None:
         raise ImportAborted(preview)
     return written

@@ -37,6 +37,11 @@ FATE_OF_IMPORT_TYPE = {
 ROWS_KEPT = 1000
 
 
+def entry(row_no: int, fate: str, key: str, old: str = "", new: str = "", errors=()) -> tuple:
+    """A row's fate as a plan keeps it, until import-export asks for the row (``FateRowResult``)."""
+    return (row_no, fate, key, old, new, tuple(errors))
+
+
 class FateRowResult(RowResult):
     """One row of the file (or one figure or target of a wide row): what confirming does with it."""
 

@@ -10,7 +10,9 @@ each import is a non-model ``PlannedResource``:
   the preview lists, with the row number the spreadsheet shows in ``row_no``;
 * ``before_import`` checks the whole Dataset at once — a few chunked queries, whatever the
   number of rows — into a plan: every row's fate, and what writing the file means;
-* ``import_row`` only turns the plan's entry for that row into its ``FateRowResult``;
+* ``import_row`` only turns the plan's entry for that row into its ``FateRowResult`` (past the
+  rows a page lists, which the Result does not keep, one shared result per fate: a 200,000-row
+  file does not make 200,000 objects to count them);
 * ``after_import`` (not on a dry run, and only when no row is in error) writes the whole plan
   with a few set-based statements.
 
@@ -31,7 +33,7 @@ from import_export.results import RowResult
 
 from branches.imports.errors import ImportFileError
 from branches.imports.headers import HeaderMap
-from branches.imports.preview import ERROR, FateRowResult, FileResult, ImportResult, Preview
+from branches.imports.preview import ERROR, ROWS_KEPT, FateRowResult, FileResult, ImportResult, Preview
 from branches.imports.reader import Table
 
 
@@ -62,8 +64,9 @@ def dataset(headers: Iterable[str], rows: Iterable[tuple]) -> tablib.Dataset:
 class PlannedResource(resources.Resource):
     """A browser import: ``make_plan`` checks the whole Dataset, ``write`` writes the whole plan.
 
-    Subclasses set ``kind`` and implement ``make_plan(dataset)`` (returning an object whose
-    ``fate(index)`` gives the FateRowResult of the Dataset's row ``index``, counted from 0) and
+    Subclasses set ``kind`` and ``columns`` (the Dataset's headers) and implement
+    ``make_plan(dataset)`` (returning an object whose ``entry(index)`` gives the fate of the
+    Dataset's row ``index``, counted from 0, as ``(row_no, fate, key, old, new, errors)``) and
     ``write(plan)`` (returning an ImportResult, or None for the counts of the rows' fates).
     """
 
@@ -102,6 +105,8 @@ class PlannedResource(resources.Resource):
 
     def before_import(self, dataset, **kwargs):
         self.plan = self.make_plan(dataset)
+        self.valid_results = 0
+        self.shared_results: dict[str, FateRowResult] = {}
 
     def import_row(self, row, instance_loader, **kwargs):
         if self.plan is None:
@@ -109,7 +114,14 @@ class PlannedResource(resources.Resource):
             failed = FateRowResult(0, ERROR, "")
             failed.import_type = failed.IMPORT_TYPE_ERROR
             return failed
-        return self.plan.fate(kwargs["row_number"] - 1)
+        row_no, fate, key, old, new, errors = self.plan.entry(kwargs["row_number"] - 1)
+        if fate != ERROR:
+            if self.valid_results >= ROWS_KEPT:  # FileResult keeps no more: only the count matters
+                if fate not in self.shared_results:
+                    self.shared_results[fate] = FateRowResult(0, fate, "")
+                return self.shared_results[fate]
+            self.valid_results += 1
+        return FateRowResult(row_no, fate, key, old, new, errors)
 
     def after_import(self, dataset, result, **kwargs):
         if self.dry_run or result.has_errors() or result.has_validation_errors():

@@ -21,7 +21,7 @@ from branches import services
 from branches.imports import values
 from branches.imports.errors import RowError
 from branches.imports.headers import Column, cell, ignored_columns_note, locate_header
-from branches.imports.preview import CHANGED, ERROR, NEW, UNCHANGED, FateRowResult
+from branches.imports.preview import CHANGED, ERROR, NEW, UNCHANGED, entry
 from branches.imports.reader import Table
 from branches.imports.resources import FileInfo, PlannedResource, dataset
 from branches.imports.units import LOOKUP_CHUNK, max_length, too_long, word_table
@@ -123,7 +123,7 @@ class StaffPlan:
         self.limits = {key: max_length(Staff, key) for key in ("employee_no", "name")}
         parsed = [self._parse(row, labels, default_date, self.limits) for row in data]
         units, people, latest = _lookups([row for row, _problems in parsed])
-        self.fates: list[FateRowResult | None] = []
+        self.entries: list[tuple] = []
         self.records: list[services.StaffRecord] = []
         seen: dict[str, int] = {}
         for (row_no, number, name, unit_code, position, starts_on, leaves_on), problems in parsed:
@@ -148,13 +148,13 @@ class StaffPlan:
                         labels, problems,
                     )
             if problems:
-                self.fates.append(FateRowResult(row_no, ERROR, key, errors=problems))
+                self.entries.append(entry(row_no, ERROR, key, errors=problems))
             elif person is None:
-                self.fates.append(FateRowResult(row_no, NEW, key, new=fate))
+                self.entries.append(entry(row_no, NEW, key, new=fate))
             elif fate:
-                self.fates.append(FateRowResult(row_no, CHANGED, key, new=fate))
+                self.entries.append(entry(row_no, CHANGED, key, new=fate))
             else:
-                self.fates.append(FateRowResult(row_no, UNCHANGED, key))
+                self.entries.append(entry(row_no, UNCHANGED, key))
 
     @staticmethod
     def _parse(row, labels, default_date, limits):
@@ -250,9 +250,8 @@ class StaffPlan:
         self.records.append(services.StaffRecord(employee_no=number, staff_id=person.pk, **record))
         return "; ".join(actions)
 
-    def fate(self, index: int) -> FateRowResult:
-        fate, self.fates[index] = self.fates[index], None  # the Result holds it from now on
-        return fate
+    def entry(self, index: int) -> tuple:
+        return self.entries[index]
 
 
 _POSITIONS = word_table(POSITION_WORDS)

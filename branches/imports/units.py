@@ -21,7 +21,7 @@ from branches import services
 from branches.imports import values
 from branches.imports.errors import RowError
 from branches.imports.headers import Column, cell, ignored_columns_note, locate_header
-from branches.imports.preview import CHANGED, ERROR, NEW, UNCHANGED, FateRowResult
+from branches.imports.preview import CHANGED, ERROR, NEW, UNCHANGED, entry
 from branches.imports.reader import Table
 from branches.imports.resources import FileInfo, PlannedResource, dataset
 from branches.models import UNIT_CODE_VALIDATOR, Unit, UnitKind
@@ -224,7 +224,7 @@ class UnitPlan:
                 first_row.setdefault(row.code, row)
         paths = final_paths(first_row, existing)
         path_limit = max_length(Unit, "path")
-        self.fates: list[FateRowResult | None] = []
+        self.entries: list[tuple] = []
         self.new: list[services.UnitRecord] = []
         self.changed: list[services.UnitRecord] = []
         self.moved_paths: dict[str, str] = {}
@@ -258,11 +258,11 @@ class UnitPlan:
                 )
             key = f"{row.code} {row.name}"
             if problems:
-                self.fates.append(FateRowResult(row.row_no, ERROR, key, errors=problems))
+                self.entries.append(entry(row.row_no, ERROR, key, errors=problems))
                 continue
             path = paths[row.code] or None
             if unit is None:
-                self.fates.append(FateRowResult(row.row_no, NEW, key, new=f"{row.kind} ← {parent or '—'}"))
+                self.entries.append(entry(row.row_no, NEW, key, new=f"{row.kind} ← {parent or '—'}"))
                 self.new.append(
                     services.UnitRecord(
                         code=row.code, name=row.name, kind=row.kind, category=row.category, name_en=row.name_en,
@@ -275,9 +275,9 @@ class UnitPlan:
                 self.moved_paths[unit.path] = path
             diffs = _diffs(unit, row)
             if not diffs:
-                self.fates.append(FateRowResult(row.row_no, UNCHANGED, key))
+                self.entries.append(entry(row.row_no, UNCHANGED, key))
                 continue
-            self.fates.append(FateRowResult(row.row_no, CHANGED, key, old="; ".join(d[1] for d in diffs), new="; ".join(d[2] for d in diffs)))
+            self.entries.append(entry(row.row_no, CHANGED, key, old="; ".join(d[1] for d in diffs), new="; ".join(d[2] for d in diffs)))
             changed = {name for name, _old, _new in diffs}
             self.changed.append(
                 services.UnitRecord(
@@ -287,9 +287,8 @@ class UnitPlan:
                 )
             )
 
-    def fate(self, index: int) -> FateRowResult:
-        fate, self.fates[index] = self.fates[index], None  # the Result holds it from now on
-        return fate
+    def entry(self, index: int) -> tuple:
+        return self.entries[index]
 
 
 class UnitResource(PlannedResource):

@@ -155,3 +155,16 @@ def test_moving_a_unit_with_a_deep_subtree_rewrites_every_path_once(small_bank, 
     d3 = Unit.objects.get(code="D3")
     assert (d3.path, d3.depth) == ("/HO/R2/B1/O1/D0/D1/D2/D3/", 7)
     assert datetime.date(2000, 1, 1) == d3.active_from
+
+
+def test_the_garbage_collector_runs_again_after_an_import_even_one_that_fails(small_bank, tmp_path):
+    import gc
+
+    from branches.imports.errors import ImportAborted
+
+    preview_file("units", unit_file(tmp_path, 3, "u.csv"), filename="u.csv")
+    assert gc.isenabled()
+    bad = write(tmp_path, "b.csv", csv_bytes([UNIT_HEADER, ["B7", "坏", "NOPE", "支行"]]))
+    with pytest.raises(ImportAborted):
+        apply_file("units", bad, filename="b.csv")
+    assert gc.isenabled()
