@@ -215,7 +215,7 @@ class TargetPlan:
         self.changed.append(target)
         return entry(row.row_no, CHANGED, row.label, old=old_text, new=new_text)
 
-    def entry(self, index: int) -> tuple:
+    def entry_at(self, index: int) -> tuple:
         return self.entries[index]
 
 

@@ -92,7 +92,7 @@ class FigurePlan:
         del records
         self.existing = current_values(self.rows)
 
-    def entry(self, index: int) -> tuple:
+    def entry_at(self, index: int) -> tuple:
         outcome = self.outcomes[index]
         if isinstance(outcome, FigureRow):
             old = self.existing.get(outcome.key)

@@ -65,7 +65,7 @@ class PlannedResource(resources.Resource):
     """A browser import: ``make_plan`` checks the whole Dataset, ``write`` writes the whole plan.
 
     Subclasses set ``kind`` and ``columns`` (the Dataset's headers) and implement
-    ``make_plan(dataset)`` (returning an object whose ``entry(index)`` gives the fate of the
+    ``make_plan(dataset)`` (returning an object whose ``entry_at(index)`` gives the fate of the
     Dataset's row ``index``, counted from 0, as ``(row_no, fate, key, old, new, errors)``) and
     ``write(plan)`` (returning an ImportResult, or None for the counts of the rows' fates).
     """
@@ -114,7 +114,7 @@ class PlannedResource(resources.Resource):
             failed = FateRowResult(0, ERROR, "")
             failed.import_type = failed.IMPORT_TYPE_ERROR
             return failed
-        row_no, fate, key, old, new, errors = self.plan.entry(kwargs["row_number"] - 1)
+        row_no, fate, key, old, new, errors = self.plan.entry_at(kwargs["row_number"] - 1)
         if fate != ERROR:
             if self.valid_results >= ROWS_KEPT:  # FileResult keeps no more: only the count matters
                 if fate not in self.shared_results:

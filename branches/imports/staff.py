@@ -250,7 +250,7 @@ class StaffPlan:
         self.records.append(services.StaffRecord(employee_no=number, staff_id=person.pk, **record))
         return "; ".join(actions)
 
-    def entry(self, index: int) -> tuple:
+    def entry_at(self, index: int) -> tuple:
         return self.entries[index]
 
 

@@ -287,7 +287,7 @@ class UnitPlan:
                 )
             )
 
-    def entry(self, index: int) -> tuple:
+    def entry_at(self, index: int) -> tuple:
         return self.entries[index]
 
 
