@@ -1,7 +1,8 @@
 """Browser imports (upload → preview → confirm) and the target-decomposition page. Planners only.
 
 The views are thin: they check the role, keep the upload under a token, and call
-``branches.imports.kinds`` (preview/apply) or ``campaigns.decomposition``.
+``branches.imports.kinds`` (preview/apply: django-import-export's dry run, then the import in one
+transaction) or ``campaigns.decomposition``.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from branches import roles
 from branches.imports import kinds, store
 from branches.imports.errors import ImportFileError
+from branches.imports.preview import ROWS_KEPT
 from branches.imports.reader import file_too_big_message
 from branches.imports.upload import SizeLimitUploadHandler, declared_length_too_large
 
-PREVIEW_ROWS_SHOWN = 1000
+PREVIEW_ROWS_SHOWN = ROWS_KEPT
 
 
 def planner_required(view):
@@ -142,7 +144,7 @@ def _render_preview(request, preview, stored, import_kind, status=200) -> HttpRe
         "stored": stored,
         "kind": import_kind,
         "fates": errors_first[:PREVIEW_ROWS_SHOWN],
-        "hidden_count": max(0, len(preview.fates) - PREVIEW_ROWS_SHOWN),
+        "hidden_count": max(0, preview.row_count - min(len(errors_first), PREVIEW_ROWS_SHOWN)),
     }
     return render(request, "imports/preview.html", context, status=status)
 

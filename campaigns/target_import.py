@@ -6,7 +6,12 @@ its code or name (a unit such as "(万元)" scales the values); optional base co
 "<metric> 基数" or "<metric> base" (年初基数); an optional period column (期间): empty or
 "campaign" for the whole campaign, a phase code, or a month such as 2027-01. Targets of rows
 absent from the file are left as they are. Validation of each target is the campaign's own
-(``campaigns.validation.validate_target``), so the file and the forms agree.
+(``campaigns.validation.validate_target``), so the file and the forms agree; it runs in the
+preview already. A column that is neither a key, a metric nor a base is named in the notes
+(a misspelt metric would otherwise vanish).
+
+Through django-import-export: the Dataset has one row per target (a wide row gives one per
+filled metric cell, each with its row number in the file), checked for the whole file at once.
 """
 
 from __future__ import annotations
@@ -17,16 +22,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from branches.imports import values
 from branches.imports.errors import ImportFileError, RowError
 from branches.imports.headers import Column, cell, locate_header, normalise
-from branches.imports.org import ImportAborted
-from branches.imports.preview import CHANGED, ERROR, NEW, UNCHANGED, ImportResult, Preview, RowFate
+from branches.imports.preview import CHANGED, ERROR, NEW, UNCHANGED, entry
 from branches.imports.reader import Table
+from branches.imports.resources import FileInfo, PlannedResource, dataset
 from campaigns.models import Campaign, Metric, Participant, Phase, Target, TargetPeriod
 from campaigns.validation import validate_target
 
@@ -89,7 +93,14 @@ def _metric_columns(campaign: Campaign):
     return targets, bases
 
 
-def _parse(table: Table, campaign: Campaign):
+TARGET_FIELDS = (
+    "row_no", "unit_code", "employee_no", "period", "metric", "target_column", "target", "base_column", "base",
+)
+
+
+def build_dataset(table: Table, options: dict):
+    """One Dataset row per target cell (or one per row without any, for its key's errors)."""
+    campaign = _campaign(options)
     target_words, base_words = _metric_columns(campaign)
     combined = {**{w: ("target", m) for w, m in target_words.items()}, **{w: ("base", m) for w, m in base_words.items()}}
 
@@ -102,57 +113,129 @@ def _parse(table: Table, campaign: Campaign):
         return absent
 
     header = locate_header(table, (UNIT_CODE, EMPLOYEE_NO, PERIOD), indicators=combined, missing=missing)
-    participants = Participant.objects.filter(campaign=campaign).select_related("unit", "staff", "campaign")
-    by_unit = {p.unit.code: p for p in participants if p.unit_id}
-    by_staff = {p.staff.employee_no: p for p in participants if p.staff_id}
-    phases = {phase.code: phase for phase in Phase.objects.filter(campaign=campaign)}
+    index_of = header.index_of
     base_index = {m.pk: i for i, ((role, m), _s) in header.indicator_columns.items() if role == "base"}
-    rows, errors = [], {}
+    metric_columns = [
+        (index, metric, base_index.get(metric.pk))
+        for index, ((role, metric), _scale) in header.indicator_columns.items()
+        if role == "target"
+    ]
+    rows = []
     for row_no, cells in table.rows:
         if row_no <= header.header_row_no:
             continue
-        problems = []
-        participant = _participant(cells, header, by_unit, by_staff, row_no, problems)
-        period, phase, month = _period(cell(cells, header.index_of.get("period")), phases, campaign, header, row_no, problems)
-        for index, ((role, metric), scale) in header.indicator_columns.items():
-            if role != "target":
-                continue
+        key = (row_no, cell(cells, index_of.get("unit_code")), cell(cells, index_of.get("employee_no")), cell(cells, index_of.get("period")))
+        filled = 0
+        for index, metric, base in metric_columns:
             raw = cell(cells, index)
             if values.is_empty(raw):
                 continue
-            target = _number(raw, scale, header.label(index), row_no, problems)
-            base = None
-            if metric.pk in base_index:
-                raw_base = cell(cells, base_index[metric.pk])
-                if not values.is_empty(raw_base):
-                    base = _number(raw_base, header.indicator_columns[base_index[metric.pk]][1], header.label(base_index[metric.pk]), row_no, problems)
-            if participant is None or target is None or period is None:
+            filled += 1
+            base_label = header.label(base) if base is not None else None
+            rows.append((*key, metric.code, header.label(index), raw, base_label, cell(cells, base)))
+        if not filled:
+            rows.append((*key, None, None, None, None, None))
+    notes = [_("Campaign: %(campaign)s") % {"campaign": campaign}]
+    ignored = [name for name in header.ignored if name.strip()]
+    if ignored:
+        notes.append(
+            _("Columns not imported (neither a metric of this campaign nor a base): %(columns)s. The metrics are: %(metrics)s.")
+            % {"columns": ", ".join(ignored), "metrics": ", ".join(sorted({m.code for m in target_words.values()}))}
+        )
+    info = FileInfo.of(table, header, (UNIT_CODE, EMPLOYEE_NO, PERIOD), notes)
+    return dataset(TARGET_FIELDS, rows), info
+
+
+class TargetPlan:
+    """Every target's fate, and the targets ``write`` inserts or updates."""
+
+    def __init__(self, data, campaign: Campaign, labels: dict[str, str]):
+        participants = Participant.objects.filter(campaign=campaign).select_related("unit", "staff", "campaign")
+        by_unit = {p.unit.code: p for p in participants if p.unit_id}
+        by_staff = {p.staff.employee_no: p for p in participants if p.staff_id}
+        phases = {phase.code: phase for phase in Phase.objects.filter(campaign=campaign)}
+        metrics = {metric.code: metric for metric in Metric.objects.filter(campaign=campaign)}
+        existing = {(t.participant_id, t.metric_id, t.period, t.period_start): t for t in Target.objects.filter(campaign=campaign)}
+        self.entries: list[tuple] = []
+        self.new: list[Target] = []
+        self.changed: list[Target] = []
+        seen: dict[tuple, TargetRow] = {}
+        for row_no, unit_code, employee_no, raw_period, metric_code, column, raw_target, base_column, raw_base in data:
+            problems = []
+            participant = _participant(unit_code, employee_no, labels, by_unit, by_staff, row_no, problems)
+            period, phase, month = _period(raw_period, phases, campaign, labels["period"], row_no, problems)
+            if metric_code is None:
+                # A row without any target: only its key can be wrong.
+                key = participant.code if participant else _("row %(row)s") % {"row": row_no}
+                fate = ERROR if problems else UNCHANGED
+                self.entries.append(entry(row_no, fate, key, new="" if problems else _("no target in this row"), errors=problems))
                 continue
-            rows.append(TargetRow(row_no, header.label(index), participant, metric, period, phase, month, target, base))
-        if problems:
-            errors[row_no] = problems
-    return header, rows, errors
+            target = _number(raw_target, normalise(column)[1], column, row_no, problems)
+            base = None
+            if not values.is_empty(raw_base):
+                base = _number(raw_base, normalise(base_column)[1], base_column, row_no, problems)
+            if problems or participant is None or target is None or period is None:
+                self.entries.append(entry(row_no, ERROR, _("row %(row)s") % {"row": row_no}, errors=problems))
+                continue
+            row = TargetRow(row_no, column, participant, metrics[metric_code], period, phase, month, target, base)
+            self.entries.append(self._fate(row, campaign, existing, seen, labels))
+
+    def _fate(self, row: TargetRow, campaign, existing, seen, labels) -> tuple:
+        if row.key in seen:
+            first = seen[row.key]
+            if (first.target_value, first.base_value) != (row.target_value, row.base_value):
+                message = _("this target is also in row %(row)s with another value") % {"row": first.row_no}
+                return entry(row.row_no, ERROR, row.label, errors=[RowError(row.row_no, row.column, message)])
+            return entry(row.row_no, UNCHANGED, row.label, new=_("as in row %(row)s") % {"row": first.row_no})
+        seen[row.key] = row
+        old = existing.get(row.key)
+        new_text = _target_text(row.target_value, row.base_value)
+        if old is not None and (old.target_value, old.base_value) == (
+            row.target_value, row.base_value if row.base_value is not None else old.base_value
+        ):
+            return entry(row.row_no, UNCHANGED, row.label, old=new_text, new=new_text)
+        target = old or Target(
+            campaign=campaign, participant=row.participant, metric=row.metric, period=row.period, phase=row.phase, month=row.month
+        )
+        old_text = _target_text(old.target_value, old.base_value) if old is not None else ""
+        target.target_value = row.target_value
+        if row.base_value is not None:
+            target.base_value = row.base_value
+        try:
+            validate_target(target)
+        except ValidationError as error:
+            return entry(row.row_no, ERROR, row.label, errors=[
+                RowError(row.row_no, labels["period"] if name in ("phase", "month") else row.column, message)
+                for name, messages in error.message_dict.items() for message in messages
+            ])
+        target.period_start = target.compute_period_start()
+        if old is None:
+            self.new.append(target)
+            return entry(row.row_no, NEW, row.label, new=new_text)
+        self.changed.append(target)
+        return entry(row.row_no, CHANGED, row.label, old=old_text, new=new_text)
+
+    def entry_at(self, index: int) -> tuple:
+        return self.entries[index]
 
 
-def _participant(cells, header, by_unit, by_staff, row_no, problems):
-    number = values.parse_code(cell(cells, header.index_of.get("employee_no")))
+def _participant(unit_code, employee_no, labels, by_unit, by_staff, row_no, problems):
+    number = values.parse_code(employee_no)
     if number:
         if number not in by_staff:
-            problems.append(RowError(row_no, header.label(header.index_of["employee_no"]), _("%(no)s is not a participant of this campaign") % {"no": number}))
+            problems.append(RowError(row_no, labels["employee_no"], _("%(no)s is not a participant of this campaign") % {"no": number}))
         return by_staff.get(number)
-    code = values.parse_code(cell(cells, header.index_of.get("unit_code")))
-    column = header.label(header.index_of["unit_code"]) if "unit_code" in header.index_of else str(UNIT_CODE.label)
+    code = values.parse_code(unit_code)
     if not code:
-        problems.append(RowError(row_no, column, _("neither a unit code nor an employee number is given")))
+        problems.append(RowError(row_no, labels["unit_code"], _("neither a unit code nor an employee number is given")))
         return None
     if code not in by_unit:
-        problems.append(RowError(row_no, column, _("%(code)s is not a participant of this campaign") % {"code": code}))
+        problems.append(RowError(row_no, labels["unit_code"], _("%(code)s is not a participant of this campaign") % {"code": code}))
     return by_unit.get(code)
 
 
-def _period(raw, phases, campaign, header, row_no, problems):
+def _period(raw, phases, campaign, column, row_no, problems):
     text = values.parse_text(raw)
-    column = header.label(header.index_of["period"]) if "period" in header.index_of else str(PERIOD.label)
     if not text or text.lower() in ("campaign", "全程", "活动期", "季度"):
         return TargetPeriod.CAMPAIGN, None, None
     if text in phases:
@@ -184,76 +267,23 @@ def _number(raw, scale, column, row_no, problems):
     return number
 
 
-def _plan(table: Table, options: dict):
-    campaign = _campaign(options)
-    header, rows, errors = _parse(table, campaign)
-    existing = {
-        (t.participant_id, t.metric_id, t.period, t.period_start): t
-        for t in Target.objects.filter(campaign=campaign)
-    }
-    seen: dict[tuple, TargetRow] = {}
-    fates = [RowFate(row_no, ERROR, _("row %(row)s") % {"row": row_no}, errors=problems) for row_no, problems in errors.items()]
-    writes = []
-    for row in rows:
-        if row.key in seen:
-            first = seen[row.key]
-            if (first.target_value, first.base_value) != (row.target_value, row.base_value):
-                fates.append(
-                    RowFate(row.row_no, ERROR, row.label, errors=[RowError(row.row_no, row.column, _("this target is also in row %(row)s with another value") % {"row": first.row_no})])
-                )
-            continue
-        seen[row.key] = row
-        old = existing.get(row.key)
-        new_text = _target_text(row.target_value, row.base_value)
-        if old is None:
-            fates.append(RowFate(row.row_no, NEW, row.label, new=new_text))
-            writes.append((row, None))
-        elif (old.target_value, old.base_value) != (row.target_value, row.base_value if row.base_value is not None else old.base_value):
-            fates.append(RowFate(row.row_no, CHANGED, row.label, old=_target_text(old.target_value, old.base_value), new=new_text))
-            writes.append((row, old))
-        else:
-            fates.append(RowFate(row.row_no, UNCHANGED, row.label, old=new_text, new=new_text))
-    fates.sort(key=lambda fate: fate.row_no)
-    return campaign, header, fates, writes
-
-
 def _target_text(target, base) -> str:
     text = f"{target.normalize():f}"
     return text if base is None else f"{text} ({_('base')} {base.normalize():f})"
 
 
-def preview_targets(table: Table, *, filename: str = "", options: dict | None = None) -> Preview:
-    """Every target's fate (new, changed old → new, unchanged) and every row's errors. Never writes."""
-    campaign, header, fates, _writes = _plan(table, options or {})
-    return Preview(
-        kind="targets", filename=filename, file_format=table.file_format, encoding=table.encoding,
-        header_row_no=header.header_row_no, fates=fates,
-        notes=list(table.notes) + [_("Campaign: %(campaign)s") % {"campaign": campaign}],
-    )
+class TargetResource(PlannedResource):
+    """Targets through django-import-export: planned for the whole file, written in bulk."""
+
+    kind = "targets"
+    columns = TARGET_FIELDS
+
+    def make_plan(self, dataset) -> TargetPlan:
+        return TargetPlan(dataset, _campaign(self.options), self.info.labels)
+
+    def write(self, plan: TargetPlan) -> None:
+        Target.objects.bulk_create(plan.new, batch_size=2000)
+        Target.objects.bulk_update(plan.changed, ["target_value", "base_value"], batch_size=2000)
 
 
-@transaction.atomic
-def apply_targets(table: Table, *, filename: str = "", options: dict | None = None, user=None) -> ImportResult:
-    """Validate again and write every new or changed target in one transaction, or none."""
-    campaign, header, fates, writes = _plan(table, options or {})
-    preview = Preview(kind="targets", filename=filename, fates=fates)
-    if not preview.ok:
-        raise ImportAborted(preview)
-    new, changed = [], []
-    for row, old in writes:
-        target = old or Target(campaign=campaign, participant=row.participant, metric=row.metric, period=row.period, phase=row.phase, month=row.month)
-        target.target_value = row.target_value
-        if row.base_value is not None:
-            target.base_value = row.base_value
-        try:
-            validate_target(target)
-        except ValidationError as error:
-            preview.fates = [RowFate(row.row_no, ERROR, row.label, errors=[RowError(row.row_no, row.column, " ".join(error.messages))])]
-            raise ImportAborted(preview) from None
-        target.period_start = target.compute_period_start()
-        (changed if old else new).append(target)
-    Target.objects.bulk_create(new, batch_size=2000)
-    Target.objects.bulk_update(changed, ["target_value", "base_value"], batch_size=2000)
-    unchanged = sum(1 for fate in fates if fate.fate == UNCHANGED)
-    return ImportResult(kind="targets", new=len(new), changed=len(changed), unchanged=unchanged)
-
+RESOURCE = TargetResource

@@ -26,3 +26,16 @@ class RowError:
 
     def as_dict(self) -> dict:
         return {"row": self.row_no, "column": self.column, "message": str(self.message)}
+
+
+class ImportAborted(Exception):
+    """Confirming found errors (the data changed since the preview): nothing was written.
+
+    ``preview`` holds the errors, as a :class:`branches.imports.preview.Preview`.
+    """
+
+    def __init__(self, preview):
+        from django.utils.translation import gettext as _
+
+        self.preview = preview
+        super().__init__(_("The file has errors; nothing was written."))

@@ -1,5 +1,6 @@
-"""The daily-figures import of the browser: preview against the current facts, then merge through
-``branches.facts.merge_facts`` (all or nothing, with history)."""
+"""The daily-figures import of the browser, through django-import-export: one Dataset row per
+figure, checked for the whole file at once against the catalogue and the current facts, then
+merged through ``branches.facts.merge_facts`` once (all or nothing, with history)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,41 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from branches.facts import FactSource, merge_facts
-from branches.imports.errors import RowError
-from branches.imports.figures import FigureRow, locate_figure_header, records_from_table, validate_records
-from branches.imports.org import ImportAborted
-from branches.imports.preview import CHANGED, ERROR, NEW, UNCHANGED, ImportResult, Preview, RowFate
+from branches.imports.errors import ImportAborted, RowError
+from branches.imports.figures import (
+    FIGURE_COLUMNS,
+    FIGURE_FIELDS,
+    FigureRecord,
+    FigureRow,
+    Repeat,
+    figure_rows,
+    locate_figure_header,
+    validate_records,
+)
+from branches.imports.headers import ignored_columns_note
+from branches.imports.preview import (
+    CHANGED,
+    ERROR,
+    NEW,
+    UNCHANGED,
+    FateRowResult,
+    FileResult,
+    ImportResult,
+    Preview,
+    entry,
+)
 from branches.imports.reader import Table
+from branches.imports.resources import FileInfo, PlannedResource, dataset
 from branches.models import Fact, ImportBatch
 
 _LOOKUP_CHUNK = 2000
 
 
-def _parse(table: Table, options: dict):
-    header = locate_figure_header(table, default_date=options.get("default_date"))
-    records, skipped = records_from_table(table, header, default_date=options.get("default_date"))
-    columns = {key: header.label(index) for key, index in header.index_of.items()}
-    rows, errors = validate_records(records, columns=columns)
+def build_dataset(table: Table, options: dict):
+    """One Dataset row per figure (a wide row gives one per filled indicator cell), and the notes."""
+    default_date = options.get("default_date")
+    header = locate_figure_header(table, default_date=default_date)
+    rows, skipped = figure_rows(table, header, default_date=default_date)
     notes = []
     if header.skipped_title_rows:
         notes.append(_("%(count)s title row(s) above the header (row %(row)s) were skipped.") % {"count": header.skipped_title_rows, "row": header.header_row_no})
@@ -32,11 +53,13 @@ def _parse(table: Table, options: dict):
     for _index, (indicator, scale) in header.indicator_columns.items():
         if scale != 1:
             notes.append(_("Column %(column)s: values multiplied by %(scale)s (stored in yuan).") % {"column": indicator.name, "scale": scale})
-    if header.ignored:
-        notes.append(_("Columns not imported: %(columns)s.") % {"columns": ", ".join(header.ignored)})
+    notes += ignored_columns_note(header)
     if "business_date" not in header.index_of:
-        notes.append(_("No date column: every figure is dated %(date)s.") % {"date": options.get("default_date")})
-    return header, records, rows, errors, notes
+        notes.append(_("No date column: every figure is dated %(date)s.") % {"date": default_date})
+    info = FileInfo.of(table, header, FIGURE_COLUMNS, notes)
+    # Only the key columns the file has are named after it; the others keep our labels.
+    info.labels = {key: label for key, label in info.labels.items() if key in header.index_of}
+    return dataset(FIGURE_FIELDS, rows), info
 
 
 def current_values(rows: Iterable[FigureRow]) -> dict[tuple, Decimal]:
@@ -59,44 +82,53 @@ def current_values(rows: Iterable[FigureRow]) -> dict[tuple, Decimal]:
     return found
 
 
-def preview_figures(table: Table, *, filename: str = "", options: dict | None = None) -> Preview:
-    """Every figure's fate (new, changed old → new, unchanged) and every row's errors. Never writes."""
-    options = options or {}
-    header, _records, rows, errors, notes = _parse(table, options)
-    preview = Preview(
-        kind="figures", filename=filename, file_format=table.file_format, encoding=table.encoding,
-        header_row_no=header.header_row_no, notes=list(table.notes) + notes,
-    )
-    existing = current_values(rows)
-    fates = [RowFate(row_no, ERROR, _("row %(row)s") % {"row": row_no}, errors=problems) for row_no, problems in errors.items()]
-    for row in rows:
-        old = existing.get(row.key)
-        if old is None:
-            fates.append(RowFate(row.row_no, NEW, row.label, new=_format(row.value)))
-        elif old != row.value:
-            fates.append(RowFate(row.row_no, CHANGED, row.label, old=_format(old), new=_format(row.value)))
-        else:
-            fates.append(RowFate(row.row_no, UNCHANGED, row.label, old=_format(old), new=_format(row.value)))
-    fates.sort(key=lambda fate: fate.row_no)
-    preview.fates = fates
-    return preview
+class FigurePlan:
+    """Every figure's outcome (checked set-based for the whole file) and the current values."""
+
+    def __init__(self, data, labels: dict[str, str]):
+        records = [FigureRecord(*row) for row in data]
+        self.outcomes: list = []
+        self.rows, _errors = validate_records(records, columns=labels, outcomes=self.outcomes)
+        del records
+        self.existing = current_values(self.rows)
+
+    def entry_at(self, index: int) -> tuple:
+        outcome = self.outcomes[index]
+        if isinstance(outcome, FigureRow):
+            old = self.existing.get(outcome.key)
+            if old is None:
+                return (outcome.row_no, NEW, outcome.label, "", _format(outcome.value), ())
+            fate = CHANGED if old != outcome.value else UNCHANGED
+            return (outcome.row_no, fate, outcome.label, _format(old), _format(outcome.value), ())
+        if isinstance(outcome, Repeat):
+            text = _("%(value)s, as in row %(row)s (written once)") % {"value": _format(outcome.value), "row": outcome.first_row}
+            return entry(outcome.row_no, UNCHANGED, outcome.label, new=text)
+        row_no = outcome[0].row_no if outcome else 0
+        return entry(row_no, ERROR, _("row %(row)s") % {"row": row_no}, errors=outcome)
 
 
-def apply_figures(table: Table, *, filename: str = "", options: dict | None = None, user=None) -> ImportResult:
-    """Validate again and merge every figure of the file in one transaction, or none.
+class FigureResource(PlannedResource):
+    """Figures through django-import-export, non-model: validated for the whole file in
+    ``before_import``, merged once by ``merge_facts`` in ``after_import``."""
 
-    Raises ImportAborted (with a preview of the errors) when a row is wrong now.
-    """
-    options = options or {}
-    preview = preview_figures(table, filename=filename, options=options)
-    if not preview.ok:
-        raise ImportAborted(preview)
-    _header, _records, rows, _errors, _notes = _parse(table, options)
-    source = FactSource(kind=ImportBatch.Kind.FILE, reference=filename, user=user)
-    outcome = merge_facts(rows=merge_rows(rows), source=source)
-    if not outcome.ok:
-        raise ImportAborted(preview_from_outcome(outcome, kind="figures", filename=filename))
-    return ImportResult(kind="figures", new=outcome.new, changed=outcome.changed, unchanged=outcome.unchanged, batch_id=outcome.batch_id)
+    kind = "figures"
+    columns = FIGURE_FIELDS
+
+    def make_plan(self, dataset) -> FigurePlan:
+        return FigurePlan(dataset, self.info.labels)
+
+    def write(self, plan: FigurePlan) -> ImportResult:
+        source = FactSource(kind=ImportBatch.Kind.FILE, reference=self.filename, user=self.user)
+        outcome = merge_facts(rows=merge_rows(plan.rows), source=source)
+        if not outcome.ok:
+            # import-export records the exception as a base error and rolls the file back.
+            raise ImportAborted(preview_from_outcome(outcome, kind=self.kind, filename=self.filename))
+        return ImportResult(
+            kind=self.kind, new=outcome.new, changed=outcome.changed, unchanged=outcome.unchanged, batch_id=outcome.batch_id
+        )
+
+
+RESOURCE = FigureResource
 
 
 def merge_rows(rows: Iterable[FigureRow]):
@@ -108,12 +140,14 @@ def merge_rows(rows: Iterable[FigureRow]):
 
 def preview_from_outcome(outcome, *, kind: str, filename: str) -> Preview:
     """A preview holding the errors ``merge_facts`` found (checks made inside the merge)."""
-    preview = Preview(kind=kind, filename=filename)
-    for error in outcome.errors:
-        preview.fates.append(
-            RowFate(error.row_no, ERROR, _("row %(row)s") % {"row": error.row_no}, errors=[RowError(error.row_no, error.column, error.message)])
+    fates = [
+        FateRowResult(
+            error.row_no, ERROR, _("row %(row)s") % {"row": error.row_no}, errors=[RowError(error.row_no, error.column, error.message)]
         )
-    if not preview.fates:
+        for error in outcome.errors
+    ]
+    preview = Preview(kind=kind, filename=filename, result=FileResult.of(fates))
+    if not fates:
         preview.file_errors.append(outcome.summary())
     return preview
 

@@ -79,6 +79,16 @@ class FigureRow:
         return (self.indicator_id, self.subject_kind, self.subject_id, self.business_date)
 
 
+@dataclass(frozen=True)
+class Repeat:
+    """A figure given again (in ``row_no``) with the same value: written once, from ``first_row``."""
+
+    row_no: int
+    first_row: int
+    label: str
+    value: Decimal
+
+
 def locate_figure_header(table: Table, *, default_date: datetime.date | None) -> HeaderMap:
     indicators = indicator_lookup(Indicator.objects.all())
 
@@ -96,49 +106,41 @@ def locate_figure_header(table: Table, *, default_date: datetime.date | None) ->
     return locate_header(table, FIGURE_COLUMNS, indicators=indicators, missing=missing)
 
 
-def records_from_table(table: Table, header: HeaderMap, *, default_date=None) -> tuple[list[FigureRecord], int]:
-    """The figures of every data row below the header, and the number of empty cells skipped."""
-    records = []
+FIGURE_FIELDS = ("row_no", "column", "unit_code", "employee_no", "business_date", "indicator", "value")
+
+
+def figure_rows(table: Table, header: HeaderMap, *, default_date=None) -> tuple[list[tuple], int]:
+    """One tuple (FIGURE_FIELDS) per figure below the header, and the number of empty cells skipped.
+
+    A wide row gives one figure per filled indicator cell, its ``indicator`` being the header as
+    written (a bracketed unit such as "(万元)" is read again when the figure is checked).
+    """
+    figures = []
     skipped = 0
     index_of = header.index_of
     long_layout = "indicator" in index_of and "value" in index_of
+    unit_index, staff_index = index_of.get("unit_code"), index_of.get("employee_no")
+    date_index = index_of.get("business_date")
+    wide_columns = [(index, header.label(index)) for index in header.indicator_columns]
     for row_no, cells in table.rows:
         if row_no <= header.header_row_no:
             continue
-        unit_code = cell(cells, index_of.get("unit_code"))
-        employee_no = cell(cells, index_of.get("employee_no"))
-        business_date = cell(cells, index_of["business_date"]) if "business_date" in index_of else default_date
+        unit_code = cell(cells, unit_index)
+        employee_no = cell(cells, staff_index)
+        business_date = cell(cells, date_index) if date_index is not None else default_date
         if long_layout:
-            records.append(
-                FigureRecord(
-                    row_no=row_no,
-                    column=header.label(index_of["value"]),
-                    unit_code=unit_code,
-                    employee_no=employee_no,
-                    business_date=business_date,
-                    indicator=cell(cells, index_of["indicator"]),
-                    value=cell(cells, index_of["value"]),
-                )
+            figures.append(
+                (row_no, header.label(index_of["value"]), unit_code, employee_no, business_date,
+                 cell(cells, index_of["indicator"]), cell(cells, index_of["value"]))
             )
             continue
-        for index, (indicator, scale) in header.indicator_columns.items():
+        for index, label in wide_columns:
             raw = cell(cells, index)
             if values.is_empty(raw):
                 skipped += 1
                 continue
-            records.append(
-                FigureRecord(
-                    row_no=row_no,
-                    column=header.label(index),
-                    unit_code=unit_code,
-                    employee_no=employee_no,
-                    business_date=business_date,
-                    indicator=indicator,
-                    value=raw,
-                    scale=scale,
-                )
-            )
-    return records, skipped
+            figures.append((row_no, label, unit_code, employee_no, business_date, label, raw))
+    return figures, skipped
 
 
 def validate_records(
@@ -146,6 +148,7 @@ def validate_records(
     *,
     columns: dict[str, str] | None = None,
     writable_unit_path: str | None = None,
+    outcomes: list | None = None,
 ) -> tuple[list[FigureRow], dict[int, list[RowError]]]:
     """Resolve codes (three queries in all) and check every value.
 
@@ -154,7 +157,9 @@ def validate_records(
     the same window ``branches.facts`` enforces; counts are whole and not
     negative; rates lie between 0 and 100 %; the same key twice with different values. When
     ``writable_unit_path`` is given (an API token's scope), subjects outside it are refused.
-    ``columns`` names the key columns as the user's file heads them.
+    ``columns`` names the key columns as the user's file heads them. When ``outcomes`` is given,
+    it receives one entry per record, in order: its FigureRow, the list of its own errors, or a
+    :class:`Repeat` (the same figure as an earlier row, written once).
     """
     columns = {
         "unit_code": str(UNIT_CODE.label),
@@ -200,6 +205,8 @@ def validate_records(
         if subject is not None and writable_unit_path and not subject[2].startswith(writable_unit_path):
             fail(record, subject[3], _("%(code)s is outside the units this account may write") % {"code": subject[4]})
         if len(errors.get(record.row_no, ())) > before or None in (subject, indicator, day, value):
+            if outcomes is not None:
+                outcomes.append(errors.get(record.row_no, [])[before:])
             continue
         kind, subject_id, _path, _column, code = subject
         key = (indicator.pk, kind, subject_id, day)
@@ -212,6 +219,10 @@ def validate_records(
                     _("%(key)s appears again with a different value (row %(row)s has %(value)s)")
                     % {"key": f"{code} · {indicator.name} · {day}", "row": first_row, "value": first_value},
                 )
+                if outcomes is not None:
+                    outcomes.append(errors[record.row_no][before:])
+            elif outcomes is not None:
+                outcomes.append(Repeat(record.row_no, first_row, f"{code} · {indicator.name} · {day}", value))
             continue  # the same figure twice: written once
         seen[key] = (record.row_no, value)
         rows.append(
@@ -225,6 +236,8 @@ def validate_records(
                 label=f"{code} · {indicator.name} · {day}",
             )
         )
+        if outcomes is not None:
+            outcomes.append(rows[-1])
     return rows, errors
 
 

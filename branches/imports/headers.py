@@ -9,6 +9,7 @@ balance indicator with its values multiplied by 10,000 (facts are stored in yuan
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -58,8 +59,12 @@ class HeaderMap:
         return self.headers[index] if index < len(self.headers) else f"#{index + 1}"
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(header) -> tuple[str, Decimal]:
-    """The comparable form of a header and the scale its bracketed unit implies (1 if none)."""
+    """The comparable form of a header and the scale its bracketed unit implies (1 if none).
+
+    Cached: a long file names the same few indicators in every row.
+    """
     text = unicodedata.normalize("NFKC", str(header or "")).strip()
     scale = Decimal(1)
     match = _BRACKETED_UNIT.match(text)
@@ -149,3 +154,11 @@ def cell(cells: list, index: int | None):
     if index is None or index >= len(cells):
         return None
     return cells[index]
+
+
+def ignored_columns_note(header: HeaderMap) -> list[str]:
+    """The note naming the columns of the header row that are not imported (a typo shows here)."""
+    ignored = [name for name in header.ignored if name.strip()]
+    if not ignored:
+        return []
+    return [_("Columns not imported: %(columns)s.") % {"columns": ", ".join(ignored)}]

@@ -8,6 +8,7 @@ cell, 2027-01-31, 2027/1/31, 2027.1.31, 20270131 or 2027年1月31日.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -48,7 +49,12 @@ def parse_date(value) -> datetime.date:
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    text = parse_text(value)
+    return _date_from_text(parse_text(value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _date_from_text(text: str) -> datetime.date:
+    # Cached: a file repeats the same few dates in every row (a failure is not cached).
     for pattern in _DATE_PATTERNS:
         match = pattern.match(text)
         if match:

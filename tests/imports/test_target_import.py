@@ -70,3 +70,31 @@ def test_bad_target_rows_are_named_and_nothing_is_written(campaign, tmp_path):
 def test_target_file_without_campaign_is_refused(campaign, tmp_path):
     path = write(tmp_path, "t.csv", csv_bytes([["机构号", "dep"], ["B1", "1"]]))
     assert "campaign" in preview_file("targets", path, filename="t.csv").file_errors[0]
+
+
+def test_a_misspelt_metric_column_is_named_in_the_preview(campaign, tmp_path):
+    preview = run(campaign, tmp_path, [["机构号", "dep", "P0S"], ["B1", "5", "7"]])
+    assert [(f.key, f.fate) for f in preview.fates] == [("B1 · 存款 · campaign", "new")]
+    assert any("P0S" in note and "pos" in note for note in preview.notes)
+
+
+def test_the_campaigns_own_target_check_runs_in_the_preview(campaign, tmp_path, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from campaigns import target_import
+
+    def refuse(target):
+        raise ValidationError({"target_value": "refused by the campaign"})
+
+    monkeypatch.setattr(target_import, "validate_target", refuse)
+    preview = run(campaign, tmp_path, [["机构号", "dep"], ["B1", "5"]])
+    assert [(e.row_no, e.column, e.message) for e in preview.errors] == [(2, "dep", "refused by the campaign")]
+
+
+def test_targets_from_an_xls_workbook(campaign, tmp_path):
+    from tests.imports.conftest import xls_bytes
+
+    path = write(tmp_path, "t.xls", xls_bytes([["机构号", "存款(万元)", "POS"], ["B1", 12.5, 3]]))
+    result = apply_file("targets", path, filename="t.xls", options={"campaign_id": campaign.pk})
+    assert result.new == 2
+    assert Target.objects.get(metric__code="dep").target_value == Decimal("125000")
