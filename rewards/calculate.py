@@ -16,7 +16,8 @@ import json
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Max, Sum
+from django.db.models import DecimalField, Max, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from branches.models import Staff, SubjectKind, Unit
@@ -108,22 +109,40 @@ def entitlements_for(run: PayoutRun) -> tuple[dict, set[int]]:
 
 
 def _paid(run: PayoutRun) -> dict[tuple, dict]:
+    """What the scheme's locked runs paid per (rule, payee kind, payee id, window start).
+
+    ``total`` counts the computed lines only. A manual adjustment (``LineKind.MANUAL``) is
+    finance's decision on top of the computed amount (falsified figures found, a deduction):
+    counting it as paid would make the next run pay it back (E − P with P lowered by it). It is
+    kept apart as ``manual`` and shown in later formulas. ``last_id`` is the payee's latest line
+    (the one a new line references); ``award`` is the title still held after the latest computed
+    line (manual lines carry none).
+    """
+    computed = ~Q(kind=LineKind.MANUAL)
     rows = (
         PayoutLine.objects.filter(run__scheme=run.scheme, run__state=RunState.LOCKED, rule__isnull=False)
         .values("rule_id", "payee_kind", "payee_id", "period_start")
-        .annotate(total=Sum("amount"), last_id=Max("id"))
-    )
-    paid = {(row["rule_id"], row["payee_kind"], row["payee_id"], row["period_start"]): row for row in rows}
-    awards = dict(
-        filter_ids(
-            PayoutLine.objects.exclude(non_cash_award="").filter(revokes_award=False).values_list("pk", "non_cash_award"),
-            "id",
-            [row["last_id"] for row in paid.values()],
+        .annotate(
+            total=Coalesce(Sum("amount", filter=computed), ZERO, output_field=DecimalField()),
+            manual=Coalesce(Sum("amount", filter=Q(kind=LineKind.MANUAL)), ZERO, output_field=DecimalField()),
+            last_id=Max("id"),
+            last_computed_id=Max("id", filter=computed),
         )
     )
+    paid = {(row["rule_id"], row["payee_kind"], row["payee_id"], row["period_start"]): row for row in rows}
+    awards = {
+        pk: (award, value)
+        for pk, award, value in filter_ids(
+            PayoutLine.objects.exclude(non_cash_award="")
+            .filter(revokes_award=False)
+            .values_list("pk", "non_cash_award", "comparison_value"),
+            "id",
+            [row["last_computed_id"] for row in paid.values() if row["last_computed_id"]],
+        )
+    }
     for row in paid.values():
-        # The award still held: none when the last line took it back.
-        row["award"] = awards.get(row["last_id"], "")
+        # The award still held: none when the last computed line took it back.
+        row["award"], row["award_value"] = awards.get(row["last_computed_id"], ("", ZERO))
     return paid
 
 
@@ -196,8 +215,10 @@ def fill_run(run: PayoutRun) -> int:
             formula = _("%(formula)s = %(amount)s; less paid %(paid)s") % {
                 "formula": formula,
                 "amount": amount,
-                "paid": prior["total"],
+                "paid": to_fen(prior["total"]),
             }
+            if prior["manual"]:
+                formula += _("; manual adjustments %(manual)s stand apart") % {"manual": to_fen(prior["manual"])}
         who = details[(key[1], key[2])]
         lines.append(
             (

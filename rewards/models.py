@@ -197,6 +197,9 @@ class LineKind(models.TextChoices):
     TRUE_UP = "true_up", _("True-up (季末通算补发)")
     CLAWBACK = "clawback", _("Clawback (扣回)")
     ADJUSTMENT = "adjustment", _("Adjustment (调整)")
+    # Added by finance (``services.add_adjustment_line``), not computed: later runs compare the
+    # computed entitlement with computed payments only, so they never undo it.
+    MANUAL = "manual", _("Manual adjustment (手工调整)")
 
 
 class PayoutLine(models.Model):

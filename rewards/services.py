@@ -148,7 +148,7 @@ def add_adjustment_line(run: PayoutRun, *, original: PayoutLine, amount, reason:
         rule_name=original.rule_name,
         period_start=original.period_start,
         period_end=original.period_end,
-        kind=LineKind.ADJUSTMENT,
+        kind=LineKind.MANUAL,
         amount=to_fen(amount),
         figures={"reason": reason, "by": by.get_username()},
         formula=reason,
