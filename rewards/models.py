@@ -191,6 +191,30 @@ class PayoutRun(models.Model):
         return self.pk is not None and PayoutRun.objects.filter(pk=self.pk, state=RunState.LOCKED).exists()
 
 
+class RunChange(models.Model):
+    """Who changed a run's lines, and how (made, recalculated, a line added): an audit record,
+    and the four-eyes check: nobody who changed a run may approve it (``services.approve_payout_run``),
+    not only its maker. Written only while the run is a draft."""
+
+    class Action(models.TextChoices):
+        MADE = "made", _("made (生成)")
+        RECALCULATED = "recalculated", _("recalculated (重算)")
+        LINE_ADDED = "line_added", _("line added (新增调整行)")
+
+    run = models.ForeignKey(PayoutRun, verbose_name=_("payout run"), on_delete=models.CASCADE, related_name="changes")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+
+    class Meta:
+        verbose_name = _("payout run change")
+        verbose_name_plural = _("payout run changes")
+        ordering = ["run_id", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.run_id} {self.action} {self.by_id}"
+
+
 class LineKind(models.TextChoices):
     AWARD = "award", _("Award (奖励)")
     PENALTY = "penalty", _("Penalty (扣罚)")

@@ -83,6 +83,7 @@ def run_detail(request, run_id: int):
             "by_unit": selectors.totals_by_unit(run),
             "by_rule": selectors.totals_by_rule(run),
             "budget": selectors.budget_status(run),
+            "changes": run.changes.select_related("by"),
             "exporters": exporters.names(),
             "exports": run.exports.all()[:10],
             "states": RunState,
