@@ -149,11 +149,29 @@ def competition_ranks(values: dict[int, Decimal], *, descending: bool = True) ->
     return ranks
 
 
+def ranking_order(params: dict) -> str:
+    """``order`` of a rule ranking its subjects by ``by``: ``asc`` (lowest first) or ``desc``.
+
+    Default: a place (``{"rank": X}``) is best when lowest, so ``asc``; any other figure ``desc``
+    (the highest figure first). Ranking a place highest first would hand place 1's title or
+    prize to the last place."""
+    if "order" in params:
+        return params["order"]
+    by = params.get("by")
+    return "asc" if isinstance(by, dict) and "rank" in by else "desc"
+
+
+def check_order(params: dict) -> None:
+    if params.get("order", "desc") not in ("asc", "desc"):
+        raise ValidationError(_("order: must be asc (lowest first) or desc (highest first)."))
+
+
 class RankPrize(RuleKind):
     """Amounts by place in a ranking (名次奖): ``places`` [20000, 15000, …] or ``tiers``
     [{"winners": 1, "amount": 8000}, {"winners": 2, "amount": 6000}, …] (tier prizes), ranked by
     ``by`` among the eligible (conditions filter first), within ``group_by`` (unit category or
-    parent) if given. Ties share the better place (1, 2, 2, 4)."""
+    parent) if given, lowest first with ``order: asc`` (default for a place ``{"rank": X}``, else
+    highest first). Ties share the better place (1, 2, 2, 4)."""
 
     key = "rank_prize"
     main_figures = ("by",)
@@ -172,6 +190,7 @@ class RankPrize(RuleKind):
             _number({"amount": amount}, "amount", f"places[{index}]")
         if self.params.get("group_by") not in (None, "category", "parent"):
             raise ValidationError(_("group_by: must be category or parent."))
+        check_order(self.params)
 
     def level(self):
         return level_of(self.params["by"])
@@ -200,9 +219,7 @@ class RankPrize(RuleKind):
         amounts = self.place_amounts()
         out = {}
         for members in groups.values():
-            for sid, rank in competition_ranks(
-                members, descending=self.params.get("order", "desc") == "desc"
-            ).items():
+            for sid, rank in competition_ranks(members, descending=ranking_order(self.params) == "desc").items():
                 if rank <= len(amounts):
                     amount, award = amounts[rank - 1]
                     out[sid] = Result(
@@ -373,8 +390,9 @@ class HeadToHead(RuleKind):
 
 class Title(RuleKind):
     """A title or non-cash award (称号/旅游名额): everyone meeting the conditions, or the top
-    ``top_n`` of them by ``by`` (ties at the cut all win); ``award``, ``value`` and an optional
-    cash ``amount``."""
+    ``top_n`` of them by ``by`` (ties at the cut all win; ``order`` as for rank prizes: a place
+    ``{"rank": X}`` lowest first, another figure highest first); ``award``, ``value`` and an
+    optional cash ``amount``."""
 
     key = "title"
     main_figures = ("by",)
@@ -387,6 +405,7 @@ class Title(RuleKind):
         if "top_n" in self.params and int(self.params["top_n"]) < 1:
             raise ValidationError(_("top_n: at least 1."))
         _number(self.params, "amount", "amount", required=False)
+        check_order(self.params)
 
     def level(self):
         return level_of(self.params["by"])
@@ -395,7 +414,7 @@ class Title(RuleKind):
         values = window.book.evaluate(self.params["by"])
         members = {sid: values[sid] for sid in self.eligible(window, values)}
         amount = _number(self.params, "amount", "amount", required=False, default=ZERO)
-        ranks = competition_ranks(members)
+        ranks = competition_ranks(members, descending=ranking_order(self.params) == "desc")
         top_n = int(self.params.get("top_n", 0)) or len(members)
         return {
             sid: Result(amount, {"rank": rank, "by": str(members[sid])}, self.params["award"])

@@ -306,6 +306,17 @@ def test_quarter_pays_titles_and_one_trip_per_person_to_green_rated_winners_only
     assert top300.comparison_value == Decimal("12000.00")
 
 
+def test_a_title_line_shows_the_winner_s_place_best_first(runs):
+    """Titles read a place ({rank: top300}): place 1 is rank 1 on its line, not the last one."""
+    title = runs["quarter"].lines.filter(rule__code="top300_title")
+    assert {line.employee_no: (line.figures["rank"], line.figures["by"]) for line in title} == {
+        "A01": (1, "1"),
+        "A02": (2, "2"),
+        "A04": (3, "3"),
+        "A05": (3, "3"),
+    }
+
+
 def test_a_revoked_gift_is_not_revoked_again_in_the_quarter(runs):
     assert not runs["quarter"].lines.filter(employee_no="A02", rule__code="gift_fyp").exists()
 
