@@ -181,6 +181,17 @@ def _payee_details(keys, on: datetime.date) -> dict[tuple, dict]:
     return details
 
 
+def _correction_kind(diff: Decimal, award: str, value: Decimal, prior: dict) -> str:
+    """True-up or clawback for a later line of an award rule. Cash decides when it moved; when
+    only the non-cash award changed, more is a true-up (gift → dinner, or an award earned again)
+    and less a clawback (dinner → gift, or the award lost), compared on the awards' values."""
+    if diff:
+        return LineKind.TRUE_UP if diff > 0 else LineKind.CLAWBACK
+    if award and (not prior["award"] or value >= prior["award_value"]):
+        return LineKind.TRUE_UP
+    return LineKind.CLAWBACK
+
+
 def fill_run(run: PayoutRun) -> int:
     """Create the run's lines (entitlement to date minus locked payments); returns how many."""
     entitled, due = entitlements_for(run)
@@ -206,7 +217,7 @@ def fill_run(run: PayoutRun) -> int:
             if rule_kinds.kind_for(rule.kind, rule.params).penalty:
                 kind = LineKind.ADJUSTMENT
             else:
-                kind = LineKind.TRUE_UP if diff > 0 else LineKind.CLAWBACK
+                kind = _correction_kind(diff, award, ent.value if ent else ZERO, prior)
             if prior["award"] and not award:
                 award = _("revoked: %(award)s") % {"award": prior["award"]}
                 revokes = True
