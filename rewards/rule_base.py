@@ -104,6 +104,13 @@ def validate_conditions(conditions, where: str) -> None:
             validate_expression(condition["value"], f"{place}.value")
         else:
             _number(condition, "value", place)
+        if "positions" in condition:
+            names = condition["positions"]
+            if not isinstance(names, list) or not names or any(name not in Position.values for name in names):
+                raise ValidationError(
+                    _("%(where)s.positions: give the positions the condition applies to, from %(choices)s.")
+                    % {"where": place, "choices": ", ".join(Position.values)}
+                )
 
 
 def validate_placeholders(params: dict) -> None:
@@ -122,17 +129,33 @@ def validate_placeholders(params: dict) -> None:
 
 
 def meeting(book: FigureBook, conditions: list, subject_ids) -> set[int]:
-    """The subjects of ``subject_ids`` meeting every condition (a subject lacking a figure fails)."""
+    """The subjects of ``subject_ids`` meeting every condition (a subject lacking a figure fails).
+
+    A condition with ``positions`` (staff rules) binds only the staff holding one of them on the
+    as-of date; everyone else passes it. Rulebook C: "supervisors must be rated green to win a
+    trip" (主管必须…绿牌), while an agent wins the same trip without the rating."""
     kept = set(subject_ids)
     for condition in conditions:
+        bound = kept
+        if condition.get("positions"):
+            bound = set(
+                filter_ids(
+                    assignments_on(book.as_of).filter(position__in=condition["positions"]).values_list(
+                        "staff_id", flat=True
+                    ),
+                    "staff_id",
+                    kept,
+                )
+            )
         values = book.evaluate(condition["figure"])
         compare = OPERATORS[condition.get("op", ">=")]
         if isinstance(condition.get("value"), dict):
             bars = book.evaluate(condition["value"])
-            kept = {sid for sid in kept if sid in values and sid in bars and compare(values[sid], bars[sid])}
+            failed = {sid for sid in bound if not (sid in values and sid in bars and compare(values[sid], bars[sid]))}
         else:
             bar = Decimal(str(condition["value"]))
-            kept = {sid for sid in kept if sid in values and compare(values[sid], bar)}
+            failed = {sid for sid in bound if not (sid in values and compare(values[sid], bar))}
+        kept -= failed
     return kept
 
 
@@ -192,6 +215,13 @@ class RuleKind:
                 _number(shares, name, "positions")
         self.check()
         self.check_main_figures()
+        for key in ("conditions", "full_share_if"):
+            for index, condition in enumerate(params.get(key, [])):
+                if condition.get("positions") and self.level() != SubjectKind.STAFF:
+                    raise ValidationError(
+                        _("%(key)s[%(index)s].positions: only a rule paying staff can bind a condition to positions.")
+                        % {"key": key, "index": index}
+                    )
 
     def check_main_figures(self) -> None:
         """Refuse a main figure with one value for everyone: it lists no subjects, so the rule

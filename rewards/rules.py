@@ -14,6 +14,7 @@ Parameters every kind accepts:
 - ``participants``: ``{"unit_category": "直管机构", "unit_kinds": ["branch"], "unit_codes": [...]}``;
 - ``conditions``: ``[{"figure": <figure>, "op": ">=", "value": "1"}]`` (``value`` a number or a
   figure): gates, flags (a 0/1 indicator such as a green rating) and eligibility; all must hold;
+  a condition with ``"positions": ["supervisor"]`` binds only staff in those positions;
 - ``beneficiary``: ``unit`` (default for unit figures), ``self`` (the staff member who made the
   figure; default for staff figures), ``head``, ``deputies``, ``every_staff``, ``positions``;
   with ``share`` (e.g. deputies 0.8 of the head's amount), ``excluded_positions`` for
