@@ -48,6 +48,17 @@ class RewardScheme(models.Model):
         default=False,
         help_text=_("Off: the overrun is only shown before approval."),
     )
+    # Whose pay is tied to which institutions (承包社, rulebook B clause 9): shown in their
+    # statements, paid by nobody here (``rewards.sponsorship``).
+    sponsorships = models.JSONField(
+        _("sponsored institutions (承包社)"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "A list: {staff, units} for a leader and the institutions sponsored; {staff, through} for a "
+            "middle manager tied to their director's."
+        ),
+    )
 
     class Meta:
         verbose_name = _("reward scheme")
@@ -56,6 +67,11 @@ class RewardScheme(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self):
+        from rewards import sponsorship
+
+        sponsorship.validate(self.sponsorships)
 
 
 class RewardRule(models.Model):

@@ -7,6 +7,7 @@ are neutralised too, the same as on the streaming path.
 
 from __future__ import annotations
 
+import tablib
 from import_export import fields, resources
 
 from rewards.exporters import neutralise
@@ -67,3 +68,30 @@ class PayoutLineResource(resources.ModelResource):
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
         return neutralise(value) if field.attribute in TEXT_FIELDS else value
+
+
+SPONSORED_HEADERS = ("奖励方案", "承包社机构号", "机构名称", "分管主任员工号", "截至", "总得分", "完成全部任务", "机构奖励(元)")
+
+
+def statement_sheet(lines, sponsored=()) -> bytes:
+    """A person's or unit's statement as .xlsx: the lines (明细) and, for a person whose pay is tied
+    to sponsored institutions (承包社, ``rewards.sponsorship``), a second sheet of those institutions."""
+    details = PayoutLineResource().export(queryset=lines)
+    details.title = "明细"
+    if not sponsored:
+        return details.xlsx
+    linked = tablib.Dataset(headers=SPONSORED_HEADERS, title="承包社")
+    for row in sponsored:
+        linked.append(
+            (
+                neutralise(row.scheme_name),
+                neutralise(row.unit_code),
+                neutralise(row.unit_name),
+                neutralise(row.through),
+                row.as_of,
+                row.total_points,
+                {True: "是", False: "否", None: ""}[row.met_all_targets],
+                row.paid,
+            )
+        )
+    return tablib.Databook([details, linked]).export("xlsx")
