@@ -339,7 +339,10 @@ class FigureBook:
             pairs = rows.values_list("participant_id", "target_value")
         elif "flag" in expr:
             flagged = ParticipantFlag.objects.filter(campaign=campaign, code=expr["flag"])
-            return {subjects[pid]: Decimal(1) for pid in flagged.values_list("participant_id", flat=True)}
+            # Only participants of the asked level: a unit's flag is no staff member's.
+            return {
+                subjects[pid]: Decimal(1) for pid in flagged.values_list("participant_id", flat=True) if pid in subjects
+            }
         else:
             result_set = scoring.current_result_set(campaign.pk, self.as_of)
             if result_set is None:
