@@ -34,11 +34,28 @@ def _date(value, default: datetime.date) -> datetime.date:
     return datetime.date.fromisoformat(value) if value else default
 
 
+def rule_period(rule: RewardRule) -> tuple[datetime.date, datetime.date] | None:
+    """The rule's (start, end): its ``period`` dates, its campaign phase's (``{"phase": CODE}``,
+    read now, so a phase moved by the planner moves the reward), or the scheme's. None for a phase
+    the campaign does not have (refused before a run by ``rewards.references``)."""
+    period = rule.params.get("period") or {}
+    if "phase" in period:
+        from campaigns.models import Phase
+
+        return (
+            Phase.objects.filter(campaign__code=rule.scheme.campaign_code, code=period["phase"])
+            .values_list("start_date", "end_date")
+            .first()
+        )
+    return _date(period.get("start"), rule.scheme.start), _date(period.get("end"), rule.scheme.end)
+
+
 def windows_for(rule: RewardRule, run: PayoutRun) -> list[rule_kinds.Window] | None:
     """The windows a rule is computed on for ``run``, or None when the rule is not yet due."""
-    period = rule.params.get("period") or {}
-    start = _date(period.get("start"), rule.scheme.start)
-    end = _date(period.get("end"), rule.scheme.end)
+    dates = rule_period(rule)
+    if dates is None:
+        return None
+    start, end = dates
     if run.period_end < start:
         return None
     code = rule.scheme.campaign_code
@@ -192,12 +209,45 @@ def _correction_kind(diff: Decimal, award: str, value: Decimal, prior: dict) -> 
     return LineKind.CLAWBACK
 
 
+def _align_to_windows(paid: dict, due: set[tuple], rules: dict) -> dict:
+    """``paid`` re-keyed onto this run's windows: a rule's period may have moved since it was paid
+    (a phase moved, a start date edited), and its earlier payments must be settled against the
+    window that replaced theirs, not forgotten. A single-window rule (cumulative, at_end) has one
+    window; an each_month rule's payment belongs to the window of its calendar month. A payment
+    with no window now (a month that fell out of the period) keeps its key and is settled at 0."""
+    starts: dict[int, list[datetime.date]] = {}
+    for rule_id, start in due:
+        starts.setdefault(rule_id, []).append(start)
+    aligned: dict[tuple, dict] = {}
+    for (rule_id, kind, pid, start), row in paid.items():
+        windows = starts.get(rule_id)
+        if windows is None:  # not due in this run: left alone
+            continue
+        target = start
+        if rules[rule_id].params.get("payment", "cumulative") == "each_month":
+            target = next((day for day in windows if (day.year, day.month) == (start.year, start.month)), start)
+        else:
+            target = windows[0]
+        key = (rule_id, kind, pid, target)
+        if key not in aligned:
+            aligned[key] = dict(row)
+            continue
+        merged = aligned[key]
+        if (row["last_computed_id"] or 0) > (merged["last_computed_id"] or 0):
+            merged["award"], merged["award_value"] = row["award"], row["award_value"]
+        merged["total"] += row["total"]
+        merged["manual"] += row["manual"]
+        merged["last_id"] = max(merged["last_id"], row["last_id"])
+        merged["last_computed_id"] = max(merged["last_computed_id"] or 0, row["last_computed_id"] or 0) or None
+    return aligned
+
+
 def fill_run(run: PayoutRun) -> int:
     """Create the run's lines (entitlement to date minus locked payments); returns how many."""
     entitled, due = entitlements_for(run)
-    paid = _paid(run)
     rules = {rule.pk: rule for rule in run.scheme.rules.all()}
-    keys = {key for key in set(entitled) | set(paid) if (key[0], key[3]) in due}
+    paid = _align_to_windows(_paid(run), due, rules)
+    keys = set(entitled) | set(paid)
     details = _payee_details({(kind, pid) for _rule, kind, pid, _start in keys}, run.period_end)
     lines = []
     for key in sorted(keys):

@@ -113,6 +113,27 @@ def validate_conditions(conditions, where: str) -> None:
                 )
 
 
+def validate_period(period) -> None:
+    """``period``: ``{start, end}`` (dates, each optional: default the scheme's) or ``{phase: CODE}``
+    (the campaign phase's dates, read at each run, so moving the phase moves the reward)."""
+    if period is None:
+        return
+    if not isinstance(period, dict) or not set(period) <= {"start", "end", "phase"}:
+        raise ValidationError(_("period: give {start, end} (dates) or {phase: a phase code}."))
+    if "phase" in period:
+        if set(period) != {"phase"} or not isinstance(period["phase"], str) or not period["phase"]:
+            raise ValidationError(_("period.phase: give the phase code alone, without start or end."))
+        return
+    for key in ("start", "end"):
+        if key in period:
+            try:
+                datetime.date.fromisoformat(str(period[key]))
+            except ValueError as error:
+                raise ValidationError(
+                    _("period.%(key)s: %(value)r is not a date (YYYY-MM-DD).") % {"key": key, "value": period[key]}
+                ) from error
+
+
 def validate_placeholders(params: dict) -> None:
     """``placeholders``: the params a template ships with made-up values (e.g. ``["bands"]``,
     ``["conditions[0].value"]``); a payout run is refused while the list is there
@@ -178,6 +199,7 @@ class RuleKind:
     # --- validation ---------------------------------------------------------------------
     def validate(self) -> None:
         params = self.params
+        validate_period(params.get("period"))
         if params.get("payment", "cumulative") not in PAYMENTS:
             raise ValidationError(
                 _("payment: must be one of %(choices)s.") % {"choices": ", ".join(PAYMENTS)}
