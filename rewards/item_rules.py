@@ -57,7 +57,7 @@ class ItemBands(RuleKind):
     def level(self):
         return LEVELS[self.params.get("level", "staff")]
 
-    def results(self, window):
+    def iter_results(self, window):
         bands = sorted(self.params["bands"], key=lambda band: Decimal(str(band["from"])))
         days = self.params.get("cancelled_within_days")
         money = DecimalField(max_digits=20, decimal_places=2)
@@ -90,13 +90,11 @@ class ItemBands(RuleKind):
             .values_list("subject_id", "total", "items", "paid")
         )
         totals = {sid: (Decimal(str(total)), items, paid) for sid, total, items, paid in rows}
-        out = {}
         for sid in self.eligible(window, totals):
             total, items, paid = totals[sid]
-            out[sid] = Result(
+            yield sid, Result(
                 total,
                 {"items": items, "items_in_a_band": paid},
                 _("%(paid)s of %(items)s items in a band: %(total)s")
                 % {"paid": paid, "items": items, "total": _fmt(total)},
             )
-        return out

@@ -9,7 +9,9 @@ head, deputies, every employee, or staff in named positions with a share each).
 from __future__ import annotations
 
 import datetime
+import itertools
 import operator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 
@@ -26,6 +28,7 @@ ZERO = Decimal(0)
 OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 BENEFICIARIES = ("unit", "self", "head", "deputies", "every_staff", "positions")
 PAYMENTS = ("cumulative", "at_end", "each_month")
+SHARE_CHUNK = 10_000  # subjects whose others' share is decided together
 
 
 def _number(params: dict, key: str, where: str, *, required: bool = True, default=None) -> Decimal | None:
@@ -281,28 +284,44 @@ class RuleKind:
             eligible = set(filter_ids(units.values_list("pk", flat=True), "id", eligible))
         return eligible
 
-    def results(self, window: Window) -> dict[int, Result]:
+    def iter_results(self, window: Window) -> Iterator[tuple[int, Result]]:
+        """(subject id, what it earned) for every subject earning something, one by one: a run over
+        500,000 staff must not hold 500,000 results at once (``rewards.calculate`` streams them)."""
         raise NotImplementedError
 
-    def shared_results(self, window: Window) -> dict[int, Result]:
-        """``results`` with the others' share applied: subjects failing a ``full_share_if``
-        condition (e.g. not rank 1 of the month) get ``others_share`` of their result."""
-        results = self.results(window)
+    def results(self, window: Window) -> dict[int, Result]:
+        """``iter_results`` as a dict (a later result of the same subject replaces an earlier one)."""
+        return dict(self.iter_results(window))
+
+    def iter_shared_results(self, window: Window) -> Iterator[tuple[int, Result]]:
+        """``iter_results`` with the others' share applied: subjects failing a ``full_share_if``
+        condition (e.g. not rank 1 of the month) get ``others_share`` of their result. The
+        conditions are checked a chunk of subjects at a time (their figures are read once)."""
         others = _number(self.params, "others_share", "others_share", required=False, default=Decimal(1))
         if others == 1 or not self.params.get("full_share_if"):
-            return results
-        full = meeting(window.book, self.params["full_share_if"], results)
+            yield from self.iter_results(window)
+            return
         note = _("(others' share)")
-        return {
-            sid: result
-            if sid in full
-            else replace(result, amount=result.amount * others, formula=f"{result.formula} × {_fmt(others)} {note}")
-            for sid, result in results.items()
-        }
+        results = self.iter_results(window)
+        while chunk := list(itertools.islice(results, SHARE_CHUNK)):
+            full = meeting(window.book, self.params["full_share_if"], [sid for sid, _result in chunk])
+            for sid, result in chunk:
+                if sid not in full:
+                    result = replace(
+                        result, amount=result.amount * others, formula=f"{result.formula} × {_fmt(others)} {note}"
+                    )
+                yield sid, result
+
+    def shared_results(self, window: Window) -> dict[int, Result]:
+        return dict(self.iter_shared_results(window))
 
     def entitlements(self, window: Window) -> list[Entitlement]:
-        """What each payee is owed as of ``window.as_of``: results handed to the beneficiaries."""
-        results = self.shared_results(window)
+        """``iter_entitlements`` as a list."""
+        return list(self.iter_entitlements(window))
+
+    def iter_entitlements(self, window: Window) -> Iterator[Entitlement]:
+        """What each payee is owed as of ``window.as_of``: results handed to the beneficiaries, one
+        by one (results of units are gathered first when they are handed to the units' staff)."""
         share = _number(self.params, "share", "share", required=False, default=Decimal(1))
         award, value = (
             self.params.get("award", ""),
@@ -310,28 +329,26 @@ class RuleKind:
         )
         level = self.level()
         beneficiary = self.params.get("beneficiary", "self" if level == SubjectKind.STAFF else "unit")
-        out: list[Entitlement] = []
 
-        def entitle(kind, pid, result: Result, part: Decimal = share):
+        def entitle(kind, pid, result: Result, part: Decimal = share) -> Entitlement:
             formula = result.formula + (f" × {_fmt(part)}" if part != 1 else "")
-            out.append(
-                Entitlement(
-                    kind,
-                    pid,
-                    result.amount * part,
-                    result.figures,
-                    formula,
-                    result.award or award,
-                    result.value or value,
-                    self.penalty,
-                )
+            return Entitlement(
+                kind,
+                pid,
+                result.amount * part,
+                result.figures,
+                formula,
+                result.award or award,
+                result.value or value,
+                self.penalty,
             )
 
         if beneficiary in ("unit", "self"):
-            for sid, result in results.items():
-                entitle(level, sid, result)
-            return out
+            for sid, result in self.iter_shared_results(window):
+                yield entitle(level, sid, result)
+            return
 
+        results = self.shared_results(window)
         assignments = assignments_on(window.as_of)
         if beneficiary == "positions":
             # Named roles with an amount each (e.g. 500 / 300 / 200): the share per position.
@@ -341,8 +358,8 @@ class RuleKind:
                 "unit_id",
                 results,
             ):
-                entitle(SubjectKind.STAFF, staff_id, results[unit_id], parts[position])
-            return out
+                yield entitle(SubjectKind.STAFF, staff_id, results[unit_id], parts[position])
+            return
         if beneficiary == "head":
             assignments = assignments.filter(position=Position.HEAD)
         elif beneficiary == "deputies":
@@ -352,5 +369,4 @@ class RuleKind:
         for staff_id, unit_id in filter_ids(
             assignments.values_list("staff_id", "unit_id"), "unit_id", results
         ):
-            entitle(SubjectKind.STAFF, staff_id, results[unit_id])
-        return out
+            yield entitle(SubjectKind.STAFF, staff_id, results[unit_id])

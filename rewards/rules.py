@@ -80,7 +80,7 @@ class PieceRate(RuleKind):
     def level(self):
         return level_of(self.params["figure"])
 
-    def results(self, window):
+    def iter_results(self, window):
         figures = window.book.evaluate(self.params["figure"])
         rate = _number(self.params, "rate", "rate")
         per = _number(self.params, "per", "per", required=False, default=Decimal(1))
@@ -90,7 +90,6 @@ class PieceRate(RuleKind):
             bars = Everyone(_number(self.params, "above", "above", required=False, default=ZERO))
         up_to = _number(self.params, "up_to", "up_to", required=False)
         block = self.params.get("mode", "block") == "block"
-        out = {}
         for sid in self.eligible(window, [sid for sid in figures if sid in bars]):
             figure, above = figures[sid], bars[sid]
             counted = (min(figure, up_to) if up_to is not None else figure) - above
@@ -99,10 +98,9 @@ class PieceRate(RuleKind):
             formula = (
                 f"{_fmt(rate)} × {'⌊' if block else ''}{_fmt(counted)} ÷ {_fmt(per)}{'⌋' if block else ''}"
             )
-            out[sid] = Result(
+            yield sid, Result(
                 rate * units, {"figure": str(figure), "above": str(above), "counted": str(counted)}, formula
             )
-        return out
 
 
 class ShortfallPenalty(RuleKind):
@@ -121,22 +119,20 @@ class ShortfallPenalty(RuleKind):
     def level(self):
         return level_of(self.params["figure"])
 
-    def results(self, window):
+    def iter_results(self, window):
         figures, targets = (
             window.book.evaluate(self.params["figure"]),
             window.book.evaluate(self.params["target"]),
         )
         rate = _number(self.params, "rate", "rate")
-        out = {}
         for sid in self.eligible(window, set(figures) & set(targets)):
             short = _floor(max(targets[sid] - figures[sid], ZERO))
             if short:
-                out[sid] = Result(
+                yield sid, Result(
                     -rate * short,
                     {"figure": str(figures[sid]), "target": str(targets[sid])},
                     f"-{_fmt(rate)} × {_fmt(short)}",
                 )
-        return out
 
 
 def competition_ranks(values: dict[int, Decimal], *, descending: bool = True) -> dict[int, int]:
@@ -206,7 +202,7 @@ class RankPrize(RuleKind):
             return amounts
         return [(Decimal(str(amount)), "") for amount in self.params["places"]]
 
-    def results(self, window):
+    def iter_results(self, window):
         values = window.book.evaluate(self.params["by"])
         eligible = self.eligible(window, values)
         groups: dict[object, dict[int, Decimal]] = {}
@@ -218,18 +214,16 @@ class RankPrize(RuleKind):
         else:
             groups[None] = {sid: values[sid] for sid in eligible}
         amounts = self.place_amounts()
-        out = {}
         for members in groups.values():
             for sid, rank in competition_ranks(members, descending=ranking_order(self.params) == "desc").items():
                 if rank <= len(amounts):
                     amount, award = amounts[rank - 1]
-                    out[sid] = Result(
+                    yield sid, Result(
                         amount,
                         {"rank": rank, "by": str(members[sid])},
                         _("place %(rank)s → %(amount)s") % {"rank": rank, "amount": _fmt(amount)},
                         award,
                     )
-        return out
 
 
 class CompletionBonus(RuleKind):
@@ -251,18 +245,16 @@ class CompletionBonus(RuleKind):
     def level(self):
         return level_of(self.params["completion"])
 
-    def results(self, window):
+    def iter_results(self, window):
         rates = window.book.evaluate(self.params["completion"])
         amount = _number(self.params, "amount", "amount")
         floor = _number(self.params, "floor", "floor", required=False)
-        out = {}
         for sid in self.eligible(window, rates):
             rate = rates[sid]
             if rate >= 1:
-                out[sid] = Result(amount, {"completion": str(rate)}, _fmt(amount))
+                yield sid, Result(amount, {"completion": str(rate)}, _fmt(amount))
             elif floor is not None and rate >= floor:
-                out[sid] = Result(amount * rate, {"completion": str(rate)}, f"{_fmt(amount)} × {rate:.4%}")
-        return out
+                yield sid, Result(amount * rate, {"completion": str(rate)}, f"{_fmt(amount)} × {rate:.4%}")
 
 
 class ThresholdBands(RuleKind):
@@ -304,10 +296,9 @@ class ThresholdBands(RuleKind):
     def level(self):
         return level_of(self.params["figure"])
 
-    def results(self, window):
+    def iter_results(self, window):
         figures = window.book.evaluate(self.params["figure"])
         bands = sorted(self.params["bands"], key=lambda band: Decimal(str(band["from"])))
-        out = {}
         for sid in self.eligible(window, figures):
             figure = figures[sid]
             reached = [band for band in bands if figure >= Decimal(str(band["from"]))]
@@ -326,14 +317,13 @@ class ThresholdBands(RuleKind):
                 steps = _floor((figure - start) / Decimal(str(band["step"]["every"])))
                 amount += steps * Decimal(str(band["step"]["amount"]))
                 formula += f" + {_fmt(steps)} × {band['step']['amount']}"
-            out[sid] = Result(
+            yield sid, Result(
                 amount,
                 {"figure": str(figure), "band_from": str(start)},
                 formula,
                 band.get("award", ""),
                 Decimal(str(band.get("value", 0))),
             )
-        return out
 
 
 class HeadToHead(RuleKind):
@@ -356,7 +346,7 @@ class HeadToHead(RuleKind):
     def level(self):
         return SubjectKind.UNIT
 
-    def results(self, window):
+    def iter_results(self, window):
         values, rates = (
             window.book.evaluate(self.params["by"]),
             window.book.evaluate(self.params["completion"]),
@@ -369,15 +359,14 @@ class HeadToHead(RuleKind):
         win = _number(self.params, "winner_amount", "winner_amount")
         lose = _number(self.params, "loser_penalty", "loser_penalty")
         eligible = self.eligible(window, values)
-        out = {}
         for code_a, code_b in self.params["pairs"]:
             a, b = ids.get(code_a), ids.get(code_b)
             if a not in eligible or b not in eligible or values[a] == values[b]:
                 continue
             winner, loser = (a, b) if values[a] > values[b] else (b, a)
-            out[winner] = Result(win, {"own": str(values[winner]), "rival": str(values[loser])}, _fmt(win))
+            yield winner, Result(win, {"own": str(values[winner]), "rival": str(values[loser])}, _fmt(win))
             if rates.get(loser, ZERO) < 1:
-                out[loser] = Result(
+                yield loser, Result(
                     -lose,
                     {
                         "own": str(values[loser]),
@@ -386,7 +375,6 @@ class HeadToHead(RuleKind):
                     },
                     f"-{_fmt(lose)}",
                 )
-        return out
 
 
 class Title(RuleKind):
@@ -411,17 +399,15 @@ class Title(RuleKind):
     def level(self):
         return level_of(self.params["by"])
 
-    def results(self, window):
+    def iter_results(self, window):
         values = window.book.evaluate(self.params["by"])
         members = {sid: values[sid] for sid in self.eligible(window, values)}
         amount = _number(self.params, "amount", "amount", required=False, default=ZERO)
         ranks = competition_ranks(members, descending=ranking_order(self.params) == "desc")
         top_n = int(self.params.get("top_n", 0)) or len(members)
-        return {
-            sid: Result(amount, {"rank": rank, "by": str(members[sid])}, self.params["award"])
-            for sid, rank in ranks.items()
-            if rank <= top_n
-        }
+        for sid, rank in ranks.items():
+            if rank <= top_n:
+                yield sid, Result(amount, {"rank": rank, "by": str(members[sid])}, self.params["award"])
 
 
 KINDS: dict[str, type[RuleKind]] = {

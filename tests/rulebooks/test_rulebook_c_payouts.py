@@ -391,3 +391,18 @@ def test_first_sale_day_pays_each_policy_by_its_premium_band_and_claws_back_a_la
     assert [
         (line.employee_no, line.kind, line.amount) for line in february.lines.filter(rule__code="first_sale_day")
     ] == [("A05", LineKind.CLAWBACK, Decimal("-200.00"))]
+
+
+def test_the_same_lines_when_the_run_is_calculated_a_few_rows_at_a_time(campaign, finance, monkeypatch):
+    """The calculation streams entitlements, non-stacking and lines in chunks; chunks of two rows
+    cross every payee and rule boundary and must change nothing."""
+    from rewards import calculate
+
+    monkeypatch.setattr(calculate, "CHUNK", 2)
+    january = pay(campaign, finance, JAN_END)
+    merge(AFTER_JANUARY, "late policies and cooling-off surrenders found after January")
+    february = pay(campaign, finance, FEB_END)
+    merge(AFTER_FEBRUARY, "late first-week policy found after February")
+    quarter = pay(campaign, finance, QUARTER_END, kind=PeriodKind.QUARTER, start=Q1_START)
+    for name, run in (("january", january), ("february", february), ("quarter", quarter)):
+        assert lines(run) == expect(LINES[name]), name

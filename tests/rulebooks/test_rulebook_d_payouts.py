@@ -511,3 +511,21 @@ def test_new_active_accounts_pay_tellers_and_administrative_staff_3_yuan_each_at
         ("D06", "new_accounts_front_desk", Decimal("3.00")),
     }
     assert run.lines.get(employee_no="D02").formula == "3 × ⌊3 ÷ 1⌋"
+
+
+def test_others_share_decided_a_few_subjects_at_a_time_pays_the_same(db, finance, monkeypatch):
+    from rewards import calculate, rule_base
+
+    monkeypatch.setattr(calculate, "CHUNK", 3)
+    monkeypatch.setattr(rule_base, "SHARE_CHUNK", 2)
+    campaign = build_campaign({"others_share": "0.9"})
+    january = pay(campaign, finance, JAN_END)
+    assert lines_of(january, "monthly_pay") == expect(
+        {
+            (code, LineKind.AWARD, Q1_START): amount
+            for code, amount in {
+                "D01": "2380", "D05": "2380", "D02": "1170", "D03": "1260", "D04": "1314", "D06": "1422",
+                "D07": "1584", "D09": "1494", "D10": "1350", "H01": "1566", "H02": "1458",
+            }.items()
+        }
+    )
