@@ -4,7 +4,15 @@ read-only (their lifecycle goes through ``rewards.services`` so that four eyes a
 from django.contrib import admin
 from import_export.admin import ExportMixin
 
-from rewards.models import BusinessItem, PayoutExport, PayoutLine, PayoutRun, RewardRule, RewardScheme
+from rewards.models import (
+    BusinessItem,
+    PayoutExport,
+    PayoutLine,
+    PayoutRun,
+    RewardRule,
+    RewardScheme,
+    RunChange,
+)
 from rewards.resources import PayoutLineResource
 
 
@@ -51,6 +59,12 @@ class PayoutRunAdmin(ReadOnlyAdmin):
         "approved_by",
     )
     list_filter = ("state", "scheme")
+
+
+@admin.register(RunChange)
+class RunChangeAdmin(ReadOnlyAdmin):
+    list_display = ("run", "action", "by", "at")
+    list_filter = ("action",)
 
 
 @admin.register(PayoutLine)

@@ -6,23 +6,25 @@ that rule's lines for that payee in the scheme's locked runs. The run gets a lin
 (award or penalty the first time; true-up, clawback or adjustment later, referencing the payee's
 latest earlier line). So the monthly lines plus every later correction add up to the final amount
 by construction, whatever the figures did in between.
+
+Memory stays bounded by the largest figure a rule reads, not by the number of lines: the kinds
+yield entitlements one by one into a temporary stage table; non-stacking, what was paid and the
+payees' details are joined in SQL; the lines are made and written a chunk at a time.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime
+import itertools
 import json
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Max, Sum
 from django.utils.translation import gettext as _
 
-from branches.models import Staff, SubjectKind, Unit
-from branches.selectors import assignments_on
+from branches.models import Staff, StaffAssignment, SubjectKind, Unit
 from rewards import rules as rule_kinds
-from rewards.batching import filter_ids
 from rewards.models import LineKind, PayoutLine, PayoutRun, RewardRule, RunState
 from rewards.money import to_fen
 
@@ -33,11 +35,28 @@ def _date(value, default: datetime.date) -> datetime.date:
     return datetime.date.fromisoformat(value) if value else default
 
 
+def rule_period(rule: RewardRule) -> tuple[datetime.date, datetime.date] | None:
+    """The rule's (start, end): its ``period`` dates, its campaign phase's (``{"phase": CODE}``,
+    read now, so a phase moved by the planner moves the reward), or the scheme's. None for a phase
+    the campaign does not have (refused before a run by ``rewards.references``)."""
+    period = rule.params.get("period") or {}
+    if "phase" in period:
+        from campaigns.models import Phase
+
+        return (
+            Phase.objects.filter(campaign__code=rule.scheme.campaign_code, code=period["phase"])
+            .values_list("start_date", "end_date")
+            .first()
+        )
+    return _date(period.get("start"), rule.scheme.start), _date(period.get("end"), rule.scheme.end)
+
+
 def windows_for(rule: RewardRule, run: PayoutRun) -> list[rule_kinds.Window] | None:
     """The windows a rule is computed on for ``run``, or None when the rule is not yet due."""
-    period = rule.params.get("period") or {}
-    start = _date(period.get("start"), rule.scheme.start)
-    end = _date(period.get("end"), rule.scheme.end)
+    dates = rule_period(rule)
+    if dates is None:
+        return None
+    start, end = dates
     if run.period_end < start:
         return None
     code = rule.scheme.campaign_code
@@ -57,173 +76,371 @@ def windows_for(rule: RewardRule, run: PayoutRun) -> list[rule_kinds.Window] | N
     return windows or None
 
 
-def entitlements_for(run: PayoutRun) -> tuple[dict, set[int]]:
-    """Every due rule's entitlements, keyed by (rule id, payee kind, payee id), and the due rule ids.
+STAGE = "rewards_stage_entitlement"  # this run's entitlements (a temporary table)
+STAGE_PAID = "rewards_stage_paid"  # what locked runs paid, per slot of this run's windows
+STAGE_WINDOW = "rewards_stage_window"  # the windows of the rules due in this run
+STAGE_LOSER = "rewards_stage_loser"  # (rule, payee) pairs that lose to a better rule of their group
+CHUNK = 5000
+STAGE_COLUMNS = (
+    "seq",
+    "rule_id",
+    "payee_kind",
+    "payee_id",
+    "period_start",
+    "period_end",
+    "amount",
+    "value",
+    "award",
+    "figures",
+    "formula",
+    "penalty",
+)
 
-    Non-stacking groups and the budget are applied; amounts are rounded to the fen here, once.
-    """
-    scheme = run.scheme
-    entitled: dict[tuple, rule_kinds.Entitlement] = {}
+
+def _text(value):
+    """A value for SQLite's executemany: Decimals and dates as text (never float)."""
+    return str(value) if isinstance(value, Decimal | datetime.date) else value
+
+
+def _write(cursor, table: str, columns: tuple[str, ...], rows) -> int:
+    """Write ``rows`` (an iterable of tuples) into ``table`` a chunk at a time: COPY on PostgreSQL,
+    executemany elsewhere. Returns how many. The rows may come from a generator that queries
+    the database itself (a rule's figures): each chunk is taken before the COPY opens, since a
+    connection in COPY can run nothing else."""
+    written, rows = 0, iter(rows)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in chunk:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(sql, [tuple(_text(value) for value in row) for row in chunk])
+        written += len(chunk)
+    return written
+
+
+def _create_stage(cursor) -> None:
+    """The run's working tables: temporary, so each connection has its own and nothing is left
+    behind (a failed run rolls their creation back with everything else)."""
+    for table in (STAGE, STAGE_PAID, STAGE_WINDOW, STAGE_LOSER):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {STAGE} (seq bigint, rule_id bigint, payee_kind smallint, payee_id bigint,"
+        " period_start date, period_end date, amount text, value text, award text, figures text, formula text,"
+        " penalty boolean)"
+    )
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {STAGE_WINDOW} (rule_id bigint, first_day date, last_day date, period_start date)"
+    )
+    cursor.execute(f"CREATE TEMPORARY TABLE {STAGE_LOSER} (rule_id bigint, payee_kind smallint, payee_id bigint)")
+
+
+def _drop_stage(cursor) -> None:
+    for table in (STAGE, STAGE_PAID, STAGE_WINDOW, STAGE_LOSER):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _stage_entitlements(cursor, run: PayoutRun, rules: dict) -> set[tuple]:
+    """Every due rule's entitlements of every window, streamed into the stage table as the kinds
+    yield them (never all in memory); returns the due (rule id, window start) pairs and fills the
+    window table (which paid slots a window settles)."""
     due: set[tuple] = set()
-    rules = {rule.pk: rule for rule in scheme.rules.all()}
+    windows_rows = []
+    seq = itertools.count()
+
+    def rows(rule, kind, window):
+        for ent in kind.iter_entitlements(window):
+            yield (
+                next(seq),
+                rule.pk,
+                ent.payee_kind,
+                ent.payee_id,
+                window.start,
+                window.as_of,
+                str(ent.amount),
+                str(ent.value),
+                ent.award,
+                json.dumps(ent.figures, default=str, ensure_ascii=False),
+                ent.formula,
+                ent.penalty,
+            )
+
     for rule in rules.values():
         windows = windows_for(rule, run)
         if windows is None:
             continue
         kind = rule_kinds.kind_for(rule.kind, rule.params)
+        each_month = rule.params.get("payment", "cumulative") == "each_month"
         for window in windows:
             due.add((rule.pk, window.start))
-            for ent in kind.entitlements(window):
-                ent.period = (window.start, window.as_of)
-                entitled[(rule.pk, ent.payee_kind, ent.payee_id, window.start)] = ent
-
-    # Non-stacking: per group and payee only the rule with the highest-valued award survives
-    # (a rule paid per month is valued by its months together).
-    worth: dict[tuple, Decimal] = {}
-    for (rule_id, payee_kind, payee_id, _start), ent in entitled.items():
-        if rules[rule_id].stacking_group:
-            slot = (rule_id, payee_kind, payee_id)
-            worth[slot] = worth.get(slot, ZERO) + ent.amount + ent.value
-    best: dict[tuple, tuple] = {}
-    for (rule_id, payee_kind, payee_id), value in sorted(worth.items()):
-        group_slot = (rules[rule_id].stacking_group, payee_kind, payee_id)
-        if group_slot not in best or value > best[group_slot][0]:
-            best[group_slot] = (value, rule_id)
-    for key in list(entitled):
-        group = rules[key[0]].stacking_group
-        if group and best[(group, key[1], key[2])][1] != key[0]:
-            del entitled[key]
-
-    if scheme.budget is not None and scheme.scale_to_budget:
-        total = sum((ent.amount for ent in entitled.values() if not ent.penalty and ent.amount > 0), ZERO)
-        if total > scheme.budget:
-            factor = scheme.budget / total
-            for ent in entitled.values():
-                if not ent.penalty and ent.amount > 0:
-                    ent.amount *= factor
-                    ent.formula += _(" × %(factor)s (scaled to the budget)") % {"factor": f"{factor:.6f}"}
-    for ent in entitled.values():
-        ent.amount = to_fen(ent.amount)
-    return entitled, due
+            if each_month:  # a payment belongs to the window of its calendar month
+                first = window.start.replace(day=1)
+                last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+            else:  # one window settles every payment of the rule
+                first, last = datetime.date(1, 1, 1), datetime.date(9999, 12, 31)
+            windows_rows.append((rule.pk, first, last, window.start))
+            _write(cursor, STAGE, STAGE_COLUMNS, rows(rule, kind, window))
+            window.book.forget()  # its figures are no longer needed
+    _write(cursor, STAGE_WINDOW, ("rule_id", "first_day", "last_day", "period_start"), windows_rows)
+    return due
 
 
-def _paid(run: PayoutRun) -> dict[tuple, dict]:
-    rows = (
-        PayoutLine.objects.filter(run__scheme=run.scheme, run__state=RunState.LOCKED, rule__isnull=False)
-        .values("rule_id", "payee_kind", "payee_id", "period_start")
-        .annotate(total=Sum("amount"), last_id=Max("id"))
-    )
-    paid = {(row["rule_id"], row["payee_kind"], row["payee_id"], row["period_start"]): row for row in rows}
-    awards = dict(
-        filter_ids(
-            PayoutLine.objects.exclude(non_cash_award="").filter(revokes_award=False).values_list("pk", "non_cash_award"),
-            "id",
-            [row["last_id"] for row in paid.values()],
+def _keep_last_entitlement(cursor) -> None:
+    """A payee twice in one rule's window (two assignments on the day, a unit in two pairs): the
+    later entitlement stands, as it always did."""
+    key = "rule_id, payee_kind, payee_id, period_start"
+    cursor.execute(f"SELECT 1 FROM {STAGE} GROUP BY {key} HAVING COUNT(*) > 1 LIMIT 1")
+    if cursor.fetchone():
+        cursor.execute(f"DELETE FROM {STAGE} WHERE seq NOT IN (SELECT MAX(seq) FROM {STAGE} GROUP BY {key})")
+
+
+def _apply_non_stacking(cursor, rules: dict) -> None:
+    """Per stacking group and payee only the rule with the highest-valued award survives (cash +
+    value; a rule paid per month is valued by its months together; ties: the earlier rule). The
+    staged rows of grouped rules are read payee by payee in Decimal; the losers are deleted."""
+    grouped = [pk for pk, rule in rules.items() if rule.stacking_group]
+    if not grouped:
+        return
+
+    def losers():
+        with connection.chunked_cursor() as reader:
+            reader.execute(
+                f"SELECT payee_kind, payee_id, rule_id, amount, value FROM {STAGE}"
+                f" WHERE rule_id IN ({', '.join(['%s'] * len(grouped))}) ORDER BY payee_kind, payee_id, rule_id",
+                grouped,
+            )
+            payee, worth = None, {}
+            while chunk := reader.fetchmany(CHUNK):
+                for payee_kind, payee_id, rule_id, amount, value in chunk:
+                    if (payee_kind, payee_id) != payee:
+                        yield from _losing(payee, worth, rules)
+                        payee, worth = (payee_kind, payee_id), {}
+                    worth[rule_id] = worth.get(rule_id, ZERO) + Decimal(amount) + Decimal(value)
+            yield from _losing(payee, worth, rules)
+
+    if _write(cursor, STAGE_LOSER, ("payee_kind", "payee_id", "rule_id"), losers()):
+        cursor.execute(
+            f"DELETE FROM {STAGE} WHERE EXISTS (SELECT 1 FROM {STAGE_LOSER} l WHERE l.rule_id = {STAGE}.rule_id"
+            f" AND l.payee_kind = {STAGE}.payee_kind AND l.payee_id = {STAGE}.payee_id)"
         )
-    )
-    for row in paid.values():
-        # The award still held: none when the last line took it back.
-        row["award"] = awards.get(row["last_id"], "")
-    return paid
 
 
-def _payee_details(keys, on: datetime.date) -> dict[tuple, dict]:
-    """Snapshot of names, employee numbers and units, two or three queries for all payees."""
-    staff_ids = {pid for kind, pid in keys if kind == SubjectKind.STAFF}
-    unit_ids = {pid for kind, pid in keys if kind == SubjectKind.UNIT}
-    unit_of_staff = dict(
-        filter_ids(assignments_on(on).values_list("staff_id", "unit_id"), "staff_id", staff_ids)
+def _losing(payee, worth: dict, rules: dict):
+    """(payee kind, payee id, rule id) of every rule of ``worth`` beaten within its group."""
+    if payee is None:
+        return
+    best: dict[str, tuple[Decimal, int]] = {}
+    for rule_id in sorted(worth):
+        group = rules[rule_id].stacking_group
+        if group not in best or worth[rule_id] > best[group][0]:
+            best[group] = (worth[rule_id], rule_id)
+    for rule_id in worth:
+        if best[rules[rule_id].stacking_group][1] != rule_id:
+            yield (*payee, rule_id)
+
+
+def _budget_factor(cursor, scheme) -> Decimal | None:
+    """With ``scale_to_budget``, the factor scaling positive awards down to the budget (None when
+    within it): the awards are summed in Decimal as they are read."""
+    if scheme.budget is None or not scheme.scale_to_budget:
+        return None
+    total = ZERO
+    with connection.chunked_cursor() as reader:
+        reader.execute(f"SELECT amount FROM {STAGE} WHERE NOT penalty")
+        while chunk := reader.fetchmany(CHUNK):
+            for (amount,) in chunk:
+                amount = Decimal(amount)
+                if amount > 0:
+                    total += amount
+    return scheme.budget / total if total > scheme.budget else None
+
+
+def _stage_paid(cursor, run: PayoutRun, due_rules: list[int]) -> None:
+    """What the scheme's locked runs paid, per slot (rule, payee, window start) of this run.
+
+    ``total`` counts the computed lines only. A manual adjustment (``LineKind.MANUAL``) is
+    finance's decision on top of the computed amount (falsified figures found, a deduction):
+    counting it as paid would make the next run pay it back (E − P with P lowered by it). It is
+    kept apart as ``manual`` and shown in later formulas. ``last_id`` is the payee's latest line
+    (the one a new line references); the award still held is that of the latest computed line
+    (manual lines carry none), unless that line took it back. A rule's period may have moved since
+    it was paid (a phase moved, a start date edited): a payment is settled against the window that
+    replaced its own (the window table), or, when none did, keeps its slot and is settled at 0."""
+    line_table, run_table = PayoutLine._meta.db_table, PayoutRun._meta.db_table
+    rules = ", ".join(["%s"] * len(due_rules))
+    cursor.execute(
+        f"""CREATE TEMPORARY TABLE {STAGE_PAID} AS
+        SELECT paid.*, CASE WHEN last.revokes_award THEN '' ELSE last.non_cash_award END AS award,
+               last.comparison_value AS award_value
+        FROM (
+            SELECT l.rule_id, l.payee_kind, l.payee_id, COALESCE(w.period_start, l.period_start) AS period_start,
+                   SUM(CASE WHEN l.kind <> %s THEN l.amount ELSE 0 END) AS total,
+                   SUM(CASE WHEN l.kind = %s THEN l.amount ELSE 0 END) AS manual,
+                   MAX(l.id) AS last_id,
+                   MAX(CASE WHEN l.kind <> %s THEN l.id END) AS last_computed_id
+            FROM {line_table} l
+            JOIN {run_table} r ON r.id = l.run_id
+            LEFT JOIN {STAGE_WINDOW} w
+              ON w.rule_id = l.rule_id AND l.period_start >= w.first_day AND l.period_start <= w.last_day
+            WHERE r.scheme_id = %s AND r.state = %s AND l.rule_id IN ({rules})
+            GROUP BY l.rule_id, l.payee_kind, l.payee_id, COALESCE(w.period_start, l.period_start)
+        ) paid
+        LEFT JOIN {line_table} last ON last.id = paid.last_computed_id""",
+        [LineKind.MANUAL, LineKind.MANUAL, LineKind.MANUAL, run.scheme_id, RunState.LOCKED, *due_rules],
     )
-    staff = {
-        s["pk"]: s
-        for s in filter_ids(Staff.objects.values("pk", "name", "employee_no", "unit_id"), "id", staff_ids)
-    }
-    wanted_units = unit_ids | set(unit_of_staff.values()) | {s["unit_id"] for s in staff.values()}
-    units = {u["pk"]: u for u in filter_ids(Unit.objects.values("pk", "code", "name"), "id", wanted_units)}
-    details = {}
-    for kind, pid in keys:
-        if kind == SubjectKind.STAFF:
-            person = staff[pid]
-            unit = units[unit_of_staff.get(pid, person["unit_id"])]
-            details[(kind, pid)] = {
-                "payee_name": person["name"],
-                "employee_no": person["employee_no"],
-                "unit_code": unit["code"],
-                "unit_name": unit["name"],
-            }
+
+
+def _slots_sql(on: datetime.date) -> tuple[str, list]:
+    """Every slot with an entitlement or a payment, ordered, with the payee's details as of ``on``:
+    names, employee numbers and units are copied onto the lines (the unit of a staff member is the
+    one assigned on ``on``, else their current one)."""
+    staff, units = Staff._meta.db_table, Unit._meta.db_table
+    assignments = StaffAssignment._meta.db_table
+    sql = f"""
+        SELECT k.rule_id, k.payee_kind, k.payee_id, k.period_start,
+               k.period_end, k.amount, k.value, k.award, k.figures, k.formula, k.penalty,
+               k.paid_total, k.paid_manual, k.last_id, k.paid_award, k.paid_award_value,
+               COALESCE(st.name, u.name, ''), COALESCE(st.employee_no, ''), COALESCE(u.code, ''), COALESCE(u.name, '')
+        FROM (
+            SELECT COALESCE(s.rule_id, p.rule_id) AS rule_id, COALESCE(s.payee_kind, p.payee_kind) AS payee_kind,
+                   COALESCE(s.payee_id, p.payee_id) AS payee_id, COALESCE(s.period_start, p.period_start) AS period_start,
+                   s.period_end, s.amount, s.value, s.award, s.figures, s.formula, s.penalty,
+                   p.total AS paid_total, p.manual AS paid_manual, p.last_id, p.award AS paid_award,
+                   p.award_value AS paid_award_value
+            FROM {STAGE} s
+            FULL OUTER JOIN {STAGE_PAID} p
+              ON p.rule_id = s.rule_id AND p.payee_kind = s.payee_kind AND p.payee_id = s.payee_id
+             AND p.period_start = s.period_start
+        ) k
+        LEFT JOIN {staff} st ON k.payee_kind = %s AND st.id = k.payee_id
+        -- the staff member's assignment on the day, as branches.selectors.assignments_on reads it
+        LEFT JOIN {units} u ON u.id = CASE WHEN k.payee_kind = %s THEN COALESCE(
+            (SELECT a.unit_id FROM {assignments} a
+              WHERE a.staff_id = k.payee_id AND a.valid_from <= %s AND (a.valid_to IS NULL OR a.valid_to >= %s)
+              ORDER BY a.valid_from DESC, a.id DESC LIMIT 1),
+            st.unit_id) ELSE k.payee_id END
+        ORDER BY k.rule_id, k.payee_kind, k.payee_id, k.period_start"""
+    return sql, [SubjectKind.STAFF, SubjectKind.STAFF, on, on]
+
+
+def _decimal(value) -> Decimal:
+    """A stored amount as Decimal: PostgreSQL gives numeric; SQLite keeps decimals as numbers."""
+    if value is None:
+        return ZERO
+    return value if isinstance(value, Decimal) else to_fen(Decimal(str(value)))
+
+
+def _day(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def _line(run: PayoutRun, row, rules: dict, penalty_rules: set[int], factor: Decimal | None) -> tuple | None:
+    """The line of one slot (``_slots_sql`` row): E − P, or None when there is nothing to correct."""
+    (rule_id, payee_kind, payee_id, period_start, period_end, amount, value, award, figures, formula, _penalty,
+     paid_total, paid_manual, last_id, paid_award, paid_award_value, payee_name, employee_no, unit_code, unit_name) = row
+    rule = rules[rule_id]
+    entitled = amount is not None
+    prior = last_id is not None
+    if entitled:
+        amount = Decimal(amount)
+        if factor is not None and rule_id not in penalty_rules and amount > 0:
+            amount *= factor
+            formula += _(" × %(factor)s (scaled to the budget)") % {"factor": f"{factor:.6f}"}
+        amount = to_fen(amount)
+        value = Decimal(value)
+    else:
+        amount, value, award, figures = Decimal("0.00"), ZERO, "", "{}"
+    paid = _decimal(paid_total)
+    held, held_value = paid_award or "", _decimal(paid_award_value)
+    diff = amount - (paid if prior else ZERO)
+    revokes = False
+    if not prior:
+        if diff == 0 and not award:
+            return None
+        kind = LineKind.PENALTY if diff < 0 else LineKind.AWARD
+    else:
+        if diff == 0 and award == held:
+            return None
+        if rule_id in penalty_rules:
+            kind = LineKind.ADJUSTMENT
         else:
-            unit = units[pid]
-            details[(kind, pid)] = {
-                "payee_name": unit["name"],
-                "employee_no": "",
-                "unit_code": unit["code"],
-                "unit_name": unit["name"],
-            }
-    return details
+            kind = _correction_kind(diff, award, value, {"award": held, "award_value": held_value})
+        if held and not award:
+            award = _("revoked: %(award)s") % {"award": held}
+            revokes = True
+    formula = formula if entitled else _("no longer earned")
+    if prior:
+        formula = _("%(formula)s = %(amount)s; less paid %(paid)s") % {
+            "formula": formula,
+            "amount": amount,
+            "paid": to_fen(paid),
+        }
+        if _decimal(paid_manual):
+            formula += _("; manual adjustments %(manual)s stand apart") % {"manual": to_fen(_decimal(paid_manual))}
+    return (
+        run.pk,
+        payee_kind,
+        payee_id,
+        payee_name,
+        employee_no,
+        unit_code,
+        unit_name,
+        rule_id,
+        rule.name,
+        _day(period_start),
+        _day(period_end) if entitled else run.period_end,
+        kind,
+        to_fen(diff),
+        award[:100],
+        to_fen(value),
+        figures,
+        formula,
+        last_id if prior else None,
+        revokes,
+    )
+
+
+def _correction_kind(diff: Decimal, award: str, value: Decimal, prior: dict) -> str:
+    """True-up or clawback for a later line of an award rule. Cash decides when it moved; when
+    only the non-cash award changed, more is a true-up (gift → dinner, or an award earned again)
+    and less a clawback (dinner → gift, or the award lost), compared on the awards' values."""
+    if diff:
+        return LineKind.TRUE_UP if diff > 0 else LineKind.CLAWBACK
+    if award and (not prior["award"] or value >= prior["award_value"]):
+        return LineKind.TRUE_UP
+    return LineKind.CLAWBACK
 
 
 def fill_run(run: PayoutRun) -> int:
-    """Create the run's lines (entitlement to date minus locked payments); returns how many."""
-    entitled, due = entitlements_for(run)
-    paid = _paid(run)
-    rules = {rule.pk: rule for rule in run.scheme.rules.all()}
-    keys = {key for key in set(entitled) | set(paid) if (key[0], key[3]) in due}
-    details = _payee_details({(kind, pid) for _rule, kind, pid, _start in keys}, run.period_end)
-    lines = []
-    for key in sorted(keys):
-        rule = rules[key[0]]
-        ent, prior = entitled.get(key), paid.get(key)
-        amount = ent.amount if ent else Decimal("0.00")
-        award = ent.award if ent else ""
-        diff = amount - (prior["total"] if prior else ZERO)
-        revokes = False
-        if prior is None:
-            if diff == 0 and not award:
-                continue
-            kind = LineKind.PENALTY if diff < 0 else LineKind.AWARD
-        else:
-            if diff == 0 and award == prior["award"]:
-                continue
-            if rule_kinds.kind_for(rule.kind, rule.params).penalty:
-                kind = LineKind.ADJUSTMENT
-            else:
-                kind = LineKind.TRUE_UP if diff > 0 else LineKind.CLAWBACK
-            if prior["award"] and not award:
-                award = _("revoked: %(award)s") % {"award": prior["award"]}
-                revokes = True
-        formula = ent.formula if ent else _("no longer earned")
-        if prior is not None:
-            formula = _("%(formula)s = %(amount)s; less paid %(paid)s") % {
-                "formula": formula,
-                "amount": amount,
-                "paid": prior["total"],
-            }
-        who = details[(key[1], key[2])]
-        lines.append(
-            (
-                run.pk,
-                key[1],
-                key[2],
-                who["payee_name"],
-                who["employee_no"],
-                who["unit_code"],
-                who["unit_name"],
-                rule.pk,
-                rule.name,
-                key[3],
-                ent.period[1] if ent else run.period_end,
-                kind,
-                to_fen(diff),
-                award[:100],
-                to_fen(ent.value if ent else ZERO),
-                json.dumps(ent.figures if ent else {}, default=str, ensure_ascii=False),
-                formula,
-                prior["last_id"] if prior else None,
-                revokes,
-            )
-        )
-    insert_lines(lines)
-    return len(lines)
+    """Create the run's lines (entitlement to date minus locked payments); returns how many.
+
+    Set-based and streamed, so memory stays bounded whatever the number of payees: each rule's
+    entitlements go into a temporary stage table as its kind yields them; non-stacking removes
+    the losers there; what was paid is aggregated in SQL; one ordered query joins both with the
+    payees' details, and each slot's line is made in Python (Decimal, the formulas in the user's
+    language) and written in chunks.
+    """
+    rules = {rule.pk: rule for rule in run.scheme.rules.order_by("pk")}
+    penalty_rules = {pk for pk, rule in rules.items() if rule_kinds.kind_for(rule.kind, rule.params).penalty}
+    made = 0
+    with connection.cursor() as cursor:
+        _create_stage(cursor)
+        due = _stage_entitlements(cursor, run, rules)
+        if due:
+            _keep_last_entitlement(cursor)
+            _apply_non_stacking(cursor, rules)
+            factor = _budget_factor(cursor, run.scheme)
+            _stage_paid(cursor, run, sorted({rule_id for rule_id, _start in due}))
+            sql, params = _slots_sql(run.period_end)
+            with connection.chunked_cursor() as reader:
+                reader.execute(sql, params)
+                while chunk := reader.fetchmany(CHUNK):
+                    lines = [line for row in chunk if (line := _line(run, row, rules, penalty_rules, factor))]
+                    insert_lines(lines)
+                    made += len(lines)
+        _drop_stage(cursor)
+    return made
 
 
 LINE_COLUMNS = (

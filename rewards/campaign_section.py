@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from rewards import sponsorship
 from rewards.models import RewardRule, RewardScheme
 
 KEY = "rewards"
@@ -64,6 +65,8 @@ def dump(campaign) -> list:
         if scheme.budget is not None:
             item["budget"] = str(scheme.budget)
             item["scale_to_budget"] = scheme.scale_to_budget
+        if scheme.sponsorships:
+            item["sponsorships"] = scheme.sponsorships
         item["rules"] = [
             {
                 "code": rule.code,
@@ -90,6 +93,12 @@ def load(campaign, items: list, errors: list) -> None:
         except InvalidOperation:
             errors.append((f"{place}.budget", "not a number"))
             continue
+        sponsorships = item.get("sponsorships") or []
+        try:
+            sponsorship.validate(sponsorships)
+        except ValidationError as error:
+            errors.extend((place, message) for message in error.messages)
+            continue
         try:
             with transaction.atomic():
                 scheme = RewardScheme.objects.create(
@@ -100,6 +109,7 @@ def load(campaign, items: list, errors: list) -> None:
                     end=item.get("end") or campaign.end_date,
                     budget=budget,
                     scale_to_budget=bool(item.get("scale_to_budget", False)),
+                    sponsorships=sponsorships,
                 )
         except (IntegrityError, ValidationError) as error:
             errors.append((place, str(error)))

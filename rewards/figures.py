@@ -77,6 +77,7 @@ MEASURES = ("value", "increase", "sum", "daily_average", "daily_average_increase
 LEVELS = {"unit": SubjectKind.UNIT, "staff": SubjectKind.STAFF}
 # Figures with one value for every subject: they list no subjects, so they say nothing of the level.
 EVERYONE_KEYS = frozenset({"constant", "of_unit", "working_days"})
+READ_CHUNK = 10_000  # rows fetched at a time when a figure is read for every subject
 
 Figures = dict[int, Decimal]
 
@@ -221,6 +222,10 @@ class FigureBook:
             self._cache[key] = self._evaluate(expr)
         return self._cache[key]
 
+    def forget(self) -> None:
+        """Drop the figures read so far (a payout run is done with this window)."""
+        self._cache.clear()
+
     def sub_book(self, start: datetime.date, as_of: datetime.date) -> FigureBook:
         """A book for other dates of the same campaign (one month of a streak)."""
         return FigureBook(start=start, as_of=as_of, campaign_code=self.campaign_code)
@@ -280,7 +285,8 @@ class FigureBook:
             )
             .filter(newest=1)
         )
-        return dict(latest.values_list("subject_id", "value"))
+        # Streamed (a server-side cursor on PostgreSQL): the rows never sit in a list beside the dict.
+        return dict(latest.values_list("subject_id", "value").iterator(chunk_size=READ_CHUNK))
 
     def _fact_figure(self, expr) -> Figures:
         measure = expr.get("measure", "value")
@@ -303,6 +309,7 @@ class FigureBook:
             .values("subject_id")
             .annotate(total=Sum("value"))
             .values_list("subject_id", "total")
+            .iterator(chunk_size=READ_CHUNK)
         )
         if measure == "sum":
             return totals
@@ -339,7 +346,10 @@ class FigureBook:
             pairs = rows.values_list("participant_id", "target_value")
         elif "flag" in expr:
             flagged = ParticipantFlag.objects.filter(campaign=campaign, code=expr["flag"])
-            return {subjects[pid]: Decimal(1) for pid in flagged.values_list("participant_id", flat=True)}
+            # Only participants of the asked level: a unit's flag is no staff member's.
+            return {
+                subjects[pid]: Decimal(1) for pid in flagged.values_list("participant_id", flat=True) if pid in subjects
+            }
         else:
             result_set = scoring.current_result_set(campaign.pk, self.as_of)
             if result_set is None:

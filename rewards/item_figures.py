@@ -6,7 +6,8 @@
 - ``measure: daily_average`` — each item's share of the period's daily average: amount × the days
   it was held from the period start to the as-of date (from its date, up to the day before its
   ``end_date``) ÷ the period's calendar days; ``sum`` — the amounts of the items dated in the
-  period and not ended by the as-of date;
+  period and not ended by the as-of date; ``count`` — how many such items (rulebook D: new deposit
+  accounts still active at year end, 3 yuan each);
 - ``above`` (optional): only the part lying above this bar when the subject's items of the kinds
   ``among`` (default: ``items``) are stacked by date, oldest first (rulebook D: "which deposits lie
   above 2,000,000 is decided by deposit date, oldest first"); ties on the date by item number.
@@ -35,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import SubjectKind
 
-ITEM_MEASURES = ("daily_average", "sum")
+ITEM_MEASURES = ("daily_average", "sum", "count")
 LEVELS = {"unit": SubjectKind.UNIT, "staff": SubjectKind.STAFF}
 
 
@@ -113,7 +114,9 @@ def evaluate(expr: dict, start: datetime.date, as_of: datetime.date) -> dict[int
     among = _kinds(expr.get("among", kinds), "among")
     stacked = sorted(set(kinds) | set(among))
     level = LEVELS[expr.get("level", "unit")]
-    if expr.get("measure", "sum") == "daily_average":
+    measure = expr.get("measure", "sum")
+    value = "1" if measure == "count" else "amount"
+    if measure == "daily_average":
         weight, weight_params = _held_days_sql(), [as_of, as_of, start]
         # Held in the period: dated by its end, and not gone before it started.
         where = "date <= %s AND (end_date IS NULL OR end_date > %s)"
@@ -128,7 +131,7 @@ def evaluate(expr: dict, start: datetime.date, as_of: datetime.date) -> dict[int
     void, void_params = _void_sql(expr)
     sql = f"""
         WITH held AS (
-            SELECT subject_id, kind, item_no, date, amount * {weight} AS weighted, {void} AS void
+            SELECT subject_id, kind, item_no, date, {value} * {weight} AS weighted, {void} AS void
             FROM rewards_businessitem
             WHERE subject_kind = %s AND kind IN ({_in(stacked)}) AND {where}
         ), stacked AS (

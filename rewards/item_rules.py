@@ -3,9 +3,10 @@
 ``item_bands`` (rulebook C, first-sale day 1 – 4 January: "each policy effective in those days
 earns an award by its premium band"): every item of ``items`` (kinds) dated in the rule's window
 pays the amount of the highest band its own amount reaches; a subject (the agent) is paid the sum
-over its items. A policy surrendered within ``cancelled_within_days`` of its date (犹豫期退保,
-default 15) earns nothing; learnt after a payment, the next run claws it back, since each run
-reads the items' current state.
+over its items. With ``cancelled_within_days`` (犹豫期退保: a cooling-off period the planner sets;
+the rulebook names none, so there is no default), a policy surrendered within that many days of
+its date earns nothing; learnt after a payment, the next run claws it back, since each run reads
+the items' current state. Without it every policy effective in the window earns its band.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from rewards.rule_base import Result, RuleKind, _fmt, _number
 class ItemBands(RuleKind):
     """An amount per item by the band its own amount reaches (逐单按档奖励): ``items`` (kinds),
     ``level`` (staff or unit), ``bands`` [{"from": 3000, "amount": 50}, …] (the highest band
-    reached pays; below the first, nothing), ``cancelled_within_days`` (default 15)."""
+    reached pays; below the first, nothing), ``cancelled_within_days`` (optional; none by default)."""
 
     key = "item_bands"
     label = gettext_lazy("Per-item bands (逐单按档奖励)")
@@ -56,9 +57,9 @@ class ItemBands(RuleKind):
     def level(self):
         return LEVELS[self.params.get("level", "staff")]
 
-    def results(self, window):
+    def iter_results(self, window):
         bands = sorted(self.params["bands"], key=lambda band: Decimal(str(band["from"])))
-        days = int(self.params.get("cancelled_within_days", 15))
+        days = self.params.get("cancelled_within_days")
         money = DecimalField(max_digits=20, decimal_places=2)
         band_amount = Case(
             *[
@@ -68,16 +69,19 @@ class ItemBands(RuleKind):
             default=Value(Decimal(0)),
             output_field=money,
         )
-        cooled_off = ExpressionWrapper(F("date") + datetime.timedelta(days=days), output_field=DateOutput())
-        rows = (
-            BusinessItem.objects.filter(
-                subject_kind=self.level(),
-                kind__in=_kinds(self.params["items"], "items"),
-                date__gte=window.start,
-                date__lte=window.as_of,
+        items = BusinessItem.objects.filter(
+            subject_kind=self.level(),
+            kind__in=_kinds(self.params["items"], "items"),
+            date__gte=window.start,
+            date__lte=window.as_of,
+        )
+        if days is not None:
+            cooled_off = ExpressionWrapper(
+                F("date") + datetime.timedelta(days=int(Decimal(str(days)))), output_field=DateOutput()
             )
-            .exclude(Q(end_date__isnull=False) & Q(end_date__lte=cooled_off))
-            .values("subject_id")
+            items = items.exclude(Q(end_date__isnull=False) & Q(end_date__lte=cooled_off))
+        rows = (
+            items.values("subject_id")
             .annotate(
                 total=Sum(band_amount),
                 items=Count("pk"),
@@ -86,13 +90,11 @@ class ItemBands(RuleKind):
             .values_list("subject_id", "total", "items", "paid")
         )
         totals = {sid: (Decimal(str(total)), items, paid) for sid, total, items, paid in rows}
-        out = {}
         for sid in self.eligible(window, totals):
             total, items, paid = totals[sid]
-            out[sid] = Result(
+            yield sid, Result(
                 total,
                 {"items": items, "items_in_a_band": paid},
                 _("%(paid)s of %(items)s items in a band: %(total)s")
                 % {"paid": paid, "items": items, "total": _fmt(total)},
             )
-        return out

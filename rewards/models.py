@@ -48,6 +48,17 @@ class RewardScheme(models.Model):
         default=False,
         help_text=_("Off: the overrun is only shown before approval."),
     )
+    # Whose pay is tied to which institutions (承包社, rulebook B clause 9): shown in their
+    # statements, paid by nobody here (``rewards.sponsorship``).
+    sponsorships = models.JSONField(
+        _("sponsored institutions (承包社)"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "A list: {staff, units} for a leader and the institutions sponsored; {staff, through} for a "
+            "middle manager tied to their director's."
+        ),
+    )
 
     class Meta:
         verbose_name = _("reward scheme")
@@ -56,6 +67,11 @@ class RewardScheme(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def clean(self):
+        from rewards import sponsorship
+
+        sponsorship.validate(self.sponsorships)
 
 
 class RewardRule(models.Model):
@@ -191,12 +207,39 @@ class PayoutRun(models.Model):
         return self.pk is not None and PayoutRun.objects.filter(pk=self.pk, state=RunState.LOCKED).exists()
 
 
+class RunChange(models.Model):
+    """Who changed a run's lines, and how (made, recalculated, a line added): an audit record,
+    and the four-eyes check: nobody who changed a run may approve it (``services.approve_payout_run``),
+    not only its maker. Written only while the run is a draft."""
+
+    class Action(models.TextChoices):
+        MADE = "made", _("made (生成)")
+        RECALCULATED = "recalculated", _("recalculated (重算)")
+        LINE_ADDED = "line_added", _("line added (新增调整行)")
+
+    run = models.ForeignKey(PayoutRun, verbose_name=_("payout run"), on_delete=models.CASCADE, related_name="changes")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+
+    class Meta:
+        verbose_name = _("payout run change")
+        verbose_name_plural = _("payout run changes")
+        ordering = ["run_id", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.run_id} {self.action} {self.by_id}"
+
+
 class LineKind(models.TextChoices):
     AWARD = "award", _("Award (奖励)")
     PENALTY = "penalty", _("Penalty (扣罚)")
     TRUE_UP = "true_up", _("True-up (季末通算补发)")
     CLAWBACK = "clawback", _("Clawback (扣回)")
     ADJUSTMENT = "adjustment", _("Adjustment (调整)")
+    # Added by finance (``services.add_adjustment_line``), not computed: later runs compare the
+    # computed entitlement with computed payments only, so they never undo it.
+    MANUAL = "manual", _("Manual adjustment (手工调整)")
 
 
 class PayoutLine(models.Model):

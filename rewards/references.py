@@ -1,7 +1,7 @@
 """Codes a reward rule names must exist, or the rule would silently read "no figure".
 
 Campaign figures are looked up by code (``{"rank": "top300"}``, ``{"metric": "DEP"}``,
-``{"target": "DEP"}``); a code that names nothing reads as "no figure", so after a rename the
+``{"target": "DEP"}``, and a rule's ``period: {"phase": "first_week"}``); a code that names nothing reads as "no figure", so after a rename the
 rule would silently pay nobody. These checks turn that into an error naming the rule and the code:
 when a rule is saved (and so when a campaign file is imported) and before a payout run is made.
 Codes of the bank's own catalogues — units (``of_unit``, head-to-head ``pairs``), indicators
@@ -32,9 +32,11 @@ def _named(params, *keys: str) -> set[str]:
     return {obj[key] for obj in _objects(params) for key in keys if isinstance(obj.get(key), str)}
 
 
-def campaign_codes(params) -> tuple[set[str], set[str]]:
-    """The ranking codes and metric codes named anywhere in a rule's parameters."""
-    return _named(params, "rank"), _named(params, "metric", "target")
+def campaign_codes(params) -> tuple[set[str], set[str], set[str]]:
+    """The ranking, metric and phase codes named in a rule's parameters (a phase: ``period``)."""
+    period = params.get("period")
+    phases = {period["phase"]} if isinstance(period, dict) and isinstance(period.get("phase"), str) else set()
+    return _named(params, "rank"), _named(params, "metric", "target"), phases
 
 
 def unit_codes(params) -> set[str]:
@@ -68,9 +70,9 @@ def item_kinds(params) -> set[str]:
     return kinds
 
 
-def campaign_catalogue(campaign_code: str) -> tuple[set[str], set[str]] | None:
-    """(ranking codes, metric codes) of the campaign; None when there is no campaign of that code
-    (a scheme on facts only, or not yet linked): nothing to check then."""
+def campaign_catalogue(campaign_code: str) -> tuple[set[str], set[str], set[str]] | None:
+    """(ranking codes, metric codes, phase codes) of the campaign; None when there is no campaign
+    of that code (a scheme on facts only, or not yet linked): nothing to check then."""
     from campaigns.models import Campaign
     from scoring.models import Ranking
 
@@ -80,6 +82,7 @@ def campaign_catalogue(campaign_code: str) -> tuple[set[str], set[str]] | None:
     return (
         set(Ranking.objects.filter(campaign=campaign).values_list("code", flat=True)),
         set(campaign.metrics.values_list("code", flat=True)),
+        set(campaign.phases.values_list("code", flat=True)),
     )
 
 
@@ -88,14 +91,20 @@ def missing_codes(*, rule_code: str, params: dict, campaign_code: str, catalogue
 
     ``catalogue``: the campaign's codes when the caller checks many rules (read once for all).
     """
-    rankings, metrics = campaign_codes(params)
-    if not (rankings or metrics):
+    rankings, metrics, phases = campaign_codes(params)
+    if not (rankings or metrics or phases):
         return []
     if catalogue is False:
         catalogue = campaign_catalogue(campaign_code)
     if catalogue is None:
+        if phases:  # a phase's dates come from the campaign: without one there are none
+            return [
+                _("Rule %(rule)s is paid for phase %(code)s, but its scheme names no campaign.")
+                % {"rule": rule_code, "code": code}
+                for code in sorted(phases)
+            ]
         return []
-    known_rankings, known_metrics = catalogue
+    known_rankings, known_metrics, known_phases = catalogue
     messages = []
     for code in sorted(rankings - known_rankings):
         messages.append(
@@ -105,6 +114,11 @@ def missing_codes(*, rule_code: str, params: dict, campaign_code: str, catalogue
     for code in sorted(metrics - known_metrics):
         messages.append(
             _("Rule %(rule)s reads metric %(code)s, which campaign %(campaign)s does not have.")
+            % {"rule": rule_code, "code": code, "campaign": campaign_code}
+        )
+    for code in sorted(phases - known_phases):
+        messages.append(
+            _("Rule %(rule)s is paid for phase %(code)s, which campaign %(campaign)s does not have.")
             % {"rule": rule_code, "code": code, "campaign": campaign_code}
         )
     return messages

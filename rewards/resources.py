@@ -7,7 +7,8 @@ are neutralised too, the same as on the streaming path.
 
 from __future__ import annotations
 
-from import_export import fields, resources
+import tablib
+from import_export import fields, resources, widgets
 
 from rewards.exporters import neutralise
 from rewards.models import PayoutLine
@@ -24,7 +25,9 @@ TEXT_FIELDS = (
 
 
 class PayoutLineResource(resources.ModelResource):
-    run_id = fields.Field(attribute="run_id", column_name="批次号")
+    run_id = fields.Field(attribute="run_id", column_name="批次号", widget=widgets.IntegerWidget())
+    # The kind in the bank's words (奖励, 扣回 …), not its code.
+    kind = fields.Field(attribute="get_kind_display", column_name="类别")
 
     class Meta:
         model = PayoutLine
@@ -51,7 +54,7 @@ class PayoutLineResource(resources.ModelResource):
             "unit_code": "机构号",
             "unit_name": "机构名称",
             "rule_name": "奖励规则",
-            "kind": "类别",
+            "get_kind_display": "类别",
             "period_start": "期间起",
             "period_end": "期间止",
             "amount": "金额(元)",
@@ -67,3 +70,31 @@ class PayoutLineResource(resources.ModelResource):
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
         return neutralise(value) if field.attribute in TEXT_FIELDS else value
+
+
+SPONSORED_HEADERS = ("奖励方案", "承包社机构号", "机构名称", "分管主任员工号", "截至", "总得分", "完成全部任务", "机构奖励(元)")
+
+
+def statement_sheet(lines, sponsored=()) -> bytes:
+    """A person's or unit's statement as .xlsx: the lines (明细) and, for a person whose pay is tied
+    to sponsored institutions (承包社, ``rewards.sponsorship``), a second sheet of those institutions."""
+    # Native types in a workbook: amounts and run ids as numbers, dates as dates (else text).
+    details = PayoutLineResource().export(queryset=lines, force_native_type=True)
+    details.title = "明细"
+    if not sponsored:
+        return details.xlsx
+    linked = tablib.Dataset(headers=SPONSORED_HEADERS, title="承包社")
+    for row in sponsored:
+        linked.append(
+            (
+                neutralise(row.scheme_name),
+                neutralise(row.unit_code),
+                neutralise(row.unit_name),
+                neutralise(row.through),
+                row.as_of,
+                row.total_points,
+                {True: "是", False: "否", None: ""}[row.met_all_targets],
+                row.paid,
+            )
+        )
+    return tablib.Databook([details, linked]).export("xlsx")

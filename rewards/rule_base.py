@@ -9,7 +9,9 @@ head, deputies, every employee, or staff in named positions with a share each).
 from __future__ import annotations
 
 import datetime
+import itertools
 import operator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 
@@ -26,6 +28,7 @@ ZERO = Decimal(0)
 OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
 BENEFICIARIES = ("unit", "self", "head", "deputies", "every_staff", "positions")
 PAYMENTS = ("cumulative", "at_end", "each_month")
+SHARE_CHUNK = 10_000  # subjects whose others' share is decided together
 
 
 def _number(params: dict, key: str, where: str, *, required: bool = True, default=None) -> Decimal | None:
@@ -104,6 +107,34 @@ def validate_conditions(conditions, where: str) -> None:
             validate_expression(condition["value"], f"{place}.value")
         else:
             _number(condition, "value", place)
+        if "positions" in condition:
+            names = condition["positions"]
+            if not isinstance(names, list) or not names or any(name not in Position.values for name in names):
+                raise ValidationError(
+                    _("%(where)s.positions: give the positions the condition applies to, from %(choices)s.")
+                    % {"where": place, "choices": ", ".join(Position.values)}
+                )
+
+
+def validate_period(period) -> None:
+    """``period``: ``{start, end}`` (dates, each optional: default the scheme's) or ``{phase: CODE}``
+    (the campaign phase's dates, read at each run, so moving the phase moves the reward)."""
+    if period is None:
+        return
+    if not isinstance(period, dict) or not set(period) <= {"start", "end", "phase"}:
+        raise ValidationError(_("period: give {start, end} (dates) or {phase: a phase code}."))
+    if "phase" in period:
+        if set(period) != {"phase"} or not isinstance(period["phase"], str) or not period["phase"]:
+            raise ValidationError(_("period.phase: give the phase code alone, without start or end."))
+        return
+    for key in ("start", "end"):
+        if key in period:
+            try:
+                datetime.date.fromisoformat(str(period[key]))
+            except ValueError as error:
+                raise ValidationError(
+                    _("period.%(key)s: %(value)r is not a date (YYYY-MM-DD).") % {"key": key, "value": period[key]}
+                ) from error
 
 
 def validate_placeholders(params: dict) -> None:
@@ -122,17 +153,33 @@ def validate_placeholders(params: dict) -> None:
 
 
 def meeting(book: FigureBook, conditions: list, subject_ids) -> set[int]:
-    """The subjects of ``subject_ids`` meeting every condition (a subject lacking a figure fails)."""
+    """The subjects of ``subject_ids`` meeting every condition (a subject lacking a figure fails).
+
+    A condition with ``positions`` (staff rules) binds only the staff holding one of them on the
+    as-of date; everyone else passes it. Rulebook C: "supervisors must be rated green to win a
+    trip" (主管必须…绿牌), while an agent wins the same trip without the rating."""
     kept = set(subject_ids)
     for condition in conditions:
+        bound = kept
+        if condition.get("positions"):
+            bound = set(
+                filter_ids(
+                    assignments_on(book.as_of).filter(position__in=condition["positions"]).values_list(
+                        "staff_id", flat=True
+                    ),
+                    "staff_id",
+                    kept,
+                )
+            )
         values = book.evaluate(condition["figure"])
         compare = OPERATORS[condition.get("op", ">=")]
         if isinstance(condition.get("value"), dict):
             bars = book.evaluate(condition["value"])
-            kept = {sid for sid in kept if sid in values and sid in bars and compare(values[sid], bars[sid])}
+            failed = {sid for sid in bound if not (sid in values and sid in bars and compare(values[sid], bars[sid]))}
         else:
             bar = Decimal(str(condition["value"]))
-            kept = {sid for sid in kept if sid in values and compare(values[sid], bar)}
+            failed = {sid for sid in bound if not (sid in values and compare(values[sid], bar))}
+        kept -= failed
     return kept
 
 
@@ -155,6 +202,7 @@ class RuleKind:
     # --- validation ---------------------------------------------------------------------
     def validate(self) -> None:
         params = self.params
+        validate_period(params.get("period"))
         if params.get("payment", "cumulative") not in PAYMENTS:
             raise ValidationError(
                 _("payment: must be one of %(choices)s.") % {"choices": ", ".join(PAYMENTS)}
@@ -192,6 +240,13 @@ class RuleKind:
                 _number(shares, name, "positions")
         self.check()
         self.check_main_figures()
+        for key in ("conditions", "full_share_if"):
+            for index, condition in enumerate(params.get(key, [])):
+                if condition.get("positions") and self.level() != SubjectKind.STAFF:
+                    raise ValidationError(
+                        _("%(key)s[%(index)s].positions: only a rule paying staff can bind a condition to positions.")
+                        % {"key": key, "index": index}
+                    )
 
     def check_main_figures(self) -> None:
         """Refuse a main figure with one value for everyone: it lists no subjects, so the rule
@@ -229,28 +284,44 @@ class RuleKind:
             eligible = set(filter_ids(units.values_list("pk", flat=True), "id", eligible))
         return eligible
 
-    def results(self, window: Window) -> dict[int, Result]:
+    def iter_results(self, window: Window) -> Iterator[tuple[int, Result]]:
+        """(subject id, what it earned) for every subject earning something, one by one: a run over
+        500,000 staff must not hold 500,000 results at once (``rewards.calculate`` streams them)."""
         raise NotImplementedError
 
-    def shared_results(self, window: Window) -> dict[int, Result]:
-        """``results`` with the others' share applied: subjects failing a ``full_share_if``
-        condition (e.g. not rank 1 of the month) get ``others_share`` of their result."""
-        results = self.results(window)
+    def results(self, window: Window) -> dict[int, Result]:
+        """``iter_results`` as a dict (a later result of the same subject replaces an earlier one)."""
+        return dict(self.iter_results(window))
+
+    def iter_shared_results(self, window: Window) -> Iterator[tuple[int, Result]]:
+        """``iter_results`` with the others' share applied: subjects failing a ``full_share_if``
+        condition (e.g. not rank 1 of the month) get ``others_share`` of their result. The
+        conditions are checked a chunk of subjects at a time (their figures are read once)."""
         others = _number(self.params, "others_share", "others_share", required=False, default=Decimal(1))
         if others == 1 or not self.params.get("full_share_if"):
-            return results
-        full = meeting(window.book, self.params["full_share_if"], results)
+            yield from self.iter_results(window)
+            return
         note = _("(others' share)")
-        return {
-            sid: result
-            if sid in full
-            else replace(result, amount=result.amount * others, formula=f"{result.formula} × {_fmt(others)} {note}")
-            for sid, result in results.items()
-        }
+        results = self.iter_results(window)
+        while chunk := list(itertools.islice(results, SHARE_CHUNK)):
+            full = meeting(window.book, self.params["full_share_if"], [sid for sid, _result in chunk])
+            for sid, result in chunk:
+                if sid not in full:
+                    result = replace(
+                        result, amount=result.amount * others, formula=f"{result.formula} × {_fmt(others)} {note}"
+                    )
+                yield sid, result
+
+    def shared_results(self, window: Window) -> dict[int, Result]:
+        return dict(self.iter_shared_results(window))
 
     def entitlements(self, window: Window) -> list[Entitlement]:
-        """What each payee is owed as of ``window.as_of``: results handed to the beneficiaries."""
-        results = self.shared_results(window)
+        """``iter_entitlements`` as a list."""
+        return list(self.iter_entitlements(window))
+
+    def iter_entitlements(self, window: Window) -> Iterator[Entitlement]:
+        """What each payee is owed as of ``window.as_of``: results handed to the beneficiaries, one
+        by one (results of units are gathered first when they are handed to the units' staff)."""
         share = _number(self.params, "share", "share", required=False, default=Decimal(1))
         award, value = (
             self.params.get("award", ""),
@@ -258,28 +329,26 @@ class RuleKind:
         )
         level = self.level()
         beneficiary = self.params.get("beneficiary", "self" if level == SubjectKind.STAFF else "unit")
-        out: list[Entitlement] = []
 
-        def entitle(kind, pid, result: Result, part: Decimal = share):
+        def entitle(kind, pid, result: Result, part: Decimal = share) -> Entitlement:
             formula = result.formula + (f" × {_fmt(part)}" if part != 1 else "")
-            out.append(
-                Entitlement(
-                    kind,
-                    pid,
-                    result.amount * part,
-                    result.figures,
-                    formula,
-                    result.award or award,
-                    result.value or value,
-                    self.penalty,
-                )
+            return Entitlement(
+                kind,
+                pid,
+                result.amount * part,
+                result.figures,
+                formula,
+                result.award or award,
+                result.value or value,
+                self.penalty,
             )
 
         if beneficiary in ("unit", "self"):
-            for sid, result in results.items():
-                entitle(level, sid, result)
-            return out
+            for sid, result in self.iter_shared_results(window):
+                yield entitle(level, sid, result)
+            return
 
+        results = self.shared_results(window)
         assignments = assignments_on(window.as_of)
         if beneficiary == "positions":
             # Named roles with an amount each (e.g. 500 / 300 / 200): the share per position.
@@ -289,8 +358,8 @@ class RuleKind:
                 "unit_id",
                 results,
             ):
-                entitle(SubjectKind.STAFF, staff_id, results[unit_id], parts[position])
-            return out
+                yield entitle(SubjectKind.STAFF, staff_id, results[unit_id], parts[position])
+            return
         if beneficiary == "head":
             assignments = assignments.filter(position=Position.HEAD)
         elif beneficiary == "deputies":
@@ -300,5 +369,4 @@ class RuleKind:
         for staff_id, unit_id in filter_ids(
             assignments.values_list("staff_id", "unit_id"), "unit_id", results
         ):
-            entitle(SubjectKind.STAFF, staff_id, results[unit_id])
-        return out
+            yield entitle(SubjectKind.STAFF, staff_id, results[unit_id])

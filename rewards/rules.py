@@ -14,6 +14,7 @@ Parameters every kind accepts:
 - ``participants``: ``{"unit_category": "直管机构", "unit_kinds": ["branch"], "unit_codes": [...]}``;
 - ``conditions``: ``[{"figure": <figure>, "op": ">=", "value": "1"}]`` (``value`` a number or a
   figure): gates, flags (a 0/1 indicator such as a green rating) and eligibility; all must hold;
+  a condition with ``"positions": ["supervisor"]`` binds only staff in those positions;
 - ``beneficiary``: ``unit`` (default for unit figures), ``self`` (the staff member who made the
   figure; default for staff figures), ``head``, ``deputies``, ``every_staff``, ``positions``;
   with ``share`` (e.g. deputies 0.8 of the head's amount), ``excluded_positions`` for
@@ -79,7 +80,7 @@ class PieceRate(RuleKind):
     def level(self):
         return level_of(self.params["figure"])
 
-    def results(self, window):
+    def iter_results(self, window):
         figures = window.book.evaluate(self.params["figure"])
         rate = _number(self.params, "rate", "rate")
         per = _number(self.params, "per", "per", required=False, default=Decimal(1))
@@ -89,7 +90,6 @@ class PieceRate(RuleKind):
             bars = Everyone(_number(self.params, "above", "above", required=False, default=ZERO))
         up_to = _number(self.params, "up_to", "up_to", required=False)
         block = self.params.get("mode", "block") == "block"
-        out = {}
         for sid in self.eligible(window, [sid for sid in figures if sid in bars]):
             figure, above = figures[sid], bars[sid]
             counted = (min(figure, up_to) if up_to is not None else figure) - above
@@ -98,10 +98,9 @@ class PieceRate(RuleKind):
             formula = (
                 f"{_fmt(rate)} × {'⌊' if block else ''}{_fmt(counted)} ÷ {_fmt(per)}{'⌋' if block else ''}"
             )
-            out[sid] = Result(
+            yield sid, Result(
                 rate * units, {"figure": str(figure), "above": str(above), "counted": str(counted)}, formula
             )
-        return out
 
 
 class ShortfallPenalty(RuleKind):
@@ -120,22 +119,20 @@ class ShortfallPenalty(RuleKind):
     def level(self):
         return level_of(self.params["figure"])
 
-    def results(self, window):
+    def iter_results(self, window):
         figures, targets = (
             window.book.evaluate(self.params["figure"]),
             window.book.evaluate(self.params["target"]),
         )
         rate = _number(self.params, "rate", "rate")
-        out = {}
         for sid in self.eligible(window, set(figures) & set(targets)):
             short = _floor(max(targets[sid] - figures[sid], ZERO))
             if short:
-                out[sid] = Result(
+                yield sid, Result(
                     -rate * short,
                     {"figure": str(figures[sid]), "target": str(targets[sid])},
                     f"-{_fmt(rate)} × {_fmt(short)}",
                 )
-        return out
 
 
 def competition_ranks(values: dict[int, Decimal], *, descending: bool = True) -> dict[int, int]:
@@ -149,11 +146,29 @@ def competition_ranks(values: dict[int, Decimal], *, descending: bool = True) ->
     return ranks
 
 
+def ranking_order(params: dict) -> str:
+    """``order`` of a rule ranking its subjects by ``by``: ``asc`` (lowest first) or ``desc``.
+
+    Default: a place (``{"rank": X}``) is best when lowest, so ``asc``; any other figure ``desc``
+    (the highest figure first). Ranking a place highest first would hand place 1's title or
+    prize to the last place."""
+    if "order" in params:
+        return params["order"]
+    by = params.get("by")
+    return "asc" if isinstance(by, dict) and "rank" in by else "desc"
+
+
+def check_order(params: dict) -> None:
+    if params.get("order", "desc") not in ("asc", "desc"):
+        raise ValidationError(_("order: must be asc (lowest first) or desc (highest first)."))
+
+
 class RankPrize(RuleKind):
     """Amounts by place in a ranking (名次奖): ``places`` [20000, 15000, …] or ``tiers``
     [{"winners": 1, "amount": 8000}, {"winners": 2, "amount": 6000}, …] (tier prizes), ranked by
     ``by`` among the eligible (conditions filter first), within ``group_by`` (unit category or
-    parent) if given. Ties share the better place (1, 2, 2, 4)."""
+    parent) if given, lowest first with ``order: asc`` (default for a place ``{"rank": X}``, else
+    highest first). Ties share the better place (1, 2, 2, 4)."""
 
     key = "rank_prize"
     main_figures = ("by",)
@@ -172,6 +187,7 @@ class RankPrize(RuleKind):
             _number({"amount": amount}, "amount", f"places[{index}]")
         if self.params.get("group_by") not in (None, "category", "parent"):
             raise ValidationError(_("group_by: must be category or parent."))
+        check_order(self.params)
 
     def level(self):
         return level_of(self.params["by"])
@@ -186,7 +202,7 @@ class RankPrize(RuleKind):
             return amounts
         return [(Decimal(str(amount)), "") for amount in self.params["places"]]
 
-    def results(self, window):
+    def iter_results(self, window):
         values = window.book.evaluate(self.params["by"])
         eligible = self.eligible(window, values)
         groups: dict[object, dict[int, Decimal]] = {}
@@ -198,20 +214,16 @@ class RankPrize(RuleKind):
         else:
             groups[None] = {sid: values[sid] for sid in eligible}
         amounts = self.place_amounts()
-        out = {}
         for members in groups.values():
-            for sid, rank in competition_ranks(
-                members, descending=self.params.get("order", "desc") == "desc"
-            ).items():
+            for sid, rank in competition_ranks(members, descending=ranking_order(self.params) == "desc").items():
                 if rank <= len(amounts):
                     amount, award = amounts[rank - 1]
-                    out[sid] = Result(
+                    yield sid, Result(
                         amount,
                         {"rank": rank, "by": str(members[sid])},
                         _("place %(rank)s → %(amount)s") % {"rank": rank, "amount": _fmt(amount)},
                         award,
                     )
-        return out
 
 
 class CompletionBonus(RuleKind):
@@ -233,18 +245,16 @@ class CompletionBonus(RuleKind):
     def level(self):
         return level_of(self.params["completion"])
 
-    def results(self, window):
+    def iter_results(self, window):
         rates = window.book.evaluate(self.params["completion"])
         amount = _number(self.params, "amount", "amount")
         floor = _number(self.params, "floor", "floor", required=False)
-        out = {}
         for sid in self.eligible(window, rates):
             rate = rates[sid]
             if rate >= 1:
-                out[sid] = Result(amount, {"completion": str(rate)}, _fmt(amount))
+                yield sid, Result(amount, {"completion": str(rate)}, _fmt(amount))
             elif floor is not None and rate >= floor:
-                out[sid] = Result(amount * rate, {"completion": str(rate)}, f"{_fmt(amount)} × {rate:.4%}")
-        return out
+                yield sid, Result(amount * rate, {"completion": str(rate)}, f"{_fmt(amount)} × {rate:.4%}")
 
 
 class ThresholdBands(RuleKind):
@@ -286,10 +296,9 @@ class ThresholdBands(RuleKind):
     def level(self):
         return level_of(self.params["figure"])
 
-    def results(self, window):
+    def iter_results(self, window):
         figures = window.book.evaluate(self.params["figure"])
         bands = sorted(self.params["bands"], key=lambda band: Decimal(str(band["from"])))
-        out = {}
         for sid in self.eligible(window, figures):
             figure = figures[sid]
             reached = [band for band in bands if figure >= Decimal(str(band["from"]))]
@@ -308,14 +317,13 @@ class ThresholdBands(RuleKind):
                 steps = _floor((figure - start) / Decimal(str(band["step"]["every"])))
                 amount += steps * Decimal(str(band["step"]["amount"]))
                 formula += f" + {_fmt(steps)} × {band['step']['amount']}"
-            out[sid] = Result(
+            yield sid, Result(
                 amount,
                 {"figure": str(figure), "band_from": str(start)},
                 formula,
                 band.get("award", ""),
                 Decimal(str(band.get("value", 0))),
             )
-        return out
 
 
 class HeadToHead(RuleKind):
@@ -338,7 +346,7 @@ class HeadToHead(RuleKind):
     def level(self):
         return SubjectKind.UNIT
 
-    def results(self, window):
+    def iter_results(self, window):
         values, rates = (
             window.book.evaluate(self.params["by"]),
             window.book.evaluate(self.params["completion"]),
@@ -351,15 +359,14 @@ class HeadToHead(RuleKind):
         win = _number(self.params, "winner_amount", "winner_amount")
         lose = _number(self.params, "loser_penalty", "loser_penalty")
         eligible = self.eligible(window, values)
-        out = {}
         for code_a, code_b in self.params["pairs"]:
             a, b = ids.get(code_a), ids.get(code_b)
             if a not in eligible or b not in eligible or values[a] == values[b]:
                 continue
             winner, loser = (a, b) if values[a] > values[b] else (b, a)
-            out[winner] = Result(win, {"own": str(values[winner]), "rival": str(values[loser])}, _fmt(win))
+            yield winner, Result(win, {"own": str(values[winner]), "rival": str(values[loser])}, _fmt(win))
             if rates.get(loser, ZERO) < 1:
-                out[loser] = Result(
+                yield loser, Result(
                     -lose,
                     {
                         "own": str(values[loser]),
@@ -368,13 +375,13 @@ class HeadToHead(RuleKind):
                     },
                     f"-{_fmt(lose)}",
                 )
-        return out
 
 
 class Title(RuleKind):
     """A title or non-cash award (称号/旅游名额): everyone meeting the conditions, or the top
-    ``top_n`` of them by ``by`` (ties at the cut all win); ``award``, ``value`` and an optional
-    cash ``amount``."""
+    ``top_n`` of them by ``by`` (ties at the cut all win; ``order`` as for rank prizes: a place
+    ``{"rank": X}`` lowest first, another figure highest first); ``award``, ``value`` and an
+    optional cash ``amount``."""
 
     key = "title"
     main_figures = ("by",)
@@ -387,21 +394,20 @@ class Title(RuleKind):
         if "top_n" in self.params and int(self.params["top_n"]) < 1:
             raise ValidationError(_("top_n: at least 1."))
         _number(self.params, "amount", "amount", required=False)
+        check_order(self.params)
 
     def level(self):
         return level_of(self.params["by"])
 
-    def results(self, window):
+    def iter_results(self, window):
         values = window.book.evaluate(self.params["by"])
         members = {sid: values[sid] for sid in self.eligible(window, values)}
         amount = _number(self.params, "amount", "amount", required=False, default=ZERO)
-        ranks = competition_ranks(members)
+        ranks = competition_ranks(members, descending=ranking_order(self.params) == "desc")
         top_n = int(self.params.get("top_n", 0)) or len(members)
-        return {
-            sid: Result(amount, {"rank": rank, "by": str(members[sid])}, self.params["award"])
-            for sid, rank in ranks.items()
-            if rank <= top_n
-        }
+        for sid, rank in ranks.items():
+            if rank <= top_n:
+                yield sid, Result(amount, {"rank": rank, "by": str(members[sid])}, self.params["award"])
 
 
 KINDS: dict[str, type[RuleKind]] = {

@@ -9,7 +9,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from branches import access
 from branches.models import SubjectKind
-from rewards.models import LineKind, PayoutLine, PayoutRun, RewardScheme, RunState
+from rewards.models import PayoutLine, PayoutRun, RewardScheme, RunState
+from rewards.money import to_fen
 
 ZERO = Decimal("0.00")
 
@@ -58,15 +59,22 @@ class BudgetStatus:
 
 
 def budget_status(run: PayoutRun) -> BudgetStatus:
-    """The scheme's awards to date (locked runs + this run) against its budget; shown before approval."""
+    """The scheme's awards to date (locked runs + this run) against its budget; shown before approval.
+
+    Awarded is the net of each (rule, payee, window) where it is above 0: what was awarded less
+    what was clawed back, a penalty (a net below 0) counting as nothing. Line kinds cannot tell
+    it: a penalty taken back is a true-up or an adjustment of +500 that awards nothing, and a
+    head-to-head unit may lose one month and win the next. One grouped query.
+    """
     scheme: RewardScheme = run.scheme
-    awarded = (
+    slots = (
         PayoutLine.objects.filter(Q(run__scheme=scheme, run__state=RunState.LOCKED) | Q(run=run))
-        .exclude(kind=LineKind.PENALTY)
-        .exclude(rule__kind="shortfall_penalty")  # its later adjustments are penalties too
-        .aggregate(total=Sum("amount"))["total"]
-        or ZERO
+        .values("rule_id", "payee_kind", "payee_id", "period_start")
+        .annotate(net=Sum("amount"))
+        .filter(net__gt=0)
     )
+    awarded = slots.aggregate(total=Sum("net"))["total"] or ZERO
+    awarded = to_fen(awarded)
     overrun = max(awarded - scheme.budget, ZERO) if scheme.budget is not None else ZERO
     return BudgetStatus(scheme.budget, awarded, overrun)
 

@@ -14,7 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches import roles
-from rewards.models import LineKind, PayoutExport, PayoutLine, PayoutRun, PeriodKind, RewardScheme, RunState
+from rewards.models import (
+    LineKind,
+    PayoutExport,
+    PayoutLine,
+    PayoutRun,
+    PeriodKind,
+    RewardScheme,
+    RunChange,
+    RunState,
+)
 
 
 class PayoutError(ValidationError):
@@ -98,6 +107,7 @@ def create_payout_run(
         created_by=by,
         note=note,
     )
+    RunChange.objects.create(run=run, by=by, action=RunChange.Action.MADE)
     if calculate:
         from rewards import calculate as calculation
 
@@ -116,6 +126,7 @@ def recalculate_payout_run(run: PayoutRun, *, by) -> PayoutRun:
 
     calculation.delete_draft_lines(run)
     calculation.fill_run(run)
+    RunChange.objects.create(run=run, by=by, action=RunChange.Action.RECALCULATED)
     return run
 
 
@@ -136,6 +147,7 @@ def add_adjustment_line(run: PayoutRun, *, original: PayoutLine, amount, reason:
         )
     if not reason.strip():
         raise PayoutError(_("Give the reason for the adjustment."), code="reason")
+    RunChange.objects.create(run=run, by=by, action=RunChange.Action.LINE_ADDED)
     return PayoutLine.objects.create(
         run=run,
         payee_kind=original.payee_kind,
@@ -148,7 +160,7 @@ def add_adjustment_line(run: PayoutRun, *, original: PayoutLine, amount, reason:
         rule_name=original.rule_name,
         period_start=original.period_start,
         period_end=original.period_end,
-        kind=LineKind.ADJUSTMENT,
+        kind=LineKind.MANUAL,
         amount=to_fen(amount),
         figures={"reason": reason, "by": by.get_username()},
         formula=reason,
@@ -169,13 +181,21 @@ def review_payout_run(run: PayoutRun, *, by) -> PayoutRun:
 
 @transaction.atomic
 def approve_payout_run(run: PayoutRun, *, by) -> PayoutRun:
-    """Approve a reviewed run (审批). Four eyes: the maker of the run may not approve it."""
+    """Approve a reviewed run (审批). Four eyes: nobody who made or changed the run (recalculated
+    it, added a line: ``RunChange``) may approve it, so a checker cannot add a line to the maker's
+    draft and approve it himself."""
     _require_finance(by)
     run = PayoutRun.objects.select_for_update().get(pk=run.pk)
     _require_state(run, RunState.REVIEWED, _("approve it"))
     if run.created_by_id == by.pk:
         raise PayoutError(
             _("Four eyes: the person who made payout run #%(id)s may not approve it.") % {"id": run.pk},
+            code="four_eyes",
+        )
+    if run.changes.filter(by=by).exists():
+        raise PayoutError(
+            _("Four eyes: you changed payout run #%(id)s (recalculated it or added a line), so you may not approve it.")
+            % {"id": run.pk},
             code="four_eyes",
         )
     run.state, run.approved_by, run.approved_at = RunState.APPROVED, by, timezone.now()

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_POST
 
 from branches import access, roles
 from branches.models import Staff, SubjectKind, Unit
-from rewards import exporters, selectors, services
+from rewards import exporters, selectors, services, sponsorship
 from rewards.models import ExportState, PayoutExport, PeriodKind, RewardScheme, RunState
-from rewards.resources import PayoutLineResource
+from rewards.resources import statement_sheet
 
 ACTIONS = {
     "review": services.review_payout_run,
@@ -83,6 +83,7 @@ def run_detail(request, run_id: int):
             "by_unit": selectors.totals_by_unit(run),
             "by_rule": selectors.totals_by_rule(run),
             "budget": selectors.budget_status(run),
+            "changes": run.changes.select_related("by"),
             "exporters": exporters.names(),
             "exports": run.exports.all()[:10],
             "states": RunState,
@@ -146,18 +147,19 @@ def export_download(request, export_id: int):
     )
 
 
-def _statement(request, *, title: str, lines, filename: str):
+def _statement(request, *, title: str, lines, filename: str, sponsored=()):
     if roles.FINANCE not in roles.roles_of(request.user):
         lines = lines.filter(run__state=RunState.LOCKED)  # others see only what was paid
     if request.GET.get("format") == "xlsx":
-        data = PayoutLineResource().export(queryset=lines).xlsx
-        response = HttpResponse(data, content_type=exporters.PayoutWorkbook.content_type)
+        response = HttpResponse(
+            statement_sheet(lines, sponsored), content_type=exporters.PayoutWorkbook.content_type
+        )
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
         return response
     return render(
         request,
         "rewards/statement.html",
-        {"title": title, "lines": lines, "total": sum((line.amount for line in lines), 0)},
+        {"title": title, "lines": lines, "total": sum((line.amount for line in lines), 0), "sponsored": sponsored},
     )
 
 
@@ -172,6 +174,7 @@ def staff_statement(request, staff_id: int):
         title=f"{staff.employee_no} {staff.name}",
         lines=lines,
         filename=f"statement-{staff.employee_no}",
+        sponsored=sponsorship.sponsored_units(staff.employee_no),
     )
 
 

@@ -94,3 +94,67 @@ def test_rule_parameters_are_validated_naming_the_field(scheme):
         )
     with pytest.raises(ValidationError, match="lottery"):
         RewardRule.objects.create(scheme=scheme, code="Z", name="z", kind="lottery", params={})
+
+
+def test_a_penalty_taken_back_is_not_an_award_against_the_budget(scheme, finance, small_bank):
+    """A deduction (penalty: true bands) reversed in a correction run awards nothing."""
+    from tests.rewards.conftest import JAN_END, pay
+
+    b1 = small_bank["b1"]
+    put_facts("RATE", [(b1, JAN_END, "0.5")])
+    RewardRule.objects.create(
+        scheme=scheme,
+        code="M",
+        name="扣罚",
+        kind="threshold_bands",
+        params={
+            "figure": {"indicator": "RATE", "measure": "value"},
+            "penalty": True,
+            "bands": [{"from": "0", "amount": "-500"}],
+            "conditions": [{"figure": {"indicator": "RATE", "measure": "value"}, "op": "<", "value": "1"}],
+        },
+    )
+    scheme.budget = Decimal("100")
+    scheme.save()
+    pay(scheme, finance, JAN_END)
+    put_facts("RATE", [(b1, JAN_END, "1.2")])  # the rate was wrong: no deduction after all
+    run = services.create_payout_run(
+        scheme=scheme, period_kind=PeriodKind.CORRECTION, period_start=Q1_START, period_end=JAN_END, by=finance["maker"]
+    )
+    assert [(line.kind, line.amount) for line in run.lines.all()] == [("adjustment", Decimal("500.00"))]
+    status = selectors.budget_status(run)
+    assert (status.awarded, status.overrun) == (Decimal("0.00"), Decimal("0.00"))
+
+
+def test_a_head_to_head_penalty_taken_back_is_not_an_award_either(scheme, finance, small_bank):
+    from tests.rewards.conftest import BASE_DAY, FEB_END, JAN_END, pay
+
+    b1, b2 = small_bank["b1"], small_bank["b2"]
+    put_facts("DEP", [(b1, BASE_DAY, 0), (b2, BASE_DAY, 0), (b1, JAN_END, 100), (b2, JAN_END, 200)])
+    put_facts("DONE", [(b1, JAN_END, "0.5"), (b2, JAN_END, "1")])
+    RewardRule.objects.create(
+        scheme=scheme,
+        code="H",
+        name="对手赛",
+        kind="head_to_head",
+        params={
+            "pairs": [["B1", "B2"]],
+            "by": {"indicator": "DEP", "measure": "increase"},
+            "completion": {"indicator": "DONE", "measure": "value"},
+            "winner_amount": "1000",
+            "loser_penalty": "500",
+        },
+    )
+    pay(scheme, finance, JAN_END)  # B2 wins 1,000; B1 loses and missed its target: −500
+    put_facts("DEP", [(b1, FEB_END, 100), (b2, FEB_END, 200)])
+    put_facts("DONE", [(b1, FEB_END, "1"), (b2, FEB_END, "1")])  # B1 meets its target after all
+    february = services.create_payout_run(
+        scheme=scheme,
+        period_kind=PeriodKind.MONTH,
+        period_start=FEB_END.replace(day=1),
+        period_end=FEB_END,
+        by=finance["maker"],
+    )
+    assert [(line.unit_code, line.amount) for line in february.lines.all()] == [("B1", Decimal("500.00"))]
+    # B1's −500 + 500 nets to nothing: only B2's 1,000 is an award.
+    assert selectors.budget_status(february).awarded == Decimal("1000.00")

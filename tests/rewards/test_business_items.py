@@ -176,7 +176,7 @@ def policies(small_bank):
     return small_bank
 
 
-def first_sale_day(scheme) -> RewardRule:
+def first_sale_day(scheme, **cooling_off) -> RewardRule:
     return RewardRule.objects.create(
         scheme=scheme,
         code="first_sale_day",
@@ -187,6 +187,7 @@ def first_sale_day(scheme) -> RewardRule:
             "level": "staff",
             "bands": [{"from": "1000", "amount": "50"}, {"from": "5000", "amount": "200"}, {"from": "10000", "amount": "500"}],
             "period": {"start": "2027-01-01", "end": "2027-01-04"},
+            **cooling_off,
         },
     )
 
@@ -194,7 +195,7 @@ def first_sale_day(scheme) -> RewardRule:
 def test_each_policy_of_the_first_sale_days_earns_its_premium_bands_award_and_a_surrender_is_clawed_back(
     policies, scheme, finance
 ):
-    first_sale_day(scheme)
+    first_sale_day(scheme, cancelled_within_days=15)
     january = pay(scheme, finance, JAN_END)
     assert {line.employee_no: line.amount for line in january.lines.all()} == {
         "E004": Decimal("750.00"),
@@ -207,6 +208,17 @@ def test_each_policy_of_the_first_sale_days_earns_its_premium_bands_award_and_a_
     assert [(line.employee_no, line.kind, line.amount) for line in february.lines.all()] == [
         ("E004", LineKind.CLAWBACK, Decimal("-500.00"))
     ]
+
+
+def test_without_a_cooling_off_period_a_surrendered_policy_still_earns_its_band(policies, scheme, finance):
+    """The rulebook names no cooling-off (犹豫期): none unless the planner sets cancelled_within_days."""
+    first_sale_day(scheme)
+    january = pay(scheme, finance, JAN_END)
+    # E004: P2 200 + P3 500 + P4 500 (surrendered on 10 Jan, counted) + P6 50; P1 below every band.
+    assert {line.employee_no: line.amount for line in january.lines.all()} == {
+        "E004": Decimal("1250.00"),
+        "E002": Decimal("500.00"),
+    }
 
 
 @pytest.mark.parametrize(

@@ -89,8 +89,12 @@ def test_dates_in_reward_rules_move_by_days_when_the_day_of_the_month_changes(db
         load_template("c-insurance-agents"), code="C-2027-LATE", start_date=datetime.date(2027, 1, 4)
     )
     params = _rule_params(campaign)
-    assert params["first_week_bonus"]["period"] == {"start": "2027-01-04", "end": "2027-01-10"}
+    assert params["first_sale_day"]["period"] == {"start": "2027-01-04", "end": "2027-01-07"}
     assert params["gift_fyp"]["period"] == {"start": "2027-01-04", "end": "2027-02-03"}
+    # The first-sale week is paid for its phase, which moves with the campaign's phases.
+    assert params["first_week_bonus"]["period"] == {"phase": "first_week"}
+    week = campaign.phases.get(code="first_week")
+    assert (week.start_date, week.end_date) == (datetime.date(2027, 1, 4), datetime.date(2027, 1, 10))
 
 
 def test_an_unquoted_date_in_the_file_is_stored_as_a_date_string(campaign_with_rewards):

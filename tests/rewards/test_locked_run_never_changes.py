@@ -85,5 +85,5 @@ def test_correction_after_locking_is_an_adjustment_line_in_a_later_run(locked_ru
     adjustment = services.add_adjustment_line(
         later, original=original, amount="-1000", reason="figures falsified", by=finance["maker"]
     )
-    assert adjustment.adjusts == original and adjustment.kind == LineKind.ADJUSTMENT
+    assert adjustment.adjusts == original and adjustment.kind == LineKind.MANUAL
     assert original.amount + adjustment.amount == Decimal("0.00")

@@ -110,3 +110,68 @@ def test_recalculating_a_draft_replaces_its_lines(scheme, finance, small_bank):
     put_facts("DEP", [(small_bank["b1"], JAN_END, 3_000_000)])  # a late figure before review
     run = services.recalculate_payout_run(run, by=finance["maker"])
     assert [line.amount for line in run.lines.all()] == [Decimal("3000.00")]
+
+
+@pytest.fixture
+def locked_january(scheme, finance, small_bank):
+    """A locked January run paying B1 1,000 (piece rate), and a third finance user."""
+    from rewards.models import RewardRule
+    from tests.rewards.conftest import BASE_DAY, pay, put_facts
+
+    put_facts("DEP", [(small_bank["b1"], BASE_DAY, 0), (small_bank["b1"], JAN_END, 1_000_000)])
+    RewardRule.objects.create(
+        scheme=scheme,
+        code="P",
+        name="计件",
+        kind="piece_rate",
+        params={"figure": {"indicator": "DEP", "measure": "increase"}, "rate": "1000", "per": "1000000"},
+    )
+    return pay(scheme, finance, JAN_END)
+
+
+def make_correction(scheme, user):
+    return services.create_payout_run(
+        scheme=scheme, period_kind=PeriodKind.CORRECTION, period_start=Q1_START, period_end=JAN_END, by=user
+    )
+
+
+def test_whoever_added_a_line_may_not_approve_the_run(scheme, finance, locked_january):
+    from tests.conftest import make_user
+
+    run = make_correction(scheme, finance["maker"])
+    services.add_adjustment_line(
+        run, original=locked_january.lines.get(), amount="99999", reason="bonus", by=finance["checker"]
+    )
+    run = services.review_payout_run(run, by=finance["maker"])
+    with pytest.raises(services.PayoutError) as refused:
+        services.approve_payout_run(run, by=finance["checker"])
+    assert refused.value.code == "four_eyes"
+    assert PayoutRun.objects.get(pk=run.pk).state == RunState.REVIEWED
+    # Somebody who neither made nor changed it may.
+    third = make_user("finance_third", roles.FINANCE)
+    assert services.approve_payout_run(run, by=third).state == RunState.APPROVED
+
+
+def test_whoever_recalculated_a_run_may_not_approve_it(scheme, finance, locked_january):
+    run = make_correction(scheme, finance["maker"])
+    run = services.recalculate_payout_run(run, by=finance["checker"])
+    run = services.review_payout_run(run, by=finance["maker"])
+    with pytest.raises(services.PayoutError) as refused:
+        services.approve_payout_run(run, by=finance["checker"])
+    assert refused.value.code == "four_eyes"
+
+
+def test_a_run_records_everyone_who_changed_it(scheme, finance, locked_january):
+    from rewards.models import RunChange
+
+    run = make_correction(scheme, finance["maker"])
+    services.recalculate_payout_run(run, by=finance["checker"])
+    services.add_adjustment_line(
+        run, original=locked_january.lines.get(), amount="-10", reason="typo", by=finance["maker"]
+    )
+    changes = list(run.changes.order_by("id").values_list("by__username", "action"))
+    assert changes == [
+        ("finance", RunChange.Action.MADE),
+        ("finance_checker", RunChange.Action.RECALCULATED),
+        ("finance", RunChange.Action.LINE_ADDED),
+    ]

@@ -84,3 +84,54 @@ def test_piece_rate_on_excess_over_the_campaign_target_needs_green_flag(scored):
         "B1": Decimal("50.00"),
         "B4": Decimal("20.00"),
     }
+
+
+@pytest.fixture
+def ranked(scored):
+    """``scored`` with a stored ranking on the increase: B1 150 (place 1), B4 120, B2 100, B3 80."""
+    from scoring.models import Ranking
+
+    build, scheme, finance = scored
+    Ranking.objects.create(
+        campaign=build.campaign, code="dep_rank", name="增量排名", basis="metric_figure", metric=build.metrics["dep"]
+    )
+    recompute(build.campaign.pk, Q1_END)
+    return build, scheme, finance
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("title", {"award": "前二名称号", "top_n": 2}),
+        ("rank_prize", {"places": ["2000", "1000"]}),
+    ],
+)
+def test_a_title_or_prize_by_place_goes_to_the_best_places_and_shows_them(ranked, kind, params):
+    """A place ({rank: X}) is best when lowest: place 1 is rank 1 in the line, not the last one."""
+    build, scheme, finance = ranked
+    RewardRule.objects.create(
+        scheme=scheme,
+        code="TOP2",
+        name="前二名",
+        kind=kind,
+        params={"by": {"rank": "dep_rank"}, "payment": "at_end", **params},
+    )
+    quarter = pay(scheme, finance, Q1_END, kind=PeriodKind.QUARTER, start=Q1_START)
+    assert {line.unit_code: line.figures["rank"] for line in quarter.lines.all()} == {"B1": 1, "B4": 2}
+
+
+def test_a_title_by_a_figure_ranks_the_highest_first_unless_told_otherwise(ranked):
+    build, scheme, finance = ranked
+    for code, order in (("HIGH", {}), ("LOW", {"order": "asc"})):
+        RewardRule.objects.create(
+            scheme=scheme,
+            code=code,
+            name=code,
+            kind="title",
+            params={"by": {"metric": "dep", "field": "actual"}, "award": code, "top_n": 1, "payment": "at_end", **order},
+        )
+    quarter = pay(scheme, finance, Q1_END, kind=PeriodKind.QUARTER, start=Q1_START)
+    assert {(line.rule_name, line.unit_code, line.figures["rank"]) for line in quarter.lines.all()} == {
+        ("HIGH", "B1", 1),
+        ("LOW", "B3", 1),
+    }

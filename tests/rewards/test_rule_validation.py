@@ -13,7 +13,7 @@ from django.utils import translation
 
 from branches.models import SubjectKind
 from campaigns.campaign_file import load_template
-from rewards.models import LineKind, RewardRule
+from rewards.models import LineKind, PeriodKind, RewardRule
 from rewards.services import PayoutError
 from tests.rewards.conftest import FEB_END, JAN_END, pay, put_facts
 
@@ -82,6 +82,13 @@ def rules_of(template: str) -> dict[str, dict]:
 def test_templates_mark_the_values_they_make_up_as_placeholders():
     assert rules_of("c-insurance-agents")["first_sale_day"]["placeholders"] == ["bands", "cancelled_within_days"]
     assert rules_of("d-staff-deposit-assessment")["head_office_bank_task"]["placeholders"] == ["conditions[0].value"]
+    # Every value of a title or trip in C is made up (the source gives none), and decides which
+    # trip survives the non-stacking: each one is marked.
+    valued = {code: params for code, params in rules_of("c-insurance-agents").items() if "value" in params}
+    assert set(valued) == {
+        "summit", "top300_trip", "fenjin_trip", "supervisor_108_trip", "org_dev_place", "strong_39", "fast_39",
+    }
+    assert all("value" in params.get("placeholders", []) for params in valued.values())
 
 
 def test_a_payout_run_is_refused_while_a_placeholder_is_unreplaced_naming_the_rule(scheme, finance):
@@ -122,3 +129,71 @@ def test_a_penalty_in_bands_refuses_a_positive_band(scheme):
     assert "bands[0].amount" in refused(
         scheme, "threshold_bands", {"figure": STAFF_FIGURE, "penalty": True, "bands": [{"from": "0", "amount": "500"}]}
     )
+
+
+def test_a_condition_bound_to_positions_binds_only_staff_holding_them(scheme, finance, small_bank):
+    """C's "supervisors must be rated green": s2 (supervisor, not green) is refused, s3 (agent,
+    not green) and s1 (supervisor, green) are paid."""
+    from branches.models import Position, StaffAssignment, SubjectKind
+    from tests.rewards.conftest import Q1_END, Q1_START, pay, put_facts
+
+    s1, s2, s3 = small_bank["s1"], small_bank["s2"], small_bank["s3"]
+    StaffAssignment.objects.filter(staff__in=[s1, s2]).update(position=Position.SUPERVISOR)
+    StaffAssignment.objects.filter(staff=s3).update(position=Position.AGENT)
+    put_facts("PREM", [(s, Q1_END, 100) for s in (s1, s2, s3)], level=SubjectKind.STAFF)
+    put_facts("GREEN", [(s1, Q1_END, 1)], level=SubjectKind.STAFF)
+    RewardRule.objects.create(
+        scheme=scheme,
+        code="TRIP",
+        name="旅游",
+        kind="title",
+        params={
+            "by": {"indicator": "PREM", "measure": "sum", "level": "staff"},
+            "award": "trip",
+            "payment": "at_end",
+            "conditions": [
+                {"figure": {"indicator": "GREEN", "level": "staff"}, "op": "==", "value": "1", "positions": ["supervisor"]}
+            ],
+        },
+    )
+    quarter = pay(scheme, finance, Q1_END, kind=PeriodKind.QUARTER, start=Q1_START)
+    assert sorted(quarter.lines.values_list("employee_no", flat=True)) == ["E001", "E003"]
+
+
+@pytest.mark.parametrize(
+    ("condition", "field"),
+    [
+        ({"positions": ["captain"]}, "conditions[0].positions"),
+        ({"positions": "supervisor"}, "conditions[0].positions"),
+    ],
+)
+def test_a_condition_bound_to_unknown_positions_is_refused(scheme, condition, field):
+    rule = RewardRule(
+        scheme=scheme,
+        code="x",
+        name="x",
+        kind="title",
+        params={
+            "by": {"indicator": "PREM", "level": "staff"},
+            "award": "x",
+            "conditions": [{"figure": {"indicator": "GREEN", "level": "staff"}, "value": "1", **condition}],
+        },
+    )
+    with pytest.raises(ValidationError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        rule.full_clean()
+
+
+def test_a_unit_rule_cannot_bind_a_condition_to_positions(scheme):
+    rule = RewardRule(
+        scheme=scheme,
+        code="x",
+        name="x",
+        kind="title",
+        params={
+            "by": {"indicator": "PREM"},
+            "award": "x",
+            "conditions": [{"figure": {"indicator": "GREEN"}, "value": "1", "positions": ["supervisor"]}],
+        },
+    )
+    with pytest.raises(ValidationError, match=r"conditions\[0\]\.positions"):
+        rule.full_clean()

@@ -27,7 +27,8 @@ B12     0/0/0            0/0/0         0/0/0                 –                
 Quarter-end rules (paid in the quarter run only):
 
 - POS (target 3): B01 3 (S01 2, S02 1), B02 2 (S03 2), B04 1 (S05 1), B05 0, B06 4, B11 3 (S04 3),
-  the others 3. Staff piece rate 500 each: S01 1000, S02 500, S03 1000, S04 1500, S05 500.
+  the others 3. Staff piece rate 500 each: S01 1000, S02 500, S03 1000, S04 1500, S05 500; S06
+  (2 of B08's POS) nothing: B08 is vetoed for falsified figures, and its staff lose the reward too.
   Shortfall 500 per terminal: B02 −500, B04 −1000, B05 −1500.
 - Rank prize (met every target, POS included, not vetoed): the scoring's prize board is B01 1,
   B02 2, B11 3 (B08 met all but is vetoed); B02 missed POS, so B01 20000, B11 15000.
@@ -75,7 +76,10 @@ MONTH_ENDS = {
 }
 # POS placed per branch in the quarter (e-banking department), and by whom: staff no → (branch, count)
 POS_BY_BRANCH = {"B01": 3, "B02": 2, "B04": 1, "B05": 0, "B06": 4, "B11": 3}
-POS_BY_STAFF = {"S01": ("B01", 2), "S02": ("B01", 1), "S03": ("B02", 2), "S04": ("B11", 3), "S05": ("B04", 1)}
+POS_BY_STAFF = {
+    "S01": ("B01", 2), "S02": ("B01", 1), "S03": ("B02", 2), "S04": ("B11", 3), "S05": ("B04", 1),
+    "S06": ("B08", 2),  # of the falsified branch: paid nothing (退钱交荣誉 reaches its staff)
+}
 
 DEPOSIT_LINES = {
     "january": {
@@ -234,6 +238,12 @@ def test_quarter_end_pos_prizes_and_penalties(runs):
         }, rule
     s01 = quarter.lines.get(rule__code="pos_piece", employee_no="S01")
     assert (s01.payee_kind, s01.unit_code) == (SubjectKind.STAFF, "B01")
+
+
+def test_staff_of_the_falsified_branch_lose_their_pos_reward(runs):
+    assert not PayoutLine.objects.filter(rule__code="pos_piece", employee_no="S06").exists()
+    s04 = runs["quarter"].lines.get(rule__code="pos_piece", employee_no="S04")
+    assert s04.amount == Decimal("1500.00")  # the condition holds for a branch that is not vetoed
 
 
 def test_monthly_lines_plus_adjustments_add_up_to_the_quarter_final_for_every_payee(runs):

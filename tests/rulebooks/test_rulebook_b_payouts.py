@@ -44,6 +44,11 @@ D3    D3H 30, D3V 30, D3A 40                                         30      D3H
 S4    S4H 30, S4A 30                                                 30      S4H, S4A 300 each
 D4    D4H, D4A none                                                  0       nobody
 D8, S1  D8H / S1A none                                               0       nobody
+
+Clause 9 (承包社): leader L01 (head office) sponsors D1 and D3; middle manager M01 reports to L01.
+Both statements show D1 (120 points, met every target, paid 29,600: POS 3,600, prize 8,000,
+single plans 4,000 + 3,000 + 3,000, four intermediate items 8,000) and D3 (missed a plan, paid
+7,800: POS 1,800, single savings 3,000 and international 3,000), as of 31 March; no rule pays them.
 """
 
 from __future__ import annotations
@@ -52,10 +57,11 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from branches import services as org
 from branches.facts import FactSource, merge_facts
-from branches.models import Indicator, Position, SubjectKind, Unit
+from branches.models import Indicator, Position, Staff, SubjectKind, Unit
 from rewards.models import LineKind, PeriodKind, RewardScheme
 from tests.rulebooks.payouts import paid_per_payee_and_rule, pay, payee
 from tests.rulebooks.test_rulebook_b_scoring import QUARTER_END, QUARTER_START, rulebook_b  # noqa: F401
@@ -229,3 +235,37 @@ def test_runs_are_locked_with_four_eyes(runs, finance):
     for run in runs.values():
         assert run.state == "locked"
         assert run.created_by == finance["maker"] and run.approved_by == finance["checker"]
+
+
+def test_leaders_and_middle_managers_statements_show_their_sponsored_institutions(runs, campaign, client, finance):
+    from rewards import sponsorship
+    from scoring.models import ParticipantResult
+    from scoring.selectors import current_result_set
+
+    head_office = Unit.objects.get(code="HO")
+    for number, position in (("L01", Position.HEAD), ("M01", Position.MIDDLE_MANAGER)):
+        org.hire_staff(employee_no=number, name=f"员工{number}", unit=head_office, position=position, on=HIRED)
+    scheme = RewardScheme.objects.get(campaign_code=campaign.code)
+    assert scheme.sponsorships == []  # the template ships the place for the links, empty
+    scheme.sponsorships = [{"staff": "L01", "units": ["D1", "D3"]}, {"staff": "M01", "through": "L01"}]
+    scheme.full_clean()
+    scheme.save()
+
+    d3_points = ParticipantResult.objects.get(
+        result_set_id=current_result_set(campaign.pk, QUARTER_END).pk,
+        participant_id=campaign.participants.get(unit__code="D3").pk,
+    ).total_points
+    for number, through in (("L01", ""), ("M01", "L01")):
+        got = {
+            row.unit_code: (row.through, row.as_of, row.total_points, row.met_all_targets, row.paid)
+            for row in sponsorship.sponsored_units(number)
+        }
+        assert got == {
+            "D1": (through, QUARTER_END, Decimal("120"), True, fen("29600")),
+            "D3": (through, QUARTER_END, d3_points, False, fen("7800")),
+        }
+    assert sponsorship.sponsored_units("D1H") == []  # not linked
+    client.force_login(finance["maker"])
+    page = client.get(reverse("rewards:staff_statement", args=[Staff.objects.get(employee_no="M01").pk]))
+    body = page.content.decode()
+    assert "29,600.00" in body and "7,800.00" in body and "L01" in body

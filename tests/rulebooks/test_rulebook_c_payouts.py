@@ -43,10 +43,11 @@ A11 55,000 2; Mar A03 70,000 1, A11 65,000 2. Finals: A03 400, A06 200, A09 400,
 
 Quarter-end awards (non-cash, amount 0; in the quarter run only):
 - summit (contest ≥ 1,000,000): A01, A02; TOP 300 title (places ≤ 3): A01, A02, A04, A05 (tie at 3).
-- trips, one per person by value (TOP 300 plane 12,000 > 108将 8,000 > 奋进奖 train 5,000), green
-  only, places not passed down: A01 A04 A05 TOP 300 (A01 and A05 also 奋进奖: dropped); A03 A09 108将
-  (also 奋进奖: dropped); A08 A11 奋进奖; A02 (TOP 300 place 2, not green) no trip and A07 (place 5)
-  does not move up.
+- trips, one per person by value (TOP 300 plane 12,000 > 108将 8,000 > 奋进奖 train 5,000), a green
+  rating required of supervisors only (主管必须…绿牌), places not passed down: A01 A02 A04 A05 TOP 300
+  (A01, A02 and A05 also 奋进奖: dropped; A02 is an agent, so not being green does not matter); A03
+  A09 108将 (also 奋进奖: dropped); A08 奋进奖; A11 (supervisor, 奋进奖 place 4) is not green in this
+  test: no trip, and nobody moves up; A07 (TOP 300 place 5) does not move up either.
 - 组织发展表彰大会: A09. 39强: BC1 (3,220,000, 64.4 % of its year plan); 39快: BC2 (69.6 %), BC1 —
   BC1 holds both titles (they stack).
 """
@@ -82,6 +83,8 @@ from tests.rulebooks.test_rulebook_c_scoring import (
 )
 
 Q1_START, FEB_END = datetime.date(2027, 1, 1), datetime.date(2027, 2, 28)
+# Besides A02 (an agent), supervisor A11 is not rated green here: a supervisor needs it for a trip.
+NOT_GREEN_HERE = {"A11"}
 # Reward rule code → the "place ≤ N" value scaled like its ranking.
 SCALED_PLACES = {"top300_title": "3", "top300_trip": "3", "supervisor_108_trip": "2", "gm_team_fund": "2"}
 MANAGERS = {
@@ -159,9 +162,9 @@ LINES = {
         ("A01", "summit"): (A, "0", "峰会入围+平板电脑"),
         ("A02", "summit"): (A, "0", "峰会入围+平板电脑"),
         **{(code, "top300_title"): (A, "0", "TOP 300") for code in ("A01", "A02", "A04", "A05")},
-        **{(code, "top300_trip"): (A, "0", "TOP 300旅游（飞机，VIP）") for code in ("A01", "A04", "A05")},
+        **{(code, "top300_trip"): (A, "0", "TOP 300旅游（飞机，VIP）") for code in ("A01", "A02", "A04", "A05")},
         **{(code, "supervisor_108_trip"): (A, "0", "主管108将旅游") for code in ("A03", "A09")},
-        **{(code, "fenjin_trip"): (A, "0", "奋进奖旅游（火车）") for code in ("A08", "A11")},
+        ("A08", "fenjin_trip"): (A, "0", "奋进奖旅游（火车）"),
         ("A09", "org_dev_place"): (A, "0", "组织发展表彰大会名额"),
         ("BC1", "strong_39"): (A, "0", "39强称号+旅游名额"),
         ("BC1", "fast_39"): (A, "0", "39快称号+旅游名额"),
@@ -221,7 +224,8 @@ def campaign(db):
         org.hire_staff(employee_no=code, name=f"经理{code}", unit=companies[company], position=position, on=HIRED)
 
     doc = placeholders_replaced(load_template("c-insurance-agents"))
-    doc["participants"] = [{"staff": code, "flags": sorted(f for f, who in FLAGS.items() if code in who)} for code in STAFF]
+    flags = {**FLAGS, "green": FLAGS["green"] - NOT_GREEN_HERE}
+    doc["participants"] = [{"staff": code, "flags": sorted(f for f, who in flags.items() if code in who)} for code in STAFF]
     doc["participants"] += [{"unit": code} for code in COMPANIES]
     doc["targets"] = [{"participant": code, "metric": "fyp", "period": "campaign", "target": PLAN} for code in STAFF]
     for code, (_premiums, quarter, january, year) in COMPANY_FIGURES.items():
@@ -296,14 +300,27 @@ def test_february_trues_up_late_policies_and_claws_back_surrenders_and_a_correct
     assert (m1.period_start, m1.adjusts.run) == (Q1_START, runs["january"])
 
 
-def test_quarter_pays_titles_and_one_trip_per_person_to_green_rated_winners_only(runs):
+def test_quarter_pays_titles_and_one_trip_per_person_a_supervisor_only_when_rated_green(runs):
     got = lines(runs["quarter"])
     assert got == expect(LINES["quarter"])
     trips = runs["quarter"].lines.filter(rule__stacking_group="trip")
     assert trips.values("employee_no").distinct().count() == trips.count()
-    assert not runs["quarter"].lines.filter(employee_no__in=["A02", "A07"], rule__stacking_group="trip").exists()
+    assert not runs["quarter"].lines.filter(employee_no__in=["A07", "A11"], rule__stacking_group="trip").exists()
+    # A02 is an agent: the green rating binds supervisors only.
+    assert runs["quarter"].lines.filter(employee_no="A02", rule__code="top300_trip").exists()
     top300 = runs["quarter"].lines.get(rule__code="top300_trip", employee_no="A01")
     assert top300.comparison_value == Decimal("12000.00")
+
+
+def test_a_title_line_shows_the_winner_s_place_best_first(runs):
+    """Titles read a place ({rank: top300}): place 1 is rank 1 on its line, not the last one."""
+    title = runs["quarter"].lines.filter(rule__code="top300_title")
+    assert {line.employee_no: (line.figures["rank"], line.figures["by"]) for line in title} == {
+        "A01": (1, "1"),
+        "A02": (2, "2"),
+        "A04": (3, "3"),
+        "A05": (3, "3"),
+    }
 
 
 def test_a_revoked_gift_is_not_revoked_again_in_the_quarter(runs):
@@ -374,3 +391,18 @@ def test_first_sale_day_pays_each_policy_by_its_premium_band_and_claws_back_a_la
     assert [
         (line.employee_no, line.kind, line.amount) for line in february.lines.filter(rule__code="first_sale_day")
     ] == [("A05", LineKind.CLAWBACK, Decimal("-200.00"))]
+
+
+def test_the_same_lines_when_the_run_is_calculated_a_few_rows_at_a_time(campaign, finance, monkeypatch):
+    """The calculation streams entitlements, non-stacking and lines in chunks; chunks of two rows
+    cross every payee and rule boundary and must change nothing."""
+    from rewards import calculate
+
+    monkeypatch.setattr(calculate, "CHUNK", 2)
+    january = pay(campaign, finance, JAN_END)
+    merge(AFTER_JANUARY, "late policies and cooling-off surrenders found after January")
+    february = pay(campaign, finance, FEB_END)
+    merge(AFTER_FEBRUARY, "late first-week policy found after February")
+    quarter = pay(campaign, finance, QUARTER_END, kind=PeriodKind.QUARTER, start=Q1_START)
+    for name, run in (("january", january), ("february", february), ("quarter", quarter)):
+        assert lines(run) == expect(LINES[name]), name

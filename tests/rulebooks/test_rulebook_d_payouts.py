@@ -83,6 +83,12 @@ H02 still pays the −500 for its own missed task.
 
 Above the plan, 1 ‰ of the excess: S5 (1,200,000 − 1,000,000) × 0.001 = 200; S2 exactly at plan 0.
 
+Year end (a run for December, after the quarter): 3 yuan per new deposit account still active, to
+front-desk tellers and administrative staff (accounts as business items NEW_ACCOUNT): D02 (front
+desk) 4 opened, one closed on 1 June → 3 → 9; D03 (administrative) 2 → 6, one more opened on
+2 January 2028 (next year) not counted; D06 (front desk, made administrative for this test too)
+1 → 3, paid once; D01 (account manager) 5 → nothing. The quarter's rules add no line.
+
 Early withdrawal after the quarter run (a correction run ending 31 March): D09 withdrew T4
 (620,000, a rewarded one-year time deposit) on 17 March, within a year of its deposit: its reward
 is taken back (the time rules' void_if_ended_within_years: 1), while held 16 of March's 31 days
@@ -230,7 +236,18 @@ RULES = {
     "head_office_task": "completion_bonus", "head_office_bank_task": "completion_bonus",
     "head_office_miss": "threshold_bands", "above_target_per_mille": "piece_rate",
     "head_to_head": "head_to_head", "completion_per_head": "completion_bonus", "completion_head": "completion_bonus",
+    "new_accounts_front_desk": "piece_rate", "new_accounts_admin": "piece_rate",
 }
+YEAR_END = datetime.date(2027, 12, 31)
+NEW_ACCOUNTS = [
+    *[("D02", f"A-D02-{n}", "2027-02-01", "1000") for n in range(1, 4)],
+    ("D02", "A-D02-4", "2027-03-01", "500", "2027-06-01"),
+    ("D03", "A-D03-1", "2027-01-05", "2000"),
+    ("D03", "A-D03-2", "2027-11-30", "100"),
+    ("D03", "A-D03-3", "2028-01-02", "100"),
+    ("D06", "A-D06-1", "2027-07-07", "300"),
+    *[("D01", f"A-D01-{n}", "2027-04-01", "1000") for n in range(1, 6)],
+]
 
 
 
@@ -466,3 +483,49 @@ def test_the_tellers_bar_is_50_times_the_working_days_of_the_banks_calendar_each
     )
     line = PayoutLine.objects.get(rule__code="teller_excess", employee_no="D06", period_start=FEB_START)
     assert (Decimal(line.figures["figure"]), Decimal(line.figures["above"])) == (1100, 900)
+
+
+def test_new_active_accounts_pay_tellers_and_administrative_staff_3_yuan_each_at_year_end(runs, campaign, finance):
+    from rewards import services
+    from scoring.services import set_flag
+
+    set_flag(participant=campaign.participants.get(staff__employee_no="D06"), code="administrative")
+    columns = ("staff", "item_no", "date", "amount", "end_date")
+    loaded = import_items(
+        [(n, {"kind": "NEW_ACCOUNT", **dict(zip(columns, row, strict=False))}) for n, row in enumerate(NEW_ACCOUNTS, start=2)]
+    )
+    assert loaded.ok, loaded.errors
+    assert not PayoutLine.objects.filter(rule__code__startswith="new_accounts").exists()  # not in the quarter
+
+    # The campaign's scores end with the quarter: the year-end rules read facts and flags only.
+    run = services.create_payout_run(
+        scheme=RewardScheme.objects.get(campaign_code=campaign.code),
+        period_kind=PeriodKind.MONTH,
+        period_start=datetime.date(2027, 12, 1),
+        period_end=YEAR_END,
+        by=finance["maker"],
+    )
+    assert {(payee(line), line.rule.code, line.amount) for line in run.lines.select_related("rule")} == {
+        ("D02", "new_accounts_front_desk", Decimal("9.00")),
+        ("D03", "new_accounts_admin", Decimal("6.00")),
+        ("D06", "new_accounts_front_desk", Decimal("3.00")),
+    }
+    assert run.lines.get(employee_no="D02").formula == "3 × ⌊3 ÷ 1⌋"
+
+
+def test_others_share_decided_a_few_subjects_at_a_time_pays_the_same(db, finance, monkeypatch):
+    from rewards import calculate, rule_base
+
+    monkeypatch.setattr(calculate, "CHUNK", 3)
+    monkeypatch.setattr(rule_base, "SHARE_CHUNK", 2)
+    campaign = build_campaign({"others_share": "0.9"})
+    january = pay(campaign, finance, JAN_END)
+    assert lines_of(january, "monthly_pay") == expect(
+        {
+            (code, LineKind.AWARD, Q1_START): amount
+            for code, amount in {
+                "D01": "2380", "D05": "2380", "D02": "1170", "D03": "1260", "D04": "1314", "D06": "1422",
+                "D07": "1584", "D09": "1494", "D10": "1350", "H01": "1566", "H02": "1458",
+            }.items()
+        }
+    )

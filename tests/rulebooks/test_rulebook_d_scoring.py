@@ -276,7 +276,7 @@ def test_template_is_a_mixed_campaign_scored_on_the_months_share_of_the_best(rul
 def test_open_points_are_recorded_with_their_defaults(rulebook_d):
     campaign, _boards = rulebook_d
     assert campaign.options == {
-        "flags": ["front_desk", "head_office"],
+        "flags": ["front_desk", "administrative", "head_office"],
         "silent_band_pay": "1300",
         "step_mode": "full_steps",
         "top_band_rule": "freeze_plus_400",
@@ -291,6 +291,7 @@ def test_open_points_are_recorded_with_their_defaults(rulebook_d):
         "teller_days": "bank_working_days",
         "teller_carry_over": False,
         "head_office_task_metric": "deposit_avg",
+        "head_office_bank_task": "replaces",
         "head_to_head_basis": "completion",
         "head_to_head_draw": "nothing",
         "completion_bonus_head": "replaces",
