@@ -327,7 +327,7 @@ class FigureBook:
         """Figures the campaigns and scoring apps store, keyed by the participant's subject id."""
         from campaigns.models import Campaign, Participant, Target, TargetPeriod
         from scoring import selectors as scoring
-        from scoring.models import MetricResult, ParticipantFlag, ParticipantResult, RankEntry, Ranking
+        from scoring.models import ParticipantFlag, ParticipantResult, RankEntry, Ranking
 
         campaign = Campaign.objects.filter(code=self.campaign_code).first()
         if campaign is None:
@@ -356,9 +356,8 @@ class FigureBook:
                 return {}
             if "metric" in expr:
                 metric_id = campaign.metrics.filter(code=expr["metric"]).values_list("pk", flat=True).first()
-                pairs = MetricResult.objects.filter(
-                    result_set_id=result_set.pk, metric_id=metric_id, period_start=campaign.start_date, monthly=False
-                ).values_list("participant_id", expr.get("field", "completion"))
+                # One array element per participant's score sheet, not the view's unnest of every metric.
+                pairs = scoring.sheet_figures(result_set, metric_id, field=expr.get("field", "completion")).items()
             elif "score" in expr:
                 pairs = ParticipantResult.objects.filter(result_set_id=result_set.pk).values_list(
                     "participant_id", expr["score"]
