@@ -1,5 +1,7 @@
 """Admin pages for campaign configuration (labels come from the models' gettext verbose names)."""
 
+from decimal import Decimal
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,10 @@ from campaigns.models import (
 )
 
 
+def _plain(value) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
 class PhaseInline(admin.TabularInline):
     model = Phase
     extra = 0
@@ -36,19 +42,58 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "start_date", "end_date", "status", "participant_level", "published_at"]
     list_filter = ["status", "participant_level"]
     search_fields = ["code", "name", "name_en"]
-    readonly_fields = ["published_at", "published_by", "created_at"]
+    # The status moves only through the actions below (draft → active → closed → archived), each checked.
+    readonly_fields = ["status", "published_at", "published_by", "created_at"]
     inlines = [PhaseInline, MetricInline]
-    actions = ["publish"]
+    actions = ["publish", "close", "archive", "check_staff_targets"]
 
-    @admin.action(description=_("Publish the selected campaigns (checks the points add up)"))
-    def publish(self, request, queryset):
+    def _step(self, request, queryset, step, done: str):
         for campaign in queryset:
             try:
-                services.publish_campaign(campaign, by=request.user)
+                step(campaign, by=request.user)
             except ValidationError as error:
                 self.message_user(request, f"{campaign.code}: {'; '.join(error.messages)}", level="error")
             else:
-                self.message_user(request, _("%(code)s published.") % {"code": campaign.code})
+                self.message_user(request, done % {"code": campaign.code})
+
+    @admin.action(description=_("Close the selected campaigns (their results no longer change)"))
+    def close(self, request, queryset):
+        self._step(request, queryset, services.close_campaign, _("%(code)s closed."))
+
+    @admin.action(description=_("Archive the selected closed campaigns"))
+    def archive(self, request, queryset):
+        self._step(request, queryset, services.archive_campaign, _("%(code)s archived."))
+
+    @admin.action(description=_("Check staff targets against their units' targets (a mixed campaign, or a staff and a unit campaign)"))
+    def check_staff_targets(self, request, queryset):
+        from campaigns.selectors import staff_target_mismatches
+
+        campaigns = list(queryset)
+        staff = [c for c in campaigns if c.participant_level in ("staff", "mixed")]
+        units = [c for c in campaigns if c.participant_level in ("unit", "mixed")]
+        if len(campaigns) == 1 and campaigns[0].participant_level == "mixed":
+            pair = (campaigns[0], campaigns[0])
+        elif len(campaigns) == 2 and len(staff) == 1 and len(units) == 1:
+            pair = (staff[0], units[0])
+        else:
+            self.message_user(request, _("Select one mixed campaign, or one staff campaign and one unit campaign."), level="error")
+            return
+        mismatches = staff_target_mismatches(staff_campaign=pair[0], unit_campaign=pair[1])
+        for m in mismatches:
+            self.message_user(
+                request,
+                _("%(unit)s %(metric)s: the staff's targets add up to %(sum)s, the unit's target is %(target)s.") % {
+                    "unit": m.unit_code, "metric": m.metric_code, "sum": _plain(m.staff_sum),
+                    "target": "—" if m.unit_target is None else _plain(m.unit_target),
+                },
+                level="warning",
+            )
+        if not mismatches:
+            self.message_user(request, _("Every unit's staff targets add up to its own target."))
+
+    @admin.action(description=_("Publish the selected campaigns (checks the points add up)"))
+    def publish(self, request, queryset):
+        self._step(request, queryset, services.publish_campaign, _("%(code)s published."))
 
 
 class MetricComponentInline(admin.TabularInline):

@@ -112,5 +112,27 @@ def check_staff_targets_against_units(
     return checks
 
 
+@dataclass(frozen=True)
+class TargetMismatch:
+    metric_code: str
+    unit_code: str
+    unit_target: Decimal | None
+    staff_sum: Decimal
+
+
+def staff_target_mismatches(*, staff_campaign: Campaign, unit_campaign: Campaign) -> list[TargetMismatch]:
+    """Every unit whose staff's targets do not add up to its own, for each metric code both
+    campaigns have (the same campaign twice for a mixed one). Two queries per metric."""
+    shared = sorted(
+        set(staff_campaign.metrics.values_list("code", flat=True)) & set(unit_campaign.metrics.values_list("code", flat=True))
+    )
+    return [
+        TargetMismatch(code, check.unit_code, check.unit_target, check.staff_sum)
+        for code in shared
+        for check in check_staff_targets_against_units(staff_campaign=staff_campaign, unit_campaign=unit_campaign, metric_code=code)
+        if not check.matches
+    ]
+
+
 def participant_for_subject(campaign_id: int, subject_kind: int, subject_id: int) -> Participant | None:
     return Participant.objects.filter(campaign_id=campaign_id, subject_kind=subject_kind, subject_id=subject_id).first()

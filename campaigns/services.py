@@ -42,6 +42,15 @@ def close_campaign(campaign: Campaign, *, by=None) -> Campaign:
     return campaign
 
 
+def archive_campaign(campaign: Campaign, *, by=None) -> Campaign:
+    """Archive a closed campaign: it leaves the planners' working lists; its results stay as computed."""
+    if campaign.status != CampaignStatus.CLOSED:
+        raise ValidationError({"status": _("Only a closed campaign can be archived.")})
+    campaign.status = CampaignStatus.ARCHIVED
+    campaign.save(update_fields=["status"])
+    return campaign
+
+
 def add_participant(
     *,
     campaign: Campaign,
