@@ -57,12 +57,12 @@ def _point_pivot(run: Run, metric_ids: list[int], last: datetime.date) -> tuple[
         indicator, sign, _role = next(c for c in run.components[m] if c[2] == ComponentRole.TERM)
         indicators.add(indicator)
         columns.append(f"MAX(f.value) FILTER (WHERE f.indicator_id = {indicator}{on_last}) AS e_{m}")
-        names[m] = {"end": f"({sign} * fp.e_{m})"}
+        names[m] = {"end": f"fp.e_{m}" if sign == 1 else f"(-fp.e_{m})"}
         if run.metrics[m].figure in BASE_FIGURES:
             columns.append(
                 f"MAX(f.value) FILTER (WHERE f.indicator_id = {indicator} AND f.business_date = {sql.date(base_day)}) AS vb_{m}"
             )
-            names[m]["base"] = f"({sign} * fp.vb_{m})"
+            names[m]["base"] = f"fp.vb_{m}" if sign == 1 else f"(-fp.vb_{m})"
     days = [last, base_day] if needs_base else [last]
     pivot = (
         f"SELECT f.subject_kind, f.subject_id, {', '.join(columns)} FROM {T(Fact)} f "

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime
 
-from campaigns.models import TargetPeriod
+from campaigns.models import Figure, TargetPeriod
 from scoring.engine_figures import BASE_FIGURES, TargetSource, figures_select
 from scoring.engine_run import Run, T
 from scoring.models import Evaluation, MonthlyCombine, RuleKind, ScoreSheet, ScoringRule
 from scoring.rules import Cols
+
+QUOTIENT_FIGURES = {Figure.DAILY_AVERAGE, Figure.DAILY_AVERAGE_INCREASE, Figure.RATIO_OF_SUMS, Figure.GROWTH_RATE}
 
 
 def _applies(run: Run, rule: ScoringRule) -> str:
@@ -164,8 +166,14 @@ def insert_sheet(
     for name in ("a", "t", "b", "c"):
         if not metric_ids or (name == "b" and not with_base):
             columns.append("NULL")
-        else:
-            columns.append(sql.array([sql.figure(f"z.{name}_{m}") for m in metric_ids]))
+            continue
+        # Facts, targets and bases carry 4 decimals, so do their sums and differences: only quotients
+        # (completion, averages, ratios, growth) are rounded to the 6 decimals a figure is stored with.
+        columns.append(sql.array([
+            sql.figure(f"z.{name}_{m}") if name == "c" or (name == "a" and run.metrics[m].figure in QUOTIENT_FIGURES)
+            else f"z.{name}_{m}"
+            for m in metric_ids
+        ]))
     columns.append(sql.array([final[i] for i in rule_ids]) if rule_ids else "NULL")
     columns.append(sql.array([references.get(i, "NULL") for i in rule_ids]) if references else "NULL")
     if monthly:
