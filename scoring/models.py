@@ -493,8 +493,10 @@ class GateHit(models.Model):
 class RankEntry(models.Model):
     """A participant's place in one ranking (and group) on the day, with movement and gap."""
 
-    # The key leads with (result set, participant): it also serves a participant's own page.
-    pk = models.CompositePrimaryKey("result_set_id", "participant_id", "ranking_id")
+    # Keyed (result set, ranking, participant): each ranking's rows, written in participant order,
+    # append at the key's right end (a key leading with the participant split every leaf page when
+    # the second ranking was written). A participant's page reads its rankings by (ranking id, participant).
+    pk = models.CompositePrimaryKey("result_set_id", "ranking_id", "participant_id")
     result_set_id = models.BigIntegerField()
     ranking_id = models.BigIntegerField()
     participant_id = models.BigIntegerField()

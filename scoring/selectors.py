@@ -199,7 +199,8 @@ def participant_scores(campaign_id: int, day: datetime.date, participant_id: int
     ranking_codes = dict(Ranking.objects.filter(campaign_id=campaign_id).values_list("pk", "code"))
     ranks = {
         ranking_codes.get(e.ranking_id, str(e.ranking_id)): e
-        for e in RankEntry.objects.filter(result_set_id=result_set.pk, participant_id=participant_id)
+        # by (ranking, participant) for each of the campaign's rankings: the key's order
+        for e in RankEntry.objects.filter(result_set_id=result_set.pk, ranking_id__in=list(ranking_codes), participant_id=participant_id)
     }
     figures = {
         metrics[f.metric_id].code: {"actual": f.actual, "target": f.target, "base": f.base, "completion": f.completion}
