@@ -101,6 +101,15 @@ def test_participant_who_left_is_not_scored_after_leaving(campaign):
     assert set(totals(campaign, recompute(campaign.campaign.pk, DAY))) == {"B1"}
 
 
+def test_participant_who_joins_mid_way_is_scored_from_the_day_they_join(campaign):
+    p = campaign.participants["B2"]
+    p.joined_on = DAY
+    p.save()
+    assert set(totals(campaign, recompute(campaign.campaign.pk, DAY - datetime.timedelta(days=1)))) == {"B1"}
+    # from its first day on, it is scored on its own figures over the whole period (B2: 1,100 − 1,000 base)
+    assert totals(campaign, recompute(campaign.campaign.pk, DAY)) == {"B1": D("50"), "B2": D("100")}
+
+
 def test_late_correction_affects_that_day_and_every_later_day_to_today(campaign):
     indicator = campaign.indicators["dep"]
     days = affected_campaign_days([(indicator.pk, datetime.date(2027, 1, 8))], today=DAY)
