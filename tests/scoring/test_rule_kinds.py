@@ -83,6 +83,19 @@ def test_participant_with_no_figures_yet_scores_zero_and_says_so(build):
     assert line.actual is None and "no figure yet" in line.explanation
 
 
+def test_participant_with_no_figures_yet_is_ranked_last_on_the_total(build):
+    from scoring.models import Ranking
+    from tests.scoring.helpers import ranks
+
+    build.branches("B1", "B2", "B3")
+    deposits(build, B1=500, B3=100)
+    build.target("dep", "B2", 1000, base=1000)
+    build.rule("dep", "completion", "dep", 45)
+    overall = Ranking.objects.create(campaign=build.campaign, code="overall", name="overall")
+    # B1 22.5, B3 4.5, B2 (no figure yet) 0: last
+    assert ranks(build, recompute(build.campaign.pk, DAY), overall) == {"B1": 1, "B3": 2, "B2": 3}
+
+
 def test_collection_rate_below_97_percent_scores_zero(build):
     build.branches("B1", "B2")
     build.metric("collect", figure="ratio_of_sums", numerator="collected", denominator="due")
