@@ -91,8 +91,9 @@ def figures() -> list[tuple[str, str, datetime.date, Decimal]]:
     return rows
 
 
-@pytest.fixture
-def rulebook_a(db):
+def build_rulebook_a(edit=None):
+    """The twelve branches, the template with their targets (``edit(doc)`` changes the loaded file
+    first, as a planner edits it), the quarter's figures; B08 flagged falsified; recomputes 31 March."""
     head = Unit.objects.create(code="HO", name="县联社", kind=UnitKind.HEAD_OFFICE)
     regions = {code: Unit.objects.create(code=code, name=code, kind=UnitKind.REGION, parent=head) for code in ("R1", "R2")}
     for code, (region, *_rest) in BRANCHES.items():
@@ -107,6 +108,8 @@ def rulebook_a(db):
             ("card_deposits", 200 * WAN), ("collection_rate", "0.97"),
         ]
     ]
+    if edit is not None:
+        edit(doc)
     campaign = import_campaign(doc, code="A-2027")
     units = dict(Unit.objects.values_list("code", "id"))
     indicators = dict(Indicator.objects.values_list("code", "id"))
@@ -121,6 +124,11 @@ def rulebook_a(db):
     services.set_flag(participant=campaign.participants.get(unit__code="B08"), code="falsified")
     result_set = engine.recompute(campaign.pk, QUARTER_END)
     return campaign, result_set
+
+
+@pytest.fixture
+def rulebook_a(db):
+    return build_rulebook_a()
 
 
 def by_code(queryset, field):
@@ -246,3 +254,51 @@ def test_gap_to_the_next_place_in_points(rulebook_a):
     assert gaps["B07"] == Decimal("0.25")
     # 93.3333… − 86.6666… = 20/3; stored points carry four decimals, so within 0.0001 of it.
     assert abs(gaps["B11"] - Decimal(20) / 3) <= Decimal("0.0001")
+
+
+def test_interest_at_the_end_of_february_is_provisional_on_the_income_so_far_and_final_at_quarter_end(rulebook_a):
+    """逐月考核，季末通算: each month-end board scores interest on the cumulative income so far against
+    the quarter's target; the quarter end's figure is final. The income arrives 40 % / 30 % / 30 % on
+    15 January / February / March, so on 28 February a branch has 70 % of its quarter's income:
+    22 × 0.7 × income ÷ 100. B01 (110) 77 → 16.94, B11 (120) 84 → 18.48, B03 (80) 56 → 12.32, B05
+    (50) 35 → 7.7, B06 (90) 63 → 13.86, B09 (60) 42 → 9.24, B12 (40) 28 → 6.16, the five at 100
+    70 → 15.4. On 31 March B01 and B11 are over target and capped at 22, B03 17.6."""
+    campaign, quarter = rulebook_a
+    february = engine.recompute(campaign.pk, datetime.date(2027, 2, 28))
+    rule = campaign.rules.get(code="interest")
+
+    def interest_points(result_set):
+        rows = RuleScore.objects.filter(result_set_id=result_set.pk, rule_id=rule.pk, monthly=False)
+        return {code: value.quantize(Decimal("0.0001")) for code, value in by_code(rows, "points").items()}
+
+    assert interest_points(february) == {
+        code: Decimal(value).quantize(Decimal("0.0001"))
+        for code, value in {
+            "B01": "16.94", "B02": "15.4", "B03": "12.32", "B04": "15.4", "B05": "7.7", "B06": "13.86",
+            "B07": "15.4", "B08": "15.4", "B09": "9.24", "B10": "15.4", "B11": "18.48", "B12": "6.16",
+        }.items()
+    }
+    final = interest_points(quarter)
+    assert (final["B01"], final["B11"], final["B03"]) == (Decimal("22.0000"), Decimal("22.0000"), Decimal("17.6000"))
+
+
+def test_the_template_records_the_default_of_every_open_point(rulebook_a):
+    campaign, _result_set = rulebook_a
+    assert campaign.options == {
+        "completion_cap": "1",
+        "single_metric_prize_needs_target": True,
+        "single_metric_prize_basis": "completion",
+        "collection_quarter_from_months": "average",
+        "deposit_piece_rate_mode": "block",
+        "met_all_covers_bonus": False,
+    }
+    # The settings behind the records are the rules' and rankings' own fields.
+    assert {r.code: r.params["cap"] for r in campaign.rules.filter(kind="completion")} == dict.fromkeys(
+        ("deposits", "interest", "npl", "card"), 1
+    )
+    assert campaign.rules.get(code="collection").monthly_combine == "average"
+    singles = Ranking.objects.filter(campaign=campaign, code__startswith="single_")
+    assert {r.code: (r.basis, r.required_flags) for r in singles} == {
+        f"single_{metric}": ("metric_completion", [f"met:{metric_code}"])
+        for metric, metric_code in (("deposits", "deposits"), ("interest", "interest"), ("npl", "npl_decline"), ("card", "card_deposits"))
+    }

@@ -205,8 +205,11 @@ def staff_figures() -> list:
     return rows
 
 
-@pytest.fixture
-def rulebook_b(db):
+def build_rulebook_b(edit=None, *, more_staff=(), more_figures=()):
+    """The twelve units and three head-office staff (and ``more_staff``: (employee no, unit code)
+    pairs hired before the campaign), the template with their plans (``edit(doc)`` changes the
+    loaded file first, as a planner edits it), the quarter's figures (and ``more_figures``:
+    (indicator, subject kind, employee no or unit code, day, value) rows); recomputes 31 March."""
     head = Unit.objects.create(code="HO", name="区联社", kind=UnitKind.HEAD_OFFICE)
     region = Unit.objects.create(code="R1", name="城区", kind=UnitKind.REGION, parent=head)
     for code in UNITS:
@@ -220,6 +223,8 @@ def rulebook_b(db):
         )
     for code in HEAD_OFFICE_STAFF:
         org.hire_staff(employee_no=code, name=f"机关{code}", unit=head, on=datetime.date(2026, 1, 1))
+    for code, unit in more_staff:
+        org.hire_staff(employee_no=code, name=f"员工{code}", unit=Unit.objects.get(code=unit), on=datetime.date(2026, 1, 1))
     doc = load_template("b-district-deposit-contest")
     doc["participants"] = [
         {"select": {"under": "HO", "category": INSTITUTION}},
@@ -227,6 +232,8 @@ def rulebook_b(db):
         *({"staff": code} for code in HEAD_OFFICE_STAFF),
     ]
     doc["targets"] = targets()
+    if edit is not None:
+        edit(doc)
     campaign = import_campaign(doc, code="B-2027")
     units = dict(Unit.objects.values_list("code", "id"))
     staff = dict(Staff.objects.values_list("employee_no", "id"))
@@ -239,12 +246,21 @@ def rulebook_b(db):
         + [
             (indicators[ind], SubjectKind.STAFF, staff[code], day, value, n)
             for n, (code, ind, day, value) in enumerate(staff_figures(), start=100_000)
+        ]
+        + [
+            (indicators[ind], kind, (staff if kind == SubjectKind.STAFF else units)[code], day, value, n)
+            for n, (ind, kind, code, day, value) in enumerate(more_figures, start=200_000)
         ],
         source=FactSource(kind="manual", reference="rulebook B test data"),
     )
     assert outcome.ok, outcome.errors[:3]
     result_set = engine.recompute(campaign.pk, QUARTER_END)
     return campaign, result_set
+
+
+@pytest.fixture
+def rulebook_b(db):
+    return build_rulebook_b()
 
 
 def by_code(queryset, field):

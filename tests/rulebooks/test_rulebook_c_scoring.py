@@ -211,8 +211,11 @@ def build_city() -> dict:
     return companies
 
 
-@pytest.fixture
-def rulebook_c(db):
+def build_rulebook_c(edit=None, *, more_figures=()):
+    """The city, the template with its participants, flags and plans (top N scaled down; then
+    ``edit(doc)`` changes the loaded file, as a planner edits it), the figures (and
+    ``more_figures``: (employee no, indicator, day, value) staff rows); recomputes 31 January and
+    31 March. Returns (campaign, January's result set, the quarter's)."""
     companies = build_city()
 
     doc = load_template("c-insurance-agents")
@@ -230,6 +233,8 @@ def rulebook_c(db):
     for ranking in doc["rankings"]:
         if ranking["code"] in SCALED_TOP_N:
             ranking["top_n"] = SCALED_TOP_N[ranking["code"]]
+    if edit is not None:
+        edit(doc)
     campaign = import_campaign(doc, code="C-2027")
 
     staff = dict(Staff.objects.values_list("employee_no", "id"))
@@ -242,6 +247,10 @@ def rulebook_c(db):
         + [
             (indicators[ind], SubjectKind.UNIT, companies[code].pk, day, value, n)
             for n, (code, ind, day, value) in enumerate(company_figures(), start=10_000)
+        ]
+        + [
+            (indicators[ind], SubjectKind.STAFF, staff[code], day, value, n)
+            for n, (code, ind, day, value) in enumerate(more_figures, start=20_000)
         ],
         source=FactSource(kind="manual", reference="rulebook C test data"),
     )
@@ -249,6 +258,11 @@ def rulebook_c(db):
     january = engine.recompute(campaign.pk, JAN_END)
     quarter = engine.recompute(campaign.pk, QUARTER_END)
     return campaign, january, quarter
+
+
+@pytest.fixture
+def rulebook_c(db):
+    return build_rulebook_c()
 
 
 def code_of_participant() -> dict[int, str]:

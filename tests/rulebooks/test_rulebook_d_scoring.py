@@ -170,8 +170,10 @@ def figures() -> list[tuple[str, str, datetime.date, Decimal]]:
     return rows
 
 
-@pytest.fixture
-def rulebook_d(db):
+def build_rulebook_d(edit=None):
+    """The bank, the template with the employees, sub-branches, flags and tasks (``edit(doc)``
+    changes the loaded file first, as a planner edits it), the quarter's daily figures; recomputes
+    31 January, 14 February, 28 February and 31 March. Returns (campaign, {day: result set})."""
     head = org.create_unit(code="HO", name="总行", kind=UnitKind.HEAD_OFFICE)
     units = {code: org.create_unit(code=code, name=name, kind=kind, parent=head) for code, (name, kind) in UNITS.items()}
     hired = datetime.date(2026, 6, 1)
@@ -191,6 +193,8 @@ def rulebook_d(db):
         {"participant": code, "metric": "branch_dep_inc", "period": "campaign", "target": plan}
         for code, (_pair, _base, _end, plan) in PAIRS.items()
     ]
+    if edit is not None:
+        edit(doc)
     campaign = import_campaign(doc, code="D-2027")
 
     staff = dict(Staff.objects.values_list("employee_no", "id"))
@@ -210,6 +214,11 @@ def rulebook_d(db):
     assert outcome.ok, outcome.errors[:3]
     boards = {day: engine.recompute(campaign.pk, day) for day in (JAN_END, MID_FEB, FEB_END, QUARTER_END)}
     return campaign, boards
+
+
+@pytest.fixture
+def rulebook_d(db):
+    return build_rulebook_d()
 
 
 def code_of_participant() -> dict[int, str]:
