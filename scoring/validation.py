@@ -53,12 +53,26 @@ def check_weights(campaign) -> str | None:
     from scoring.models import RuleKind, ScoringRule
 
     top = list(ScoringRule.objects.filter(campaign=campaign, parent__isnull=True).prefetch_related("parts"))
-    base = sum((r.points for r in top if r.kind != RuleKind.BONUS), Decimal(0))
+    scored = [r for r in top if r.kind != RuleKind.BONUS]
+    levels = {(r.participants or {}).get("level") for r in scored} - {None}
     messages = []
-    if base != campaign.total_points:
-        messages.append(
-            _("The base points add up to %(sum)s, not the stated total %(total)s.") % {"sum": base, "total": campaign.total_points}
-        )
+    if not levels:
+        base = sum((r.points for r in scored), Decimal(0))
+        if base != campaign.total_points:
+            messages.append(
+                _("The base points add up to %(sum)s, not the stated total %(total)s.") % {"sum": base, "total": campaign.total_points}
+            )
+    else:
+        # Units and staff side by side: each level's scheme (its own rules and the rules for everybody)
+        # adds up to the total on its own; a level no rule scores is ranked on figures only.
+        for level in ("unit", "staff"):
+            base = sum((r.points for r in scored if (r.participants or {}).get("level") in (None, level)), Decimal(0))
+            if base and base != campaign.total_points:
+                messages.append(
+                    _("The base points for %(level)s add up to %(sum)s, not the stated total %(total)s.") % {
+                        "level": _("units") if level == "unit" else _("staff"), "sum": base, "total": campaign.total_points,
+                    }
+                )
     messages += [m for m in (parts_error(r) for r in top if r.kind == RuleKind.PARTS) if m]
     return " ".join(messages) or None
 

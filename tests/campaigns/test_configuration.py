@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from branches import services as org
 from branches.models import Position, SubjectKind, UnitKind
@@ -97,6 +98,35 @@ def test_publish_refuses_when_base_points_do_not_add_up_to_100(ready):
     with pytest.raises(ValidationError) as error:
         services.publish_campaign(campaign)
     assert "95" in error.value.message_dict["rules"][0]
+
+
+def test_units_and_staff_side_by_side_each_add_up_to_100_on_their_own(ready, small_bank):
+    campaign, metric = ready
+    campaign.participant_level = "mixed"
+    campaign.save()
+    services.add_participant(campaign=campaign, staff=small_bank["s1"])
+    for code, points, level in (("staff_dep", 100, "staff"), ("unit_dep", 60, "unit"), ("unit_loan", 40, "unit")):
+        ScoringRule.objects.create(
+            campaign=campaign, code=code, name=code, kind="completion", metric=metric, points=Decimal(points),
+            participants={"level": level},
+        )
+    services.publish_campaign(campaign)  # 100 for staff, 60 + 40 for units: not 200
+    campaign.refresh_from_db()
+    assert campaign.status == "active"
+
+
+def test_a_level_whose_points_do_not_add_up_is_named(ready, small_bank):
+    campaign, metric = ready
+    campaign.participant_level = "mixed"
+    campaign.save()
+    for code, points, level in (("staff_dep", 100, "staff"), ("unit_dep", 60, "unit")):
+        ScoringRule.objects.create(
+            campaign=campaign, code=code, name=code, kind="completion", metric=metric, points=Decimal(points),
+            participants={"level": level},
+        )
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        services.publish_campaign(campaign)
+    assert "for units add up to 60" in error.value.message_dict["rules"][0]
 
 
 def test_publish_refuses_parts_that_do_not_add_up(ready):

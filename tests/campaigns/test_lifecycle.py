@@ -42,7 +42,8 @@ def test_the_admin_actions_close_and_archive_in_order(admin_client):
     campaign = Campaign.objects.create(code="Q1", name="开门红", start_date=START, end_date=END, status="active")
     url = "/admin/campaigns/campaign/"
     response = admin_client.post(url, {"action": "archive", "_selected_action": [campaign.pk]}, follow=True)
-    assert any("closed campaign" in str(m) for m in get_messages(response.wsgi_request))
+    # the planner reads the refusal in Chinese: only a closed campaign can be archived
+    assert any("只有已结束的活动才能归档" in str(m) for m in get_messages(response.wsgi_request))
     admin_client.post(url, {"action": "close", "_selected_action": [campaign.pk]})
     admin_client.post(url, {"action": "archive", "_selected_action": [campaign.pk]})
     campaign.refresh_from_db()
@@ -65,4 +66,4 @@ def test_the_admin_warns_of_each_unit_whose_staff_targets_do_not_add_up(admin_cl
         "/admin/campaigns/campaign/", {"action": "check_staff_targets", "_selected_action": [units.pk, staff.pk]}, follow=True
     )
     messages = [str(m) for m in get_messages(response.wsgi_request)]
-    assert messages == ["B1 dep: the staff's targets add up to 900, the unit's target is 1000."]
+    assert messages == ["B1 dep：人员任务合计 900，机构任务为 1000。"]
