@@ -54,7 +54,17 @@ def check_weights(campaign) -> str | None:
 
     top = list(ScoringRule.objects.filter(campaign=campaign, parent__isnull=True).prefetch_related("parts"))
     scored = [r for r in top if r.kind != RuleKind.BONUS]
-    levels = {(r.participants or {}).get("level") for r in scored} - {None}
+
+    def level_of(rule) -> str | None:
+        """The level a rule scores: its own filter's, or for parts without one, their parts' common level."""
+        own = (rule.participants or {}).get("level")
+        if own or rule.kind != RuleKind.PARTS:
+            return own
+        below = {level_of(part) for part in rule.parts.all()}
+        return below.pop() if len(below) == 1 else None
+
+    rule_levels = {r.pk: level_of(r) for r in scored}
+    levels = set(rule_levels.values()) - {None}
     messages = []
     if not levels:
         base = sum((r.points for r in scored), Decimal(0))
@@ -66,7 +76,7 @@ def check_weights(campaign) -> str | None:
         # Units and staff side by side: each level's scheme (its own rules and the rules for everybody)
         # adds up to the total on its own; a level no rule scores is ranked on figures only.
         for level in ("unit", "staff"):
-            base = sum((r.points for r in scored if (r.participants or {}).get("level") in (None, level)), Decimal(0))
+            base = sum((r.points for r in scored if rule_levels[r.pk] in (None, level)), Decimal(0))
             if base and base != campaign.total_points:
                 messages.append(
                     _("The base points for %(level)s add up to %(sum)s, not the stated total %(total)s.") % {

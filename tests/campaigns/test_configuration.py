@@ -115,6 +115,26 @@ def test_units_and_staff_side_by_side_each_add_up_to_100_on_their_own(ready, sma
     assert campaign.status == "active"
 
 
+def test_a_parts_rule_scores_the_level_of_its_parts(ready, small_bank):
+    campaign, metric = ready
+    campaign.participant_level = "mixed"
+    campaign.save()
+    services.add_participant(campaign=campaign, staff=small_bank["s1"])
+    whole = rule(campaign, "deposits", 100, kind="parts")  # no filter of its own: its parts are the units'
+    for code, points in (("avg", 60), ("bal", 40)):
+        ScoringRule.objects.create(
+            campaign=campaign, code=code, name=code, kind="completion", metric=metric, points=Decimal(points),
+            parent=whole, participants={"level": "unit"},
+        )
+    ScoringRule.objects.create(
+        campaign=campaign, code="staff_dep", name="staff", kind="completion", metric=metric, points=Decimal(100),
+        participants={"level": "staff"},
+    )
+    services.publish_campaign(campaign)
+    campaign.refresh_from_db()
+    assert campaign.status == "active"
+
+
 def test_a_level_whose_points_do_not_add_up_is_named(ready, small_bank):
     campaign, metric = ready
     campaign.participant_level = "mixed"
