@@ -382,4 +382,76 @@ def figure_history(request):
         entries = fact_history(
             key[0], key[1], data["indicator"].pk, date_from=data["date_from"], date_to=data["date_to"], within=within
         )
-    return render(request, "imports/figure_history.html", {"form": form, "entries": entries, "subject": subject})
+    can_correct = roles.PLANNER in roles.roles_of(request.user)
+    return render(
+        request, "imports/figure_history.html", {"form": form, "entries": entries, "subject": subject, "can_correct": can_correct}
+    )
+
+
+class FigureCorrectionForm(forms.Form):
+    unit_code = forms.CharField(label=gettext_lazy("Unit code (机构号)"), required=False, max_length=32)
+    employee_no = forms.CharField(label=gettext_lazy("or employee number (工号)"), required=False, max_length=32)
+    indicator = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Indicator"))
+    business_date = forms.DateField(label=gettext_lazy("Business date"), widget=forms.DateInput(attrs={"type": "date"}))
+    value = forms.DecimalField(label=gettext_lazy("Corrected value"), max_digits=20, decimal_places=4)
+    reason = forms.CharField(label=gettext_lazy("Reason (shown in the figure's history)"), max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from branches.models import Indicator
+
+        self.fields["indicator"].queryset = Indicator.objects.all()
+
+    def clean(self):
+        from branches.models import Staff, SubjectKind, Unit
+
+        data = super().clean()
+        if data.get("employee_no"):
+            person = Staff.objects.filter(employee_no=data["employee_no"]).first()
+            if person is None:
+                self.add_error("employee_no", _("No staff member has this employee number."))
+            else:
+                data["subject"] = (SubjectKind.STAFF, person.pk)
+        elif data.get("unit_code"):
+            unit = Unit.objects.filter(code=data["unit_code"]).first()
+            if unit is None:
+                self.add_error("unit_code", _("No unit has this code."))
+            else:
+                data["subject"] = (SubjectKind.UNIT, unit.pk)
+        else:
+            self.add_error("unit_code", _("Give a unit code or an employee number."))
+        return data
+
+
+@planner_required
+def figure_correct(request):
+    """A planner corrects one figure by hand (手工修改): a new version with who, when and why.
+
+    GET shows the form (filled from the history page's choice); POST writes through
+    ``branches.fact_corrections.correct_figure`` and shows the figure's history, or the form with
+    the refusal on its field. Planners only: they see the whole bank.
+    """
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    from branches.fact_corrections import correct_figure
+
+    form = FigureCorrectionForm(request.POST or None, initial=request.GET.dict())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        kind, subject_id = data["subject"]
+        try:
+            correct_figure(
+                indicator_id=data["indicator"].pk, subject_kind=kind, subject_id=subject_id,
+                business_date=data["business_date"], value=data["value"], reason=data["reason"], by=request.user,
+            )
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            query = {"indicator": data["indicator"].pk, "date_from": data["business_date"], "date_to": data["business_date"]}
+            query["employee_no" if data["employee_no"] else "unit_code"] = data["employee_no"] or data["unit_code"]
+            return redirect(f"{reverse('imports:figure-history')}?{urlencode(query)}")
+    return render(request, "imports/figure_correct.html", {"form": form}, status=400 if form.errors else 200)

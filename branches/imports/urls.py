@@ -11,6 +11,7 @@ urlpatterns = [
     path("decompose/", import_views.decompose_target, name="decompose"),
     path("decompose/<str:token>/", import_views.decompose_preview, name="decompose-preview"),
     path("history/", import_views.figure_history, name="figure-history"),
+    path("history/correct/", import_views.figure_correct, name="figure-correct"),
     path("batches/<int:batch_id>/errors/", batch_views.batch_error_file, name="batch-errors"),
     path("preview/<str:token>/", import_views.import_preview, name="preview"),
     path("<slug:kind>/", import_views.import_upload, name="upload"),
