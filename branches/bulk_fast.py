@@ -23,13 +23,33 @@ import datetime
 
 from django.db import DataError, IntegrityError, connection, transaction
 
+from branches import fact_digest, facts
 from branches import fact_partitions as partitions
-from branches import facts
 from branches.models import Indicator, Measure, Staff, SubjectKind, Unit
 
 
 class _NotClean(Exception):
     """The fast statement did not account for every row: roll back to the general pipeline."""
+
+
+def try_known_file(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[int, int, list]] | None:
+    """(rows, nothing written) when the file is the one that last filled its day and nothing that
+    could change its reading was written since (``branches.fact_digest``); None to read it.
+
+    The file is read (hashed) only when some day's digest is of a file of its size.
+    """
+    if not stage.pg or stage.preview or stage.batch_id is None or loader.is_xlsx or not partitions.is_partitioned(cursor):
+        return None
+    if not fact_digest.may_know(cursor, loader.path.stat().st_size):
+        return None
+    loader.digest = fact_digest.FileDigest.of_file(loader.path, loader.business_date)
+    known = fact_digest.known_day(cursor, loader.digest)
+    if known is None:
+        return None
+    day, rows = known
+    if facts.days_outside_campaigns([day]):
+        return None  # a campaign was removed since: the general pipeline names the rows
+    return rows, (0, 0, [])
 
 
 def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, tuple[int, int, list] | None] | None:
@@ -67,6 +87,9 @@ def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, t
                 result = total, _compare_with_day(cursor, resolved, params, total, stage)
             else:
                 result = total, _fill_new_day(cursor, resolved, params, total, day)
+            if result[1] is not None and loader.digest is not None:
+                # Clean, and the day's facts are now what this file says.
+                fact_digest.remember(cursor, day, loader.digest, total, stage.batch_id)
     except (_NotClean, DataError, IntegrityError):
         result = None
     cursor.execute("SET LOCAL enable_nestloop = on")

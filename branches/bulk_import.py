@@ -44,7 +44,7 @@ from pathlib import Path
 from django.db import DataError, transaction
 from django.utils.translation import gettext as _
 
-from branches import bulk_fast, facts
+from branches import bulk_fast, fact_digest, facts
 from branches.facts import FactSource, MergeOutcome, StageError
 from branches.models import ImportBatch, Indicator, Staff, SubjectKind, Unit
 
@@ -105,6 +105,7 @@ class DailyFileLoader:
         self.is_xlsx = False
         self.copied: int | None = None  # rows COPY wrote into the raw table, when it says
         self.padding = 0  # empty header cells right of the last column: their cells must be blank
+        self.digest: fact_digest.FileDigest | None = None  # of the file's bytes, as COPY read them (CSV)
 
     # -- reading the file ------------------------------------------------------------------
     def sniff(self) -> None:
@@ -282,6 +283,11 @@ class DailyFileLoader:
         self.sniff()
         raw = f"kmh_fact_raw_{uuid.uuid4().hex[:10]}"
         if stage.pg:
+            known = bulk_fast.try_known_file(cursor, self, stage)
+            if known is not None:
+                # The very file that last filled its day, and nothing changed since.
+                rows, stage.done = known
+                return rows
             # Rows are numbered as COPY writes them (the header is row 1). The cache spares a
             # sequence access per row: a fifth of the COPY (numbering rows when read instead puts
             # the whole file through a window function's tuple store: worse).
@@ -324,13 +330,22 @@ class DailyFileLoader:
                 cursor.execute(f"ALTER TABLE {raw} ADD COLUMN {pad} text")
             if pads:
                 columns = ", ".join([*self.columns, *pads])
+            # The digest is taken as the bytes go by (a fifth of a second of this process's time
+            # for 200 MB, while the server parses), unless the fast lane already read the file.
+            digest = None if self.digest is not None else fact_digest.FileDigest(self.business_date)
             with (
                 self.path.open("rb") as handle,
                 cursor.cursor.copy(f"COPY {raw} ({columns}) FROM STDIN WITH (FORMAT csv, ENCODING '{encoding}')") as copy,
             ):
-                handle.seek(self.header_bytes)
+                header = handle.read(self.header_bytes)
+                if digest is not None:
+                    digest.update(header)
                 while chunk := handle.read(CHUNK_BYTES):
+                    if digest is not None:
+                        digest.update(chunk)
                     copy.write(chunk)
+            if digest is not None:
+                self.digest = digest
             self.copied = cursor.cursor.rowcount
             if pads:
                 self._refuse_copied_values_under_no_header(cursor, raw, pads)
