@@ -235,24 +235,64 @@ def _compare_with_day(cursor, resolved: str, params: dict, total: int, stage: fa
     return None
 
 
+# The key's columns after the date, packed into one bigint: indicator (21 bits), subject kind (2 bits),
+# subject (40 bits). Sorting by one integer is a fifth of sorting by three columns.
+KEY_ORDER = "ORDER BY s.indicator_id * 2199023255552 + s.subject_kind * 549755813888 + s.subject_id"
+
+
+def _key_order(cursor) -> str:
+    """The ORDER BY that writes the day's rows in the order of its key, or "" when some id is too
+    large to pack (the key is then sorted when it is built, as before)."""
+    cursor.execute(
+        f"SELECT (SELECT MAX(id) FROM {Indicator._meta.db_table}) < 2097152"
+        f" AND COALESCE((SELECT MAX(id) FROM {Staff._meta.db_table}), 0) < 549755813888"
+        f" AND COALESCE((SELECT MAX(id) FROM {Unit._meta.db_table}), 0) < 549755813888"
+    )
+    return KEY_ORDER if cursor.fetchone()[0] else ""
+
+
 def _fill_new_day(cursor, resolved: str, params: dict, total: int, day: datetime.date) -> tuple[int, int, list]:
     """The day has no partition: pour the rows into a fresh table, build its key, attach it."""
     table = partitions.new_day_table(cursor, day)
+    fill_day_table(cursor, table, resolved, {**params, "first_id": _reserve_ids(cursor, total)}, total)
+    partitions.attach_day_table(cursor, day)
+    return total, 0, indicators_of_day(cursor, partitions.partition_name(day), day)
+
+
+def fill_day_table(cursor, table: str, resolved: str, params: dict, expected: int, *, work_mem: str = "1GB") -> None:
+    """Insert the ``resolved`` rows into ``table`` in the order of the key; raise _NotClean unless
+    there are ``expected`` of them. ``params`` holds ``first_id``, ``day`` and ``batch``.
+
+    Written in key order, the table's key is built without sorting (PostgreSQL's sort checks for
+    sorted input first): 1.6–1.9 s instead of 3.2 s with two parallel workers for 5,000,000 rows,
+    for a sort of one packed integer (about 1 s) in the insert. The sort holds the rows in memory
+    (430 MB for 5,000,000) instead of spilling them.
+    """
+    order = _key_order(cursor)
+    if order:
+        cursor.execute(f"SET LOCAL work_mem = '{work_mem}'")
     cursor.execute(
         f"""
         INSERT INTO {table} (id, indicator_id, subject_kind, subject_id, business_date, value, version_no,
                              previous_value, batch_id, source_row)
         SELECT %(first_id)s + s.row_no - 2, s.indicator_id, s.subject_kind, s.subject_id, %(day)s, s.value, 1,
                NULL, %(batch)s, s.row_no
-        FROM ({resolved}) s
+        FROM ({resolved}) s {order}
         """,
-        {**params, "first_id": _reserve_ids(cursor, total)},
+        params,
     )
-    if cursor.rowcount != total:
+    if cursor.rowcount != expected:
         raise _NotClean
-    # One sort for the key instead of a B-tree insertion per row; a repeated key fails here.
+    cursor.execute("SET LOCAL work_mem = '256MB'")
+    # One pass over rows in key order for the key (a repeated key fails here); parallel workers
+    # would only split a sort that has nothing left to do.
     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-    partitions.attach_day_table(cursor, day)
+    if order:
+        cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")
+
+
+def indicators_of_day(cursor, table: str, day: datetime.date) -> list[tuple[int, datetime.date]]:
+    """(indicator, day) for every indicator with facts in ``table``: a walk down its key, ten probes."""
     cursor.execute(
         f"""
         WITH RECURSIVE indicators AS (
@@ -264,7 +304,6 @@ def _fill_new_day(cursor, resolved: str, params: dict, total: int, day: datetime
         )
         SELECT indicator_id FROM indicators WHERE indicator_id IS NOT NULL
         """,
-        params,
+        {"day": day},
     )
-    pairs = [(indicator_id, day) for (indicator_id,) in cursor.fetchall()]
-    return total, 0, pairs
+    return [(indicator_id, day) for (indicator_id,) in cursor.fetchall()]
