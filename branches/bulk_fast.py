@@ -60,7 +60,9 @@ def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, t
     from the day's facts: the typed rows are then in ``stage`` for the general merge (no need to
     resolve and check them again).
     """
-    if not stage.pg or stage.preview or stage.batch_id is None or not partitions.is_partitioned(cursor):
+    if not stage.pg or stage.preview or stage.batch_id is None or loader.fast_failed:
+        return None
+    if not partitions.is_partitioned(cursor):
         return None
     total = loader.copied
     if total is None or total < 0:
@@ -74,9 +76,8 @@ def try_fast_merge(cursor, raw: str, loader, stage: facts.Stage) -> tuple[int, t
     # Without statistics the planner takes the raw table for a few thousand rows and joins it by
     # nested loops (twice the time); the sample costs a fraction of a second.
     cursor.execute(f"ANALYZE {raw}")
-    aliases, alias_params = _indicator_aliases()
-    resolved, params = _resolved_rows(raw, aliases, loader, day, day_text)
-    params.update(alias_params, batch=stage.batch_id)
+    resolved, params = resolved_rows(raw, indicator_aliases(), loader, day, day_text)
+    params["batch"] = stage.batch_id
     partitions.lock(cursor)
     # Both statements join the whole file with whole tables: hash joins. Row estimates through
     # the filters are still low enough to tempt the planner into 5,000,000 index probes.
@@ -109,11 +110,8 @@ def _file_day(cursor, raw: str, loader) -> tuple[datetime.date | None, str | Non
     return (None, None) if problem or text != text.strip() else (day, text)
 
 
-def _indicator_aliases() -> tuple[str, dict]:
-    """A VALUES list: every indicator code, and each name that is not also a code, with its id.
-
-    Inline: ten indicators need no table of their own.
-    """
+def indicator_aliases() -> dict[str, tuple[int, str]]:
+    """Every indicator code, and each name that is not also a code: text → (id, measure)."""
     by_text: dict[str, tuple[int, str]] = {}
     # In the order the general pipeline's lookups (``.first()``) take them when names repeat.
     ordering = Indicator._meta.ordering or ["pk"]
@@ -122,8 +120,13 @@ def _indicator_aliases() -> tuple[str, dict]:
         by_text[code] = (pk, measure)
     for pk, _code, name, measure in indicators:
         by_text.setdefault(name, (pk, measure))
+    return by_text
+
+
+def _aliases_sql(aliases: dict[str, tuple[int, str]]) -> tuple[str, dict]:
+    """A VALUES list of (alias, indicator_id, measure). Inline: ten indicators need no table."""
     params, rows = {}, []
-    for n, (text, (pk, measure)) in enumerate(sorted(by_text.items())):
+    for n, (text, (pk, measure)) in enumerate(sorted(aliases.items())):
         params[f"alias{n}"], params[f"measure{n}"] = text, measure
         rows.append(f"(CAST(%(alias{n})s AS text), CAST({int(pk)} AS bigint), CAST(%(measure{n})s AS text))")
     if not rows:
@@ -131,8 +134,12 @@ def _indicator_aliases() -> tuple[str, dict]:
     return f"(VALUES {', '.join(rows)}) AS a (alias, indicator_id, measure)", params
 
 
-def _resolved_rows(raw: str, aliases: str, loader, day: datetime.date, day_text: str | None) -> tuple[str, dict]:
+def resolved_rows(
+    raw: str, aliases: dict[str, tuple[int, str]], loader, day: datetime.date, day_text: str | None
+) -> tuple[str, dict]:
     """SELECT of (row_no, indicator_id, subject_kind, subject_id, value) for rows passing every check.
+
+    ``aliases``: the indicator texts a row may name (``indicator_aliases()`` or a part of it).
 
     The same checks as the general pipeline (``DailyFileLoader._resolve`` and
     ``facts.validate_stage``), but strict on form: cells must match exactly (no padding), the
@@ -155,7 +162,8 @@ def _resolved_rows(raw: str, aliases: str, loader, day: datetime.date, day_text:
     else:
         conditions.append("u.id IS NOT NULL")
         kind, subject = str(SubjectKind.UNIT), "u.id"
-    params: dict = {"day": day}
+    aliases, params = _aliases_sql(aliases)
+    params["day"] = day
     if day_text is not None:
         params["day_text"] = day_text
         # An empty date cell takes the --date day, as in the general pipeline.
@@ -192,7 +200,7 @@ def _resolved_rows(raw: str, aliases: str, loader, day: datetime.date, day_text:
     return sql, params
 
 
-def _reserve_ids(cursor, count: int) -> int:
+def reserve_ids(cursor, count: int) -> int:
     """Take ``count`` consecutive fact ids at once; returns the first.
 
     A ``nextval`` per row costs as much as a tenth of the insert. Moving the sequence by ``count``
@@ -254,7 +262,7 @@ def _key_order(cursor) -> str:
 def _fill_new_day(cursor, resolved: str, params: dict, total: int, day: datetime.date) -> tuple[int, int, list]:
     """The day has no partition: pour the rows into a fresh table, build its key, attach it."""
     table = partitions.new_day_table(cursor, day)
-    fill_day_table(cursor, table, resolved, {**params, "first_id": _reserve_ids(cursor, total)}, total)
+    fill_day_table(cursor, table, resolved, {**params, "first_id": reserve_ids(cursor, total)}, total)
     partitions.attach_day_table(cursor, day)
     return total, 0, indicators_of_day(cursor, partitions.partition_name(day), day)
 
