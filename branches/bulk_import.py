@@ -107,6 +107,8 @@ class DailyFileLoader:
         self.padding = 0  # empty header cells right of the last column: their cells must be blank
         self.digest: fact_digest.FileDigest | None = None  # of the file's bytes, as COPY read them (CSV)
         self.fast_failed = False  # the two-connection fill found a row it could not take
+        self.prefilled_raw: str | None = None  # the raw table the two-connection comparison left filled
+        self.known_unequal = False  # … having found rows that differ from the day's facts (or not valid)
 
     # -- reading the file ------------------------------------------------------------------
     def sniff(self) -> None:
@@ -285,12 +287,18 @@ class DailyFileLoader:
         if stage.pg:
             # The very file that last filled its day, and nothing changed since; or a new day's
             # large clean file, filled by two connections.
-            done = bulk_fast.try_known_file(cursor, self, stage) or bulk_parallel.try_split_fill(cursor, self, stage)
+            done = (
+                bulk_fast.try_known_file(cursor, self, stage)
+                or bulk_parallel.try_split_fill(cursor, self, stage)
+                or bulk_parallel.try_split_compare(cursor, self, stage)
+            )
             if done is not None:
                 rows, stage.done = done
                 return rows
-            raw = self.new_raw_table(cursor)
-            self._copy_into(cursor, raw)
+            raw = self.prefilled_raw
+            if raw is None:
+                raw = self.new_raw_table(cursor)
+                self._copy_into(cursor, raw)
             fast = bulk_fast.try_fast_merge(cursor, raw, self, stage)
             if fast is not None:
                 # Merged, or every row valid and staged for the general merge.
@@ -349,6 +357,16 @@ class DailyFileLoader:
         if hasher is not None:
             self.digest = hasher
         return copy_cursor.rowcount
+
+    def copy_csv_checked(self, cursor, raw: str, **options) -> int:
+        """``copy_csv`` on the import's own connection, a malformed line refused as ``_copy_into`` does."""
+        import psycopg
+
+        try:
+            return self.copy_csv(cursor.cursor, raw, **options)
+        except psycopg.errors.DataError as exc:
+            detail = exc.diag.context or exc.diag.message_primary or str(exc)
+            raise StageError(_("The file is malformed: %(detail)s") % {"detail": detail}) from None
 
     def _copy_into(self, cursor, raw: str) -> None:
         import psycopg

@@ -94,6 +94,63 @@ def try_split_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[int, 
         other.close()
 
 
+def try_split_compare(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[int, int, list]] | None:
+    """A large file for a day that has facts, compared by two connections, one half of the
+    indicators each: (rows, nothing written) when every row finds its fact with the same value.
+
+    Otherwise None, with the whole file in ``loader.prefilled_raw`` for the usual lanes (and
+    ``loader.known_unequal`` so that they do not compare again).
+    """
+    if not _applies(cursor, loader, stage):
+        return None
+    day, day_text = _first_row_day(loader)
+    if day is None or facts.days_outside_campaigns([day]) or day not in partitions.existing_partitions(cursor, [day]):
+        return None
+    groups = _indicator_groups()
+    if groups is None:
+        return None
+    _started[0] = time.perf_counter()
+    try:
+        other = _Other(loader, day, day_text, groups, stage.batch_id, compare=True)
+    except psycopg.OperationalError:
+        return None
+    other.start()
+    try:
+        a_aliases = groups["a"]["aliases"]
+        raw = loader.new_raw_table(cursor)
+        _trace("A", "copy")
+        mine = loader.copy_csv_checked(cursor, raw, where=_copy_where(a_aliases, keep=True), digest=loader.digest is None)
+        _trace("A", "compare")
+        equal = None
+        try:
+            with transaction.atomic():
+                cursor.execute(f"ANALYZE {raw}")
+                cursor.execute("SET LOCAL enable_nestloop = off")
+                resolved, params = bulk_fast.resolved_rows(raw, a_aliases, loader, day, day_text)
+                equal = bulk_fast.count_equal(cursor, resolved, params, groups["a"]["ids"])
+        except DataError:
+            pass  # a value the cast refuses: the usual lanes name it
+        try:
+            theirs, their_equal = other.compared()
+        except _Abandon:
+            theirs = their_equal = None
+        _trace("A", "compared")
+        total = mine + (theirs or 0)
+        if equal is not None and theirs is not None and equal + their_equal == total and total:
+            if loader.digest is not None:
+                fact_digest.remember(cursor, day, loader.digest, total, stage.batch_id)
+            return total, (0, 0, [])
+        # Some row differs or is not valid: the whole file into the one raw table, rows numbered
+        # from 2 again (every row read takes a number, kept or not).
+        cursor.execute(f"ALTER TABLE {raw} ALTER COLUMN row_no RESTART WITH 2")
+        rest = loader.copy_csv_checked(cursor, raw, where=_copy_where(a_aliases, keep=False))
+        loader.copied, loader.prefilled_raw = mine + rest, raw
+        loader.known_unequal = equal is not None and theirs is not None
+        return None
+    finally:
+        other.close()
+
+
 def _applies(cursor, loader, stage) -> bool:
     if not stage.pg or stage.preview or stage.batch_id is None or loader.is_xlsx or loader.padding:
         return False
@@ -152,7 +209,7 @@ def _fill(cursor, loader, stage, day, day_text, groups, other) -> tuple[int, tup
     table = partitions.partition_name(day)
     raw = loader.new_raw_table(cursor)
     _trace("A", "copy")
-    mine = loader.copy_csv(cursor.cursor, raw, where=_copy_where(groups["a"]["aliases"], keep=True), digest=True)
+    mine = loader.copy_csv_checked(cursor, raw, where=_copy_where(groups["a"]["aliases"], keep=True), digest=True)
     _trace("A", "copied")
     theirs = other.copied()
     _trace("A", "B copied")
@@ -229,8 +286,9 @@ def _attach_day(cursor, day: datetime.date, groups) -> None:
 class _Other(threading.Thread):
     """Connection B: copies, resolves, fills and keys the second half, commits it unattached."""
 
-    def __init__(self, loader, day, day_text, groups, batch_id):
+    def __init__(self, loader, day, day_text, groups, batch_id, *, compare: bool = False):
         super().__init__(name="kmh-bulk-half-b", daemon=True)
+        self.compare = compare
         self.loader, self.day, self.day_text, self.batch_id = loader, day, day_text, batch_id
         self.group, self.a_aliases = groups["b"], groups["a"]["aliases"]
         self.leaf = f"{partitions.partition_name(day)}_b"
@@ -245,6 +303,10 @@ class _Other(threading.Thread):
 
     def go(self, first_id: int) -> None:
         self._to_other.put(("go", first_id))
+
+    def compared(self) -> tuple[int, int]:
+        """(rows B kept, rows of them equal to the day's facts)."""
+        return self._receive("compared")
 
     def wait_clean(self) -> None:
         self._receive("clean")
@@ -289,6 +351,9 @@ class _Other(threading.Thread):
             _trace("B", "copy")
             copied = loader.copy_csv(cursor, raw, where=_copy_where(self.a_aliases, keep=False))
             _trace("B", "copied")
+            if self.compare:
+                self._compare(cursor, raw, copied)
+                return
             self._from_other.put(("copied", copied))
             kind, first_id = self._to_other.get(timeout=WAIT_SECONDS)
             if kind != "go":
@@ -318,3 +383,12 @@ class _Other(threading.Thread):
         self._committed = True
         self._from_other.put(("clean", None))
 
+    def _compare(self, cursor, raw: str, copied: int) -> None:
+        """Read only: count B's rows equal to the day's facts, then roll back (the raw table goes)."""
+        cursor.execute(f"ANALYZE {raw}")
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        resolved, params = bulk_fast.resolved_rows(raw, self.group["aliases"], self.loader, self.day, self.day_text)
+        equal = bulk_fast.count_equal(cursor, resolved, params, self.group["ids"])
+        _trace("B", "compared")
+        self._conn.rollback()
+        self._from_other.put(("compared", (copied, equal)))

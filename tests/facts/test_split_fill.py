@@ -129,6 +129,34 @@ def test_the_split_day_is_compared_known_and_corrected_like_any_day(small_bank, 
     fixed = import_daily_file(write(tmp_path, "fix.csv", CLEAN_CSV.replace("E002,POS,3", "E002,POS,4")))
     assert (fixed.changed, fixed.unchanged) == (1, 3)
     assert FactVersion.objects.get().value == Decimal("3")
+    # The halves were compared, then the whole file read into one table: rows keep their numbers.
+    assert Fact.objects.get(indicator=indicators["pos"]).source_row == 4
+
+
+def test_a_bad_row_in_a_file_for_a_day_with_facts_is_named_by_its_row(small_bank, indicators, tmp_path):
+    import_daily_file(write(tmp_path, "daily.csv", CLEAN_CSV))
+    for bad, row in (("E002,POS,3", "E002,POS,-3"), ("E003,COLL,0.97", "E003,COLL,1.5")):
+        outcome = import_daily_file(write(tmp_path, "bad.csv", CLEAN_CSV.replace(bad, row)))
+        assert outcome.error_count == 1 and outcome.errors[0].row_no == (4 if "POS" in bad else 5)
+    assert FactVersion.objects.count() == 0
+
+
+def test_halves_compared_equal_write_nothing_and_keep_the_digest(small_bank, indicators, tmp_path, monkeypatch):
+    path = write(tmp_path, "daily.csv", CLEAN_CSV)
+    import_daily_file(path)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {fact_digest.TABLE}")
+    counted = []
+    from branches import bulk_fast
+
+    original = bulk_fast.count_equal
+    monkeypatch.setattr(bulk_fast, "count_equal", lambda *a, **k: counted.append(a[3] if len(a) > 3 else None) or original(*a, **k))
+    again = import_daily_file(path)
+    assert (again.unchanged, again.new, again.changed) == (4, 0, 0)
+    assert sorted(counted) == sorted([[indicators["deposits"].pk, indicators["collection"].pk], [indicators["pos"].pk]])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT row_count FROM {fact_digest.TABLE}")
+        assert cursor.fetchall() == [(4,)]
 
 
 def test_a_write_naming_one_half_forgets_the_days_digest(small_bank, indicators, tmp_path):
