@@ -20,6 +20,10 @@ table is dropped, and the file takes the usual lanes (which name every problem).
 killed import left behind is dropped by the next import of that day. Row numbers are the file's
 in both halves (``COPY`` numbers every row it reads, kept or not), and so are fact ids (one block
 reserved for the whole file).
+
+A large file for a day that has facts is compared the same way (``try_split_compare``): each
+connection counts its half's rows equal to the day's facts, read only. When some row differs, A
+reads the rest of the file into its table and the usual lanes stage it without comparing again.
 """
 
 from __future__ import annotations
