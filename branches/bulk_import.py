@@ -332,9 +332,10 @@ class DailyFileLoader:
     def copy_csv(self, copy_cursor, raw: str, *, columns: str = "", where: str = "", digest: bool = False) -> int:
         """Stream the CSV's bytes (never held whole) into ``COPY raw``; returns the rows kept.
 
-        ``copy_cursor`` is a psycopg cursor (of this or another connection: nothing here touches
-        the loader). ``where`` keeps only some rows (each is numbered all the same). ``digest``:
-        take the file's digest as the bytes go by (a fifth of a second of this process's time for
+        ``copy_cursor`` is a psycopg cursor, of this or another connection (without ``digest``
+        nothing here changes the loader, so a second connection's thread may call it). ``where``
+        keeps only some rows (each is numbered all the same). ``digest``: take the file's digest
+        into ``self.digest`` as the bytes go by (a fifth of a second of this process's time for
         200 MB, while the server parses).
         """
         encoding = "GB18030" if self.encoding == "gb18030" else "UTF8"

@@ -12,7 +12,7 @@ from django.db import connection
 from branches import bulk_fast, fact_digest, fact_partitions
 from branches.bulk_import import import_daily_file
 from branches.facts import FactSource, merge_facts
-from branches.models import Fact, FactVersion, ImportBatch, Indicator, Staff, SubjectKind
+from branches.models import Fact, FactVersion, ImportBatch, Indicator, Staff, SubjectKind, Unit
 from tests.facts.conftest import DAY
 from tests.facts.test_day_partitions import CLEAN_CSV, write
 
@@ -92,6 +92,11 @@ def test_a_changed_employee_number_makes_the_same_file_an_error(daily_file, smal
     Staff.objects.filter(pk=small_bank["s1"].pk).update(employee_no="E101")
     again = import_daily_file(daily_file)
     assert again.error_count == 1 and "no staff member" in again.errors[0].message
+
+
+def test_a_renamed_unit_code_forgets_the_digests(daily_file, small_bank):
+    Unit.objects.filter(pk=small_bank["b1"].pk).update(code="B9")
+    assert digests() == []
 
 
 def test_a_new_indicator_named_like_a_code_in_the_file_forgets_the_digests(daily_file):
