@@ -192,3 +192,20 @@ def test_a_file_below_the_size_takes_one_connection(small_bank, indicators, tmp_
     monkeypatch.setattr(bulk_parallel, "MIN_BYTES", 1 << 20)
     import_daily_file(write(tmp_path, "daily.csv", CLEAN_CSV))
     assert tables_of_the_day() == {DAY_TABLE: "branches_fact"}
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "business_date"),
+    [
+        ("业务日期,机构号,工号,指标,数值\n20270104,B1,,存款余额,5000000\n20270104,,E002,POS,2\n", "gb18030", None),
+        ("\ufeffemployee_no,indicator,value\r\nE001,DEP,1\r\nE002,POS,2\r\n", "utf-8", DAY),
+    ],
+    ids=["gb18030 units and staff", "bom, crlf, no date column"],
+)
+def test_the_files_forms_the_fast_lane_takes_are_split_too(small_bank, indicators, tmp_path, text, encoding, business_date):
+    path = tmp_path / "daily.csv"
+    path.write_bytes(text.encode(encoding))
+    outcome = import_daily_file(path, business_date=business_date)
+    assert (outcome.new, outcome.error_count) == (2, 0)
+    assert f"{DAY_TABLE}_a" in tables_of_the_day()
+    assert sorted(Fact.objects.values_list("source_row", flat=True)) == [2, 3]
