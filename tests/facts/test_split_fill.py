@@ -209,3 +209,20 @@ def test_the_files_forms_the_fast_lane_takes_are_split_too(small_bank, indicator
     assert (outcome.new, outcome.error_count) == (2, 0)
     assert f"{DAY_TABLE}_a" in tables_of_the_day()
     assert sorted(Fact.objects.values_list("source_row", flat=True)) == [2, 3]
+
+
+@pytest.mark.parametrize("indicator", ["DEP", "POS"])
+def test_a_value_the_cast_refuses_in_either_half_is_named(small_bank, indicators, tmp_path, indicator):
+    outcome = import_daily_file(write(tmp_path, "bad.csv", CLEAN_CSV + f"2027-01-04,E004,{indicator},1.2.3\n"))
+    assert outcome.error_count == 1 and outcome.errors[0].row_no == 6 and "not a number" in outcome.errors[0].message
+    assert tables_of_the_day() == {}
+
+
+def test_when_the_second_connection_fails_one_connection_imports_the_file(small_bank, indicators, tmp_path, monkeypatch):
+    def broken(self):
+        raise RuntimeError("the second connection broke")
+
+    monkeypatch.setattr(bulk_parallel._Other, "_run", broken)
+    outcome = import_daily_file(write(tmp_path, "daily.csv", CLEAN_CSV))
+    assert (outcome.new, outcome.error_count) == (4, 0)
+    assert tables_of_the_day() == {DAY_TABLE: "branches_fact"}
