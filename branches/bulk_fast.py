@@ -5,9 +5,14 @@ day's first load) or a repeat of what is stored. For those two cases the general
 typed staging table, error table, classifying join, merge — is replaced by ONE statement over the
 raw ``COPY`` rows that resolves codes by exact match and applies every check as a filter:
 
-* the day has no partition yet: the rows are inserted into a fresh table without indexes, its key
-  is built in one sort and it is attached as the day's partition (``branches.fact_partitions``);
+* the day has no partition yet: the rows are inserted into a fresh table without indexes in the
+  order of its key, the key is built (without a sort) and the table is attached as the day's
+  partition (``branches.fact_partitions``);
 * the day has a partition: the rows are counted against the stored facts with equal values.
+
+Before this lane, ``try_known_file`` recognises the file that last filled its day
+(``branches.fact_digest``), and ``branches.bulk_parallel`` takes large files with two connections,
+using this module's statements on each half.
 
 When every row is valid but some figures differ from the day's (a correction file), the typed
 rows are put in the staging table and the general merge takes over from there. Whenever the
