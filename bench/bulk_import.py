@@ -1,7 +1,10 @@
 """Issue 4's bulk path: the national daily staff file (staff × 10 indicators) through import_daily_file.
 
-Lines: ``bulk_import_first`` (every figure new) and ``bulk_import_reimport`` (the same file again:
-every figure unchanged, no version written). Each runs what ``manage.py import_daily_file`` runs,
+Lines: ``bulk_import_first`` (every figure new), ``bulk_import_reimport`` (the same file again:
+every figure unchanged, no version written; known by the file's digest, see
+``branches.fact_digest``) and ``bulk_import_reimport_compared`` (the same once more after the
+day's digest is forgotten, as any write to the day makes it: every row compared with the day's
+facts). Each runs what ``manage.py import_daily_file`` runs,
 in its own process: seconds of the import call (the whole pipeline: COPY, validation, merge,
 commit), that process's peak memory; the process's wall time incl. start-up is in latest.json. The floor, timed in the
 same run, is a bare ``COPY`` of the same file into an unindexed, empty table.
@@ -39,6 +42,8 @@ def measure(size: str) -> list[dict]:
     first_seconds, first_wall, first_peak = _import_in_child(path)
     written = _count("SELECT COUNT(*) FROM branches_fact WHERE business_date = %s", [FILE_DAY])
     again_seconds, again_wall, again_peak = _import_in_child(path)
+    _forget_digests()
+    compared_seconds, compared_wall, compared_peak = _import_in_child(path)
     versions = _count("SELECT COUNT(*) FROM branches_factversion")
     _forget_file_day()
     if written != rows or versions != 0:
@@ -47,6 +52,8 @@ def measure(size: str) -> list[dict]:
         line("bulk_import_first", first_seconds, floor, first_peak, rows=rows, written=written, process_seconds=first_wall),
         line("bulk_import_reimport", again_seconds, floor, again_peak, rows=rows, new_versions=versions,
              process_seconds=again_wall),
+        line("bulk_import_reimport_compared", compared_seconds, floor, compared_peak, rows=rows, new_versions=versions,
+             process_seconds=compared_wall),
         _measure_xlsx(path, size),
     ]
 
@@ -151,6 +158,14 @@ def _count(sql: str, params=None) -> int:
         return cursor.fetchone()[0]
 
 
+def _forget_digests() -> None:
+    from branches import fact_digest
+
+    with connection.cursor() as cursor:
+        if fact_digest.is_installed(cursor):
+            cursor.execute(f"DELETE FROM {fact_digest.TABLE}")
+
+
 def _forget_file_day() -> None:
     """Put the bank back as generated: no figures for FILE_DAY, no versions, only the system batch.
 
@@ -160,6 +175,7 @@ def _forget_file_day() -> None:
     """
     from branches import fact_partitions
 
+    _forget_digests()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM branches_factversion")
         cursor.execute("DELETE FROM branches_importbatch WHERE kind <> 'system'")

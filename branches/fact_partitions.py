@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime
 
+from branches import fact_digest
+
 PARENT = "branches_fact"
 DEFAULT = "branches_fact_default"
 KEY_COLUMNS = "business_date, indicator_id, subject_kind, subject_id"
@@ -26,6 +28,17 @@ PARTITION_LOCK = 0x4B4D4850  # "KMHP"
 
 def partition_name(day: datetime.date) -> str:
     return f"{PARENT}_p{day:%Y%m%d}"
+
+
+def day_of(name: str) -> datetime.date | None:
+    """The day of a partition named by ``partition_name``; None for any other name."""
+    prefix = f"{PARENT}_p"
+    if not name.startswith(prefix):
+        return None
+    try:
+        return datetime.datetime.strptime(name[len(prefix) :], "%Y%m%d").date()
+    except ValueError:
+        return None
 
 
 def is_partitioned(cursor) -> bool:
@@ -71,6 +84,7 @@ def new_day_table(cursor, day: datetime.date) -> str:
     cursor.execute(f"INSERT INTO {table} SELECT * FROM {DEFAULT} WHERE business_date = %s", [day])
     if cursor.rowcount:
         cursor.execute(f"DELETE FROM {DEFAULT} WHERE business_date = %s", [day])
+    fact_digest.watch(cursor, table, day)
     return table
 
 
@@ -141,6 +155,7 @@ def fill_day_partitions(cursor, source: str, *, log=None) -> int:
             f"CREATE TABLE {partition_name(day)} PARTITION OF {PARENT} FOR VALUES FROM (%s) TO (%s)",
             [day, day + datetime.timedelta(days=1)],
         )
+        fact_digest.watch(cursor, partition_name(day), day)
     cursor.execute(f"INSERT INTO {PARENT} SELECT * FROM {source}")
     if log:
         log(f"    {cursor.rowcount} facts of {len(days)} days in their day partitions")
