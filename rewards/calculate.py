@@ -23,10 +23,11 @@ from decimal import Decimal
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from branches.models import Staff, StaffAssignment, SubjectKind, Unit
+from branches.models import Staff, SubjectKind, Unit
 from rewards import rules as rule_kinds
 from rewards.models import LineKind, PayoutLine, PayoutRun, RewardRule, RunState
 from rewards.money import to_fen
+from rewards.placement import main_unit_of_sql
 
 ZERO = Decimal(0)
 
@@ -94,6 +95,7 @@ STAGE_COLUMNS = (
     "figures",
     "formula",
     "penalty",
+    "unit_id",
 )
 
 
@@ -128,7 +130,7 @@ def _create_stage(cursor) -> None:
     cursor.execute(
         f"CREATE TEMPORARY TABLE {STAGE} (seq bigint, rule_id bigint, payee_kind smallint, payee_id bigint,"
         " period_start date, period_end date, amount text, value text, award text, figures text, formula text,"
-        " penalty boolean)"
+        " penalty boolean, unit_id bigint)"
     )
     cursor.execute(
         f"CREATE TEMPORARY TABLE {STAGE_WINDOW} (rule_id bigint, first_day date, last_day date, period_start date)"
@@ -164,6 +166,7 @@ def _stage_entitlements(cursor, run: PayoutRun, rules: dict) -> set[tuple]:
                 json.dumps(ent.figures, default=str, ensure_ascii=False),
                 ent.formula,
                 ent.penalty,
+                ent.unit_id,
             )
 
     for rule in rules.values():
@@ -272,7 +275,7 @@ def _stage_paid(cursor, run: PayoutRun, due_rules: list[int]) -> None:
     cursor.execute(
         f"""CREATE TEMPORARY TABLE {STAGE_PAID} AS
         SELECT paid.*, CASE WHEN last.revokes_award THEN '' ELSE last.non_cash_award END AS award,
-               last.comparison_value AS award_value
+               last.comparison_value AS award_value, last.unit_code AS last_unit_code
         FROM (
             SELECT l.rule_id, l.payee_kind, l.payee_id, COALESCE(w.period_start, l.period_start) AS period_start,
                    SUM(CASE WHEN l.kind <> %s THEN l.amount ELSE 0 END) AS total,
@@ -293,10 +296,12 @@ def _stage_paid(cursor, run: PayoutRun, due_rules: list[int]) -> None:
 
 def _slots_sql(on: datetime.date) -> tuple[str, list]:
     """Every slot with an entitlement or a payment, ordered, with the payee's details as of ``on``:
-    names, employee numbers and units are copied onto the lines (the unit of a staff member is the
-    one assigned on ``on``, else their current one)."""
+    names, employee numbers and units are copied onto the lines. A staff member's line belongs to
+    the unit the entitlement names (a unit's result handed to its staff), else to the unit the
+    person was assigned to for most of the window (``rewards.placement``); a correction with no
+    entitlement left to the unit of the line it corrects; else their current one."""
     staff, units = Staff._meta.db_table, Unit._meta.db_table
-    assignments = StaffAssignment._meta.db_table
+    placed = main_unit_of_sql("k.payee_id", "k.period_start", "k.window_end")
     sql = f"""
         SELECT k.rule_id, k.payee_kind, k.payee_id, k.period_start,
                k.period_end, k.amount, k.value, k.award, k.figures, k.formula, k.penalty,
@@ -305,23 +310,23 @@ def _slots_sql(on: datetime.date) -> tuple[str, list]:
         FROM (
             SELECT COALESCE(s.rule_id, p.rule_id) AS rule_id, COALESCE(s.payee_kind, p.payee_kind) AS payee_kind,
                    COALESCE(s.payee_id, p.payee_id) AS payee_id, COALESCE(s.period_start, p.period_start) AS period_start,
-                   s.period_end, s.amount, s.value, s.award, s.figures, s.formula, s.penalty,
+                   s.period_end, COALESCE(s.period_end, %s) AS window_end,
+                   s.amount, s.value, s.award, s.figures, s.formula, s.penalty, s.unit_id,
                    p.total AS paid_total, p.manual AS paid_manual, p.last_id, p.award AS paid_award,
-                   p.award_value AS paid_award_value
+                   p.award_value AS paid_award_value, p.last_unit_code
             FROM {STAGE} s
             FULL OUTER JOIN {STAGE_PAID} p
               ON p.rule_id = s.rule_id AND p.payee_kind = s.payee_kind AND p.payee_id = s.payee_id
              AND p.period_start = s.period_start
         ) k
         LEFT JOIN {staff} st ON k.payee_kind = %s AND st.id = k.payee_id
-        -- the staff member's assignment on the day, as branches.selectors.assignments_on reads it
         LEFT JOIN {units} u ON u.id = CASE WHEN k.payee_kind = %s THEN COALESCE(
-            (SELECT a.unit_id FROM {assignments} a
-              WHERE a.staff_id = k.payee_id AND a.valid_from <= %s AND (a.valid_to IS NULL OR a.valid_to >= %s)
-              ORDER BY a.valid_from DESC, a.id DESC LIMIT 1),
+            k.unit_id,
+            CASE WHEN k.amount IS NULL THEN (SELECT lu.id FROM {units} lu WHERE lu.code = k.last_unit_code) END,
+            {placed},
             st.unit_id) ELSE k.payee_id END
         ORDER BY k.rule_id, k.payee_kind, k.payee_id, k.period_start"""
-    return sql, [SubjectKind.STAFF, SubjectKind.STAFF, on, on]
+    return sql, [on, SubjectKind.STAFF, SubjectKind.STAFF]
 
 
 def _decimal(value) -> Decimal:

@@ -45,8 +45,9 @@ Figures across subjects and months (``rewards.figures_across``):
 - ``{"across_staff": <staff figure>, "aggregate": "min", "missing": "0"}`` — a unit's figure
   from its staff assigned on the as-of date (``min``, ``max``, ``sum`` or ``count``); with
   ``missing`` a staff member without the figure counts as that number, else is left out;
-- ``{"unit_of": <unit figure>}`` — each staff member gets their unit's value (a unit-wide
-  condition on a staff rule: nobody in the unit is paid when one employee missed);
+- ``{"unit_of": <unit figure>}`` — each staff member gets their unit's value, the unit of most of
+  the window (``rewards.placement``; a unit-wide condition on a staff rule: nobody in the unit is
+  paid when one employee missed);
 - ``{"months": <figure>, "op": "<=", "value": "1", "count": "all|streak", "before": <figure>,
   "from": date}`` — how many calendar months from ``from`` (default the campaign's start) to the
   as-of date the figure, read on each month's own dates, met the comparison: ``all`` of them, or

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from branches import access
-from branches.models import SubjectKind
+from branches.models import SubjectKind, Unit
 from rewards.models import PayoutLine, PayoutRun, RewardScheme, RunState
 from rewards.money import to_fen
 
@@ -85,6 +85,24 @@ def statement(*, payee_kind: int, payee_id: int, scheme: RewardScheme | None = N
     if scheme is not None:
         lines = lines.filter(run__scheme=scheme)
     return lines.order_by("run__period_end", "run_id", "id")
+
+
+def staff_statement_for(user, staff) -> QuerySet[PayoutLine] | None:
+    """The lines of ``staff``'s statement that ``user`` may see; None when they may see none.
+
+    The whole bank and the person see every line. A branch manager sees the person only if they
+    were assigned inside the manager's subtree at some time (``access.staff_periods_visible``:
+    figures before a move stay with the old unit), and only the lines that belong to a unit of
+    the subtree: each line carries the unit it belongs to (``rewards.placement``), so the old
+    branch keeps what was earned there and the new one sees none of it."""
+    scope = access.scope_for(user)
+    spans = access.staff_periods_visible(scope, staff)
+    if spans == []:
+        return None
+    lines = statement(payee_kind=SubjectKind.STAFF, payee_id=staff.pk)
+    if spans is None:
+        return lines
+    return lines.filter(unit_code__in=Unit.objects.filter(path__startswith=scope.unit_path).values("code"))
 
 
 def unit_statement(*, unit_code: str, scheme: RewardScheme | None = None) -> QuerySet[PayoutLine]:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches import access, roles
-from branches.models import Staff, SubjectKind, Unit
+from branches.models import Staff, Unit
 from rewards import exporters, selectors, services, sponsorship
 from rewards.models import ExportState, PayoutExport, PeriodKind, RewardScheme, RunState
 from rewards.resources import statement_sheet
@@ -166,9 +166,9 @@ def _statement(request, *, title: str, lines, filename: str, sponsored=()):
 @login_required
 def staff_statement(request, staff_id: int):
     staff = get_object_or_404(Staff.objects.select_related("unit"), pk=staff_id)
-    if not access.can_see_staff(request.user, staff):
+    lines = selectors.staff_statement_for(request.user, staff)
+    if lines is None:
         raise PermissionDenied
-    lines = selectors.statement(payee_kind=SubjectKind.STAFF, payee_id=staff.pk)
     return _statement(
         request,
         title=f"{staff.employee_no} {staff.name}",
