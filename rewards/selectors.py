@@ -29,6 +29,17 @@ def run_lines(run: PayoutRun) -> QuerySet[PayoutLine]:
     return run.lines.order_by("unit_code", "employee_no", "id")
 
 
+def described(lines) -> list[PayoutLine]:
+    """``lines`` as a list, each with ``figures_text``: its figures in the user's language
+    (``rewards.line_figures``; one query per rule, not per line), for the pages."""
+    from rewards.line_figures import FigureText
+
+    text, described_lines = FigureText(), list(lines)
+    for line in described_lines:
+        line.figures_text = text(rule_id=line.rule_id, kind=line.kind, figures=line.figures)
+    return described_lines
+
+
 def run_total(run: PayoutRun) -> Decimal:
     return run.lines.aggregate(total=Sum("amount"))["total"] or ZERO
 

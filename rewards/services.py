@@ -10,7 +10,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from branches import roles
@@ -239,5 +239,6 @@ def request_payout_export(run: PayoutRun, *, exporter: str, by) -> PayoutExport:
     if exporter not in exporters.REGISTRY:
         raise PayoutError(_("Unknown export %(name)s.") % {"name": exporter}, code="exporter")
     export = PayoutExport.objects.create(run=run, exporter=exporter, requested_by=by)
-    transaction.on_commit(lambda: tasks.render_payout_export.delay(export.pk))
+    language = translation.get_language()  # the file's words in the requester's language
+    transaction.on_commit(lambda: tasks.render_payout_export.delay(export.pk, language))
     return export

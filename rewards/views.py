@@ -72,13 +72,14 @@ def run_list(request):
 @finance_required
 def run_detail(request, run_id: int):
     run = get_object_or_404(selectors.runs_for(request.user), pk=run_id)
-    page = Paginator(selectors.run_lines(run).select_related("rule"), 200).get_page(request.GET.get("page"))
+    page = Paginator(selectors.run_lines(run), 200).get_page(request.GET.get("page"))
     return render(
         request,
         "rewards/run_detail.html",
         {
             "run": run,
             "page": page,
+            "lines": selectors.described(page),
             "total": selectors.run_total(run),
             "by_unit": selectors.totals_by_unit(run),
             "by_rule": selectors.totals_by_rule(run),
@@ -159,7 +160,12 @@ def _statement(request, *, title: str, lines, filename: str, sponsored=()):
     return render(
         request,
         "rewards/statement.html",
-        {"title": title, "lines": lines, "total": sum((line.amount for line in lines), 0), "sponsored": sponsored},
+        {
+            "title": title,
+            "lines": selectors.described(lines),
+            "total": sum((line.amount for line in lines), 0),
+            "sponsored": sponsored,
+        },
     )
 
 

@@ -209,7 +209,7 @@ def test_a_persons_statement_sheet_has_their_lines_with_amounts_as_numbers(clien
             "收款人": "张伟", "员工号": "E001", "机构号": "B1", "机构名称": "城关信用社", "奖励规则": "存款计件",
             "类别": str(LineKind.AWARD.label), "期间起": datetime.datetime(2027, 1, 1), "期间止": datetime.datetime(2027, 1, 31),
             "金额(元)": 1200,
-            "实物/荣誉": None, "计算公式": "1000 × 1", "批次号": run.pk,
+            "实物/荣誉": None, "计算公式": "1000 × 1", "计算数据": None, "批次号": run.pk,
         }
     ]
 
