@@ -1,9 +1,10 @@
 """Rewards and payouts: a campaign's reward scheme, its rules, payout runs and their lines.
 
-A payout run is what finance approved. Once locked it never changes: ``save()`` and ``delete()``
-refuse here, and database triggers (migration 0002) refuse the same at the SQL level, so a
-``QuerySet.update()`` or a hand-written statement cannot change a locked run either. Corrections
-are new lines in a later run that reference the line they correct.
+A payout run is what finance approved. Only a draft run's lines change, and once locked the run
+never changes: ``save()`` and ``delete()`` refuse here, and database triggers (migrations 0002,
+0008) refuse the same at the SQL level, so a ``QuerySet.update()``, a hand-written statement or a
+``TRUNCATE`` cannot either. Corrections are new lines in a later run that reference the line they
+correct.
 """
 
 from __future__ import annotations
@@ -307,21 +308,22 @@ class PayoutLine(models.Model):
         return f"{self.payee_name} {self.rule_name} {self.amount}"
 
     def save(self, *args, **kwargs):
-        if self._run_locked():
-            raise LockedError(
-                _("Payout run #%(id)s is locked: its lines cannot change.") % {"id": self.run_id}
-            )
+        self._refuse_unless_draft()
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        if self._run_locked():
-            raise LockedError(
-                _("Payout run #%(id)s is locked: its lines cannot change.") % {"id": self.run_id}
-            )
+        self._refuse_unless_draft()
         return super().delete(*args, **kwargs)
 
-    def _run_locked(self) -> bool:
-        return PayoutRun.objects.filter(pk=self.run_id, state=RunState.LOCKED).exists()
+    def _refuse_unless_draft(self) -> None:
+        """Only a draft run's lines change: what was reviewed is what is approved and locked
+        (the database refuses the same, migration 0008)."""
+        state = PayoutRun.objects.filter(pk=self.run_id).values_list("state", flat=True).first()
+        if state is not None and state != RunState.DRAFT:
+            raise LockedError(
+                _("Payout run #%(id)s is %(state)s: only a draft run's lines can change.")
+                % {"id": self.run_id, "state": RunState(state).label}
+            )
 
 
 class ExportState(models.TextChoices):
