@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import hashlib
 import itertools
 import json
 from decimal import ROUND_FLOOR, Decimal
@@ -467,6 +468,20 @@ def _correction_kind(diff: Decimal, award: str, value: Decimal, prior: dict) -> 
     return LineKind.CLAWBACK
 
 
+def rules_fingerprint(scheme) -> str:
+    """A digest of what the scheme's rules say (codes, names, kinds, params, groups, order) and of
+    its budget: equal digests, equal rules. Stored on a run when its lines are calculated, so a
+    rule changed afterwards (in the admin, by a campaign file) is found before approval."""
+    rules = [
+        [rule.pk, rule.code, rule.name, rule.kind, rule.params, rule.stacking_group, rule.position]
+        for rule in scheme.rules.order_by("pk")
+    ]
+    cap = None if scheme.budget is None else str(to_fen(Decimal(str(scheme.budget))))  # 2000 and 2000.00 alike
+    budget = [cap, bool(scheme.scale_to_budget), scheme.campaign_code, str(scheme.start), str(scheme.end)]
+    text = json.dumps([rules, budget], sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def fill_run(run: PayoutRun) -> int:
     """Create the run's lines (entitlement to date minus locked payments); returns how many.
 
@@ -476,6 +491,7 @@ def fill_run(run: PayoutRun) -> int:
     payees' details, and each slot's line is made in Python (Decimal, the formulas in the user's
     language) and written in chunks.
     """
+    PayoutRun.objects.filter(pk=run.pk).update(rules_fingerprint=rules_fingerprint(run.scheme))
     rules = {rule.pk: rule for rule in run.scheme.rules.order_by("pk")}
     penalty_rules = {pk for pk, rule in rules.items() if rule_kinds.kind_for(rule.kind, rule.params).penalty}
     made = 0

@@ -26,6 +26,7 @@ ACTIONS = {
     "lock": services.lock_payout_run,
     "return": services.return_payout_run_to_draft,
     "recalculate": services.recalculate_payout_run,
+    "acknowledge": services.acknowledge_corrections_on_manual_adjustments,
 }
 
 
@@ -85,6 +86,9 @@ def run_detail(request, run_id: int):
             "by_rule": selectors.totals_by_rule(run),
             "budget": selectors.budget_status(run),
             "changes": run.changes.select_related("by"),
+            "corrections_on_manual": selectors.corrections_on_manual_adjustments(run),
+            "acknowledged": selectors.corrections_acknowledged(run),
+            "rules_changed": selectors.rules_changed_since_calculation(run),
             "exporters": exporters.names(),
             "exports": run.exports.all()[:10],
             "states": RunState,
@@ -103,6 +107,46 @@ def run_action(request, run_id: int, action: str):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("rewards:run", run_id=run.pk)
+
+
+@finance_required
+def add_adjustment(request, run_id: int):
+    """A manual adjustment (手工调整) of a locked line, added to a draft run: the line's number,
+    the amount and the reason (``services.add_adjustment_line``; four eyes record it)."""
+    run = get_object_or_404(selectors.runs_for(request.user), pk=run_id)
+    data = request.POST if request.method == "POST" else request.GET
+    form = {key: data.get(key, "") for key in ("line", "amount", "reason")}
+    original = selectors.adjustable_line(run, form["line"]) if form["line"] else None
+    if request.method == "POST":
+        try:
+            if original is None:
+                raise services.PayoutError(
+                    {"line": _("Line: %(line)r is not the number of a line of a locked run of this scheme.") % {"line": form["line"]}}
+                )
+            line = services.add_adjustment_line(
+                run, original=original, amount=form["amount"], reason=form["reason"], by=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Manual adjustment #%(line)s of %(amount)s yuan added to payout run #%(id)s.")
+                % {"line": line.pk, "amount": line.amount, "id": run.pk},
+            )
+            return redirect("rewards:run", run_id=run.pk)
+    history = (
+        selectors.statement(payee_kind=original.payee_kind, payee_id=original.payee_id, scheme=run.scheme).filter(
+            rule_id=original.rule_id, run__state=RunState.LOCKED
+        )
+        if original
+        else []
+    )
+    return render(
+        request,
+        "rewards/adjust.html",
+        {"run": run, "form": form, "original": original, "history": selectors.described(history), "states": RunState},
+    )
 
 
 @finance_required
