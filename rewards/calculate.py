@@ -562,12 +562,19 @@ def insert_lines(rows: list[tuple]) -> None:
             )
 
 
-def delete_draft_lines(run: PayoutRun) -> int:
-    """Remove a draft run's computed lines in one statement (no per-object delete collector).
+def delete_draft_lines(run: PayoutRun, *, computed_only: bool = False) -> int:
+    """Remove a draft run's lines in one statement (no per-object delete collector); with
+    ``computed_only`` (a recalculation) finance's manual adjustments stay: they are not computed,
+    and a recalculation must not drop them unseen.
 
     Safe because no line ever references a draft run's line: adjustments reference locked runs.
-    The locking triggers still refuse this for a locked run.
+    The locking triggers still refuse this for a run that is not a draft.
     """
+    sql = f"DELETE FROM {PayoutLine._meta.db_table} WHERE run_id = %s"
+    params: list = [run.pk]
+    if computed_only:
+        sql += " AND kind <> %s"
+        params.append(LineKind.MANUAL)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {PayoutLine._meta.db_table} WHERE run_id = %s", [run.pk])
+        cursor.execute(sql, params)
         return cursor.rowcount

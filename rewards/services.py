@@ -118,14 +118,15 @@ def create_payout_run(
 
 @transaction.atomic
 def recalculate_payout_run(run: PayoutRun, *, by) -> PayoutRun:
-    """Throw away a draft run's computed lines and compute them again from today's figures."""
+    """Throw away a draft run's computed lines and compute them again from today's figures
+    (finance's manual adjustments in it stay)."""
     _require_finance(by)
     run = PayoutRun.objects.select_for_update().get(pk=run.pk)
     _require_state(run, RunState.DRAFT, _("recalculate it"))
     _require_readable_rules(run.scheme)
     from rewards import calculate as calculation
 
-    calculation.delete_draft_lines(run)
+    calculation.delete_draft_lines(run, computed_only=True)
     calculation.fill_run(run)
     RunChange.objects.create(run=run, by=by, action=RunChange.Action.RECALCULATED)
     return run

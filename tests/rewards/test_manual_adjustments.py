@@ -158,3 +158,14 @@ def test_a_manual_line_offsetting_the_clawback_clears_the_warning(clawed_back_tw
     assert selectors.corrections_on_manual_adjustments(run) == []
     settle(run, finance)
     assert _net_paid("B1") == Decimal("0.00")  # 3,000 − 3,000 by hand − 3,000 computed + 3,000 offset
+
+
+def test_a_recalculation_keeps_the_manual_adjustments_of_the_draft(clawed_back_twice, finance):
+    run = clawed_back_twice
+    january_line = PayoutLine.objects.filter(run__state="locked", kind=LineKind.AWARD).get()
+    manual = services.add_adjustment_line(run, original=january_line, amount="3000", reason="冲销重复扣回", by=finance["maker"])
+    services.recalculate_payout_run(run, by=finance["maker"])
+    assert sorted((line.kind, line.amount) for line in run.lines.all()) == [
+        (LineKind.CLAWBACK, Decimal("-3000.00")), (LineKind.MANUAL, Decimal("3000.00"))
+    ]
+    assert run.lines.filter(pk=manual.pk).exists()
