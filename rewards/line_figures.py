@@ -51,6 +51,7 @@ KEY_SOURCES = {
     "head_to_head": {"own": "by", "rival": "by", "completion": "completion"},
     "item_bands": {"items": COUNT, "items_in_a_band": COUNT},
 }
+MANUAL_KIND = "manual"  # LineKind.MANUAL: its figures are a reason and who entered it
 # Keys a reader needs only when they say something: no bar, nothing to show.
 SKIP_WHEN_ZERO = {"above"}
 
@@ -145,24 +146,39 @@ def _plain(value: Decimal, *, least: int = 0, most: int = 6) -> str:
     return text
 
 
-def format_value(kind: str, raw) -> str:
-    """One figure ``raw`` (a number as stored, or text) shown as ``kind`` in the active language."""
+def words() -> dict[str, str]:
+    """The texts a figure is written with, in the active language (looked up once per page or
+    export: a gettext per figure of 500,000 lines would cost more than the writing)."""
+    return {
+        "money": _("%(amount)s (10,000 yuan)"),
+        "place": _("no. %(place)s"),
+        "points": _("%(points)s points"),
+        "yes": _("yes"),
+        "no": _("no"),
+        "pair": _("%(label)s: %(value)s"),
+    }
+
+
+def format_value(kind: str, raw, texts: dict[str, str] | None = None) -> str:
+    """One figure ``raw`` (a number as stored, or text) shown as ``kind`` in the active language
+    (``texts``: ``words()``, when the caller has them already)."""
     if kind == TEXT or raw is None or raw == "":
         return "" if raw is None else str(raw)
     try:
         value = Decimal(str(raw))
     except InvalidOperation:
         return str(raw)
+    texts = texts or words()
     if kind == MONEY:
-        return _("%(amount)s (10,000 yuan)") % {"amount": _plain(value / 10000, least=2)}
+        return texts["money"] % {"amount": _plain(value / 10000, least=2)}
     if kind == RATE:
         return f"{_plain(value * 100, least=2)}%"
     if kind == PLACE:
-        return _("no. %(place)s") % {"place": _plain(value)}
+        return texts["place"] % {"place": _plain(value)}
     if kind == POINTS:
-        return _("%(points)s points") % {"points": _plain(value, least=2, most=4)}
+        return texts["points"] % {"points": _plain(value, least=2, most=4)}
     if kind == YES_NO:
-        return _("yes") if value else _("no")
+        return texts["yes"] if value else texts["no"]
     return _plain(value)
 
 
@@ -173,6 +189,7 @@ class FigureText:
         self._rules: dict = {}  # rule id: (kind, params, measures)
         self._measures: dict[str, Measures] = {}  # per campaign code
         self._keys: dict[tuple, tuple[str, str]] = {}  # (rule id, key): (kind of number, label)
+        self._texts = words()
 
     def _rule(self, rule_id):
         if rule_id not in self._rules:
@@ -209,10 +226,9 @@ class FigureText:
         """The figures of one line (``kind`` the line's kind: a manual line holds a reason)."""
         if not figures or not isinstance(figures, dict):
             return ""
-        from rewards.models import LineKind
-
-        pair = _("%(label)s: %(value)s")
-        if kind == LineKind.MANUAL:
+        texts = self._texts
+        pair = texts["pair"]
+        if kind == MANUAL_KIND:
             parts = [(LABELS["reason"], figures.get("reason", "")), (LABELS["entered_by"], figures.get("by", ""))]
             return " · ".join(pair % {"label": label, "value": value} for label, value in parts if value)
         shown = []
@@ -220,7 +236,7 @@ class FigureText:
             number, label = self._key(rule_id, key)
             if (key in SKIP_WHEN_ZERO and _is_zero(raw)) or (key == "by" and number == PLACE and "rank" in figures):
                 continue  # no bar; a place ranked on places says it once
-            shown.append(pair % {"label": label, "value": format_value(number, raw)})
+            shown.append(pair % {"label": label, "value": format_value(number, raw, texts)})
         return " · ".join(shown)
 
 
