@@ -159,6 +159,14 @@ def adjustable_line(run: PayoutRun, number) -> PayoutLine | None:
     )
 
 
+def paid_for_rule(line: PayoutLine) -> QuerySet[PayoutLine]:
+    """What locked runs of ``line``'s scheme paid its payee under its rule, oldest first (what a
+    manual adjustment of ``line`` corrects)."""
+    return statement(payee_kind=line.payee_kind, payee_id=line.payee_id, scheme=line.run.scheme).filter(
+        rule_id=line.rule_id, run__state=RunState.LOCKED
+    )
+
+
 def statement(*, payee_kind: int, payee_id: int, scheme: RewardScheme | None = None) -> QuerySet[PayoutLine]:
     """Every line paid to one staff member or unit, oldest run first (a person's or unit's statement)."""
     lines = PayoutLine.objects.filter(payee_kind=payee_kind, payee_id=payee_id).select_related("run")

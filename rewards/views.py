@@ -135,17 +135,11 @@ def add_adjustment(request, run_id: int):
                 % {"line": line.pk, "amount": line.amount, "id": run.pk},
             )
             return redirect("rewards:run", run_id=run.pk)
-    history = (
-        selectors.statement(payee_kind=original.payee_kind, payee_id=original.payee_id, scheme=run.scheme).filter(
-            rule_id=original.rule_id, run__state=RunState.LOCKED
-        )
-        if original
-        else []
-    )
+    history = selectors.described(selectors.paid_for_rule(original)) if original else []
     return render(
         request,
         "rewards/adjust.html",
-        {"run": run, "form": form, "original": original, "history": selectors.described(history), "states": RunState},
+        {"run": run, "form": form, "original": original, "history": history, "states": RunState},
     )
 
 
