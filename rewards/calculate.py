@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import hashlib
 import itertools
 import json
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from branches.models import Staff, StaffAssignment, SubjectKind, Unit
+from branches.models import Staff, SubjectKind, Unit
 from rewards import rules as rule_kinds
 from rewards.models import LineKind, PayoutLine, PayoutRun, RewardRule, RunState
 from rewards.money import to_fen
+from rewards.placement import main_unit_of_sql
 
 ZERO = Decimal(0)
 
@@ -80,6 +82,7 @@ STAGE = "rewards_stage_entitlement"  # this run's entitlements (a temporary tabl
 STAGE_PAID = "rewards_stage_paid"  # what locked runs paid, per slot of this run's windows
 STAGE_WINDOW = "rewards_stage_window"  # the windows of the rules due in this run
 STAGE_LOSER = "rewards_stage_loser"  # (rule, payee) pairs that lose to a better rule of their group
+STAGE_SCALED = "rewards_stage_scaled"  # awards scaled to the budget, to the fen (largest remainder)
 CHUNK = 5000
 STAGE_COLUMNS = (
     "seq",
@@ -94,6 +97,7 @@ STAGE_COLUMNS = (
     "figures",
     "formula",
     "penalty",
+    "unit_id",
 )
 
 
@@ -123,21 +127,25 @@ def _write(cursor, table: str, columns: tuple[str, ...], rows) -> int:
 def _create_stage(cursor) -> None:
     """The run's working tables: temporary, so each connection has its own and nothing is left
     behind (a failed run rolls their creation back with everything else)."""
-    for table in (STAGE, STAGE_PAID, STAGE_WINDOW, STAGE_LOSER):
+    for table in (STAGE, STAGE_PAID, STAGE_WINDOW, STAGE_LOSER, STAGE_SCALED):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
     cursor.execute(
         f"CREATE TEMPORARY TABLE {STAGE} (seq bigint, rule_id bigint, payee_kind smallint, payee_id bigint,"
         " period_start date, period_end date, amount text, value text, award text, figures text, formula text,"
-        " penalty boolean)"
+        " penalty boolean, unit_id bigint)"
     )
     cursor.execute(
         f"CREATE TEMPORARY TABLE {STAGE_WINDOW} (rule_id bigint, first_day date, last_day date, period_start date)"
     )
     cursor.execute(f"CREATE TEMPORARY TABLE {STAGE_LOSER} (rule_id bigint, payee_kind smallint, payee_id bigint)")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {STAGE_SCALED} (seq bigint, amount text, remainder bigint, bumped smallint,"
+        " rule_id bigint, payee_kind smallint, payee_id bigint, period_start date)"
+    )
 
 
 def _drop_stage(cursor) -> None:
-    for table in (STAGE, STAGE_PAID, STAGE_WINDOW, STAGE_LOSER):
+    for table in (STAGE, STAGE_PAID, STAGE_WINDOW, STAGE_LOSER, STAGE_SCALED):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -164,6 +172,7 @@ def _stage_entitlements(cursor, run: PayoutRun, rules: dict) -> set[tuple]:
                 json.dumps(ent.figures, default=str, ensure_ascii=False),
                 ent.formula,
                 ent.penalty,
+                ent.unit_id,
             )
 
     for rule in rules.values():
@@ -240,20 +249,58 @@ def _losing(payee, worth: dict, rules: dict):
             yield (*payee, rule_id)
 
 
-def _budget_factor(cursor, scheme) -> Decimal | None:
-    """With ``scale_to_budget``, the factor scaling positive awards down to the budget (None when
-    within it): the awards are summed in Decimal as they are read."""
-    if scheme.budget is None or not scheme.scale_to_budget:
-        return None
-    total = ZERO
+FEN = Decimal("0.01")
+REMAINDER_DIGITS = 10**18  # a remainder of a fen kept as an integer (exact enough to order)
+
+
+def _positive_awards():
+    """(seq, amount, rule id, payee kind, payee id, period start) of every positive award staged
+    (penalties are never scaled), read a chunk at a time in Decimal."""
     with connection.chunked_cursor() as reader:
-        reader.execute(f"SELECT amount FROM {STAGE} WHERE NOT penalty")
+        reader.execute(f"SELECT seq, amount, rule_id, payee_kind, payee_id, period_start FROM {STAGE} WHERE NOT penalty")
         while chunk := reader.fetchmany(CHUNK):
-            for (amount,) in chunk:
+            for seq, amount, *slot in chunk:
                 amount = Decimal(amount)
                 if amount > 0:
-                    total += amount
-    return scheme.budget / total if total > scheme.budget else None
+                    yield seq, amount, *slot
+
+
+def _scale_to_budget(cursor, scheme) -> Decimal | None:
+    """With ``scale_to_budget`` and awards above the budget, scale every positive award to it and
+    return the factor (None when within it or not scaling).
+
+    Each award a becomes a × budget ÷ total, rounded DOWN to the fen; the fen still left of the
+    budget (fewer than the awards) go one each to the largest remainders (ties: rule, payee,
+    window, in that order). So the scaled awards add up to the budget exactly, never a fen over
+    (rounding each half-up could: 3 × 666.67 = 2,000.01 of 2,000). The rows are read twice in
+    Decimal (total, then floors and remainders) and the remainders ordered in SQL, so memory stays
+    bounded whatever the number of awards."""
+    if scheme.budget is None or not scheme.scale_to_budget:
+        return None
+    total = sum((amount for _seq, amount, *_slot in _positive_awards()), ZERO)
+    if total <= scheme.budget:
+        return None
+    budget = to_fen(scheme.budget)
+    floors = ZERO
+
+    def rows():
+        nonlocal floors
+        for seq, amount, *slot in _positive_awards():
+            exact = amount * budget / total / FEN
+            whole = exact.to_integral_value(rounding=ROUND_FLOOR)
+            floors += whole
+            yield (seq, str(whole * FEN), int((exact - whole) * REMAINDER_DIGITS), 0, *slot)
+
+    columns = ("seq", "amount", "remainder", "bumped", "rule_id", "payee_kind", "payee_id", "period_start")
+    awards = _write(cursor, STAGE_SCALED, columns, rows())
+    left = min(int(budget / FEN - floors), awards)  # fen of the budget not yet given out
+    if left > 0:
+        cursor.execute(
+            f"UPDATE {STAGE_SCALED} SET bumped = 1 WHERE seq IN (SELECT seq FROM {STAGE_SCALED}"
+            " ORDER BY remainder DESC, rule_id, payee_kind, payee_id, period_start LIMIT %s)",
+            [left],
+        )
+    return budget / total
 
 
 def _stage_paid(cursor, run: PayoutRun, due_rules: list[int]) -> None:
@@ -272,7 +319,7 @@ def _stage_paid(cursor, run: PayoutRun, due_rules: list[int]) -> None:
     cursor.execute(
         f"""CREATE TEMPORARY TABLE {STAGE_PAID} AS
         SELECT paid.*, CASE WHEN last.revokes_award THEN '' ELSE last.non_cash_award END AS award,
-               last.comparison_value AS award_value
+               last.comparison_value AS award_value, last.unit_code AS last_unit_code
         FROM (
             SELECT l.rule_id, l.payee_kind, l.payee_id, COALESCE(w.period_start, l.period_start) AS period_start,
                    SUM(CASE WHEN l.kind <> %s THEN l.amount ELSE 0 END) AS total,
@@ -293,35 +340,39 @@ def _stage_paid(cursor, run: PayoutRun, due_rules: list[int]) -> None:
 
 def _slots_sql(on: datetime.date) -> tuple[str, list]:
     """Every slot with an entitlement or a payment, ordered, with the payee's details as of ``on``:
-    names, employee numbers and units are copied onto the lines (the unit of a staff member is the
-    one assigned on ``on``, else their current one)."""
+    names, employee numbers and units are copied onto the lines. A staff member's line belongs to
+    the unit the entitlement names (a unit's result handed to its staff), else to the unit the
+    person was assigned to for most of the window (``rewards.placement``); a correction with no
+    entitlement left to the unit of the line it corrects; else their current one."""
     staff, units = Staff._meta.db_table, Unit._meta.db_table
-    assignments = StaffAssignment._meta.db_table
+    placed = main_unit_of_sql("k.payee_id", "k.period_start", "k.window_end")
     sql = f"""
         SELECT k.rule_id, k.payee_kind, k.payee_id, k.period_start,
-               k.period_end, k.amount, k.value, k.award, k.figures, k.formula, k.penalty,
+               k.period_end, k.amount, k.value, k.award, k.figures, k.formula, k.penalty, k.scaled, k.bumped,
                k.paid_total, k.paid_manual, k.last_id, k.paid_award, k.paid_award_value,
                COALESCE(st.name, u.name, ''), COALESCE(st.employee_no, ''), COALESCE(u.code, ''), COALESCE(u.name, '')
         FROM (
             SELECT COALESCE(s.rule_id, p.rule_id) AS rule_id, COALESCE(s.payee_kind, p.payee_kind) AS payee_kind,
                    COALESCE(s.payee_id, p.payee_id) AS payee_id, COALESCE(s.period_start, p.period_start) AS period_start,
-                   s.period_end, s.amount, s.value, s.award, s.figures, s.formula, s.penalty,
+                   s.period_end, COALESCE(s.period_end, %s) AS window_end,
+                   s.amount, s.value, s.award, s.figures, s.formula, s.penalty, s.unit_id,
+                   sc.amount AS scaled, sc.bumped,
                    p.total AS paid_total, p.manual AS paid_manual, p.last_id, p.award AS paid_award,
-                   p.award_value AS paid_award_value
+                   p.award_value AS paid_award_value, p.last_unit_code
             FROM {STAGE} s
+            LEFT JOIN {STAGE_SCALED} sc ON sc.seq = s.seq
             FULL OUTER JOIN {STAGE_PAID} p
               ON p.rule_id = s.rule_id AND p.payee_kind = s.payee_kind AND p.payee_id = s.payee_id
              AND p.period_start = s.period_start
         ) k
         LEFT JOIN {staff} st ON k.payee_kind = %s AND st.id = k.payee_id
-        -- the staff member's assignment on the day, as branches.selectors.assignments_on reads it
         LEFT JOIN {units} u ON u.id = CASE WHEN k.payee_kind = %s THEN COALESCE(
-            (SELECT a.unit_id FROM {assignments} a
-              WHERE a.staff_id = k.payee_id AND a.valid_from <= %s AND (a.valid_to IS NULL OR a.valid_to >= %s)
-              ORDER BY a.valid_from DESC, a.id DESC LIMIT 1),
+            k.unit_id,
+            CASE WHEN k.amount IS NULL THEN (SELECT lu.id FROM {units} lu WHERE lu.code = k.last_unit_code) END,
+            {placed},
             st.unit_id) ELSE k.payee_id END
         ORDER BY k.rule_id, k.payee_kind, k.payee_id, k.period_start"""
-    return sql, [SubjectKind.STAFF, SubjectKind.STAFF, on, on]
+    return sql, [on, SubjectKind.STAFF, SubjectKind.STAFF]
 
 
 def _decimal(value) -> Decimal:
@@ -338,15 +389,20 @@ def _day(value) -> datetime.date:
 def _line(run: PayoutRun, row, rules: dict, penalty_rules: set[int], factor: Decimal | None) -> tuple | None:
     """The line of one slot (``_slots_sql`` row): E − P, or None when there is nothing to correct."""
     (rule_id, payee_kind, payee_id, period_start, period_end, amount, value, award, figures, formula, _penalty,
-     paid_total, paid_manual, last_id, paid_award, paid_award_value, payee_name, employee_no, unit_code, unit_name) = row
+     scaled, bumped, paid_total, paid_manual, last_id, paid_award, paid_award_value, payee_name, employee_no, unit_code, unit_name) = row
     rule = rules[rule_id]
     entitled = amount is not None
     prior = last_id is not None
     if entitled:
         amount = Decimal(amount)
-        if factor is not None and rule_id not in penalty_rules and amount > 0:
-            amount *= factor
-            formula += _(" × %(factor)s (scaled to the budget)") % {"factor": f"{factor:.6f}"}
+        if scaled is not None:  # a positive award scaled to the budget (``_scale_to_budget``)
+            amount = Decimal(str(scaled)) + (FEN if bumped else ZERO)
+            text = (
+                _(" × %(factor)s (scaled to the budget, to the fen rounded up: largest remainder)")
+                if bumped
+                else _(" × %(factor)s (scaled to the budget, to the fen rounded down)")
+            )
+            formula += text % {"factor": f"{factor:.6f}"}
         amount = to_fen(amount)
         value = Decimal(value)
     else:
@@ -412,6 +468,20 @@ def _correction_kind(diff: Decimal, award: str, value: Decimal, prior: dict) -> 
     return LineKind.CLAWBACK
 
 
+def rules_fingerprint(scheme) -> str:
+    """A digest of what the scheme's rules say (codes, names, kinds, params, groups, order) and of
+    its budget: equal digests, equal rules. Stored on a run when its lines are calculated, so a
+    rule changed afterwards (in the admin, by a campaign file) is found before approval."""
+    rules = [
+        [rule.pk, rule.code, rule.name, rule.kind, rule.params, rule.stacking_group, rule.position]
+        for rule in scheme.rules.order_by("pk")
+    ]
+    cap = None if scheme.budget is None else str(to_fen(Decimal(str(scheme.budget))))  # 2000 and 2000.00 alike
+    budget = [cap, bool(scheme.scale_to_budget), scheme.campaign_code, str(scheme.start), str(scheme.end)]
+    text = json.dumps([rules, budget], sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def fill_run(run: PayoutRun) -> int:
     """Create the run's lines (entitlement to date minus locked payments); returns how many.
 
@@ -421,6 +491,7 @@ def fill_run(run: PayoutRun) -> int:
     payees' details, and each slot's line is made in Python (Decimal, the formulas in the user's
     language) and written in chunks.
     """
+    PayoutRun.objects.filter(pk=run.pk).update(rules_fingerprint=rules_fingerprint(run.scheme))
     rules = {rule.pk: rule for rule in run.scheme.rules.order_by("pk")}
     penalty_rules = {pk for pk, rule in rules.items() if rule_kinds.kind_for(rule.kind, rule.params).penalty}
     made = 0
@@ -430,7 +501,7 @@ def fill_run(run: PayoutRun) -> int:
         if due:
             _keep_last_entitlement(cursor)
             _apply_non_stacking(cursor, rules)
-            factor = _budget_factor(cursor, run.scheme)
+            factor = _scale_to_budget(cursor, run.scheme)
             _stage_paid(cursor, run, sorted({rule_id for rule_id, _start in due}))
             sql, params = _slots_sql(run.period_end)
             with connection.chunked_cursor() as reader:
@@ -491,12 +562,19 @@ def insert_lines(rows: list[tuple]) -> None:
             )
 
 
-def delete_draft_lines(run: PayoutRun) -> int:
-    """Remove a draft run's computed lines in one statement (no per-object delete collector).
+def delete_draft_lines(run: PayoutRun, *, computed_only: bool = False) -> int:
+    """Remove a draft run's lines in one statement (no per-object delete collector); with
+    ``computed_only`` (a recalculation) finance's manual adjustments stay: they are not computed,
+    and a recalculation must not drop them unseen.
 
     Safe because no line ever references a draft run's line: adjustments reference locked runs.
-    The locking triggers still refuse this for a locked run.
+    The locking triggers still refuse this for a run that is not a draft.
     """
+    sql = f"DELETE FROM {PayoutLine._meta.db_table} WHERE run_id = %s"
+    params: list = [run.pk]
+    if computed_only:
+        sql += " AND kind <> %s"
+        params.append(LineKind.MANUAL)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {PayoutLine._meta.db_table} WHERE run_id = %s", [run.pk])
+        cursor.execute(sql, params)
         return cursor.rowcount

@@ -37,6 +37,7 @@ def neutralise(value) -> str:
 
 
 # (header in Chinese, field, column width); headers are the bank's words for payroll.
+FIGURES_TEXT = "figures_text"  # the line's figures in words (rewards.line_figures), not a column
 LINE_COLUMNS = [
     ("收款人", "payee_name", 14),
     ("员工号", "employee_no", 12),
@@ -49,17 +50,25 @@ LINE_COLUMNS = [
     ("金额(元)", "amount", 14),
     ("实物/荣誉", "non_cash_award", 14),
     ("计算公式", "formula", 40),
+    ("计算数据", FIGURES_TEXT, 40),
     ("批次号", "run_id", 8),
 ]
-LINE_FIELDS = [field for _header, field, _width in LINE_COLUMNS]
+COLUMN_FIELDS = [field for _header, field, _width in LINE_COLUMNS]  # the order of ``line_rows``
+LINE_FIELDS = [field for field in COLUMN_FIELDS if field != FIGURES_TEXT]  # the stored fields read
 
 
 def line_rows(run: PayoutRun) -> Iterator[tuple]:
-    """The run's lines as tuples in ``LINE_FIELDS`` order, streamed in chunks from the database."""
+    """The run's lines as tuples in ``COLUMN_FIELDS`` order, streamed in chunks from the database:
+    the kind in words and the figures described (``rewards.line_figures``) in the active language."""
+    from rewards.line_figures import FigureText
+
     kinds = {code: str(label) for code, label in LineKind.choices}  # translate once, not per row
+    describe = FigureText()
     fields = [field for field in LINE_FIELDS if field != "run_id"]
-    for row in selectors.run_lines(run).values_list(*fields).iterator(chunk_size=CHUNK_ROWS):
-        yield (*row[:5], kinds.get(row[5], row[5]), *row[6:], run.pk)
+    rows = selectors.run_lines(run).values_list(*fields, "rule_id", "figures")
+    for *row, rule_id, figures in rows.iterator(chunk_size=CHUNK_ROWS):
+        kind = row[5]
+        yield (*row[:5], kinds.get(kind, kind), *row[6:], describe(rule_id=rule_id, kind=kind, figures=figures), run.pk)
 
 
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
@@ -127,7 +136,7 @@ class PayoutWorkbook(Exporter):
             lines.write_string(0, col, title, header)
         lines.freeze_panes(1, 0)
         amount_col, start_col, end_col, run_col = (
-            LINE_FIELDS.index(f) for f in ("amount", "period_start", "period_end", "run_id")
+            COLUMN_FIELDS.index(f) for f in ("amount", "period_start", "period_end", "run_id")
         )
         text_cols = [
             col for col in range(len(LINE_COLUMNS)) if col not in (amount_col, start_col, end_col, run_col)
@@ -225,7 +234,7 @@ class PayoutCsv(Exporter):
         try:
             writer = csv.writer(text)
             writer.writerow([title for title, _field, _width in LINE_COLUMNS])
-            amount_col = LINE_FIELDS.index("amount")
+            amount_col = COLUMN_FIELDS.index("amount")
             for row_no, row in enumerate(line_rows(run), start=1):
                 writer.writerow(
                     [

@@ -25,7 +25,8 @@ A figure is described by a small dict (validated by ``validate_expression``) so 
   as-of date (``scoring.selectors.current_result_set``):
   ``{"target": "DEP"}`` (the participant's whole-campaign target for metric DEP),
   ``{"metric": "DEP", "field": "completion"}`` (``actual``, ``target``, ``base`` or
-  ``completion`` of the campaign-wide metric result), ``{"score": "total_points"}`` (or
+  ``completion`` of the campaign-wide metric result; completion is actual ÷ target from the
+  stored figures, unrounded, so money is rounded once), ``{"score": "total_points"}`` (or
   ``base_points``, ``met_all_targets`` and ``vetoed`` as 1/0), ``{"rank": "OVERALL"}`` (the place
   in a named ranking; rank with ``"order": "asc"``), ``{"flag": "green"}`` (1 when set).
 
@@ -44,8 +45,9 @@ Figures across subjects and months (``rewards.figures_across``):
 - ``{"across_staff": <staff figure>, "aggregate": "min", "missing": "0"}`` — a unit's figure
   from its staff assigned on the as-of date (``min``, ``max``, ``sum`` or ``count``); with
   ``missing`` a staff member without the figure counts as that number, else is left out;
-- ``{"unit_of": <unit figure>}`` — each staff member gets their unit's value (a unit-wide
-  condition on a staff rule: nobody in the unit is paid when one employee missed);
+- ``{"unit_of": <unit figure>}`` — each staff member gets their unit's value, the unit of most of
+  the window (``rewards.placement``; a unit-wide condition on a staff rule: nobody in the unit is
+  paid when one employee missed);
 - ``{"months": <figure>, "op": "<=", "value": "1", "count": "all|streak", "before": <figure>,
   "from": date}`` — how many calendar months from ``from`` (default the campaign's start) to the
   as-of date the figure, read on each month's own dates, met the comparison: ``all`` of them, or
@@ -357,7 +359,11 @@ class FigureBook:
             if "metric" in expr:
                 metric_id = campaign.metrics.filter(code=expr["metric"]).values_list("pk", flat=True).first()
                 # One array element per participant's score sheet, not the view's unnest of every metric.
-                pairs = scoring.sheet_figures(result_set, metric_id, field=expr.get("field", "completion")).items()
+                field_name = expr.get("field", "completion")
+                if field_name == "completion":
+                    pairs = _completion(scoring.sheet_figures, result_set, metric_id).items()
+                else:
+                    pairs = scoring.sheet_figures(result_set, metric_id, field=field_name).items()
             elif "score" in expr:
                 pairs = ParticipantResult.objects.filter(result_set_id=result_set.pk).values_list(
                     "participant_id", expr["score"]
@@ -376,3 +382,19 @@ class FigureBook:
             for pid, value in pairs
             if value is not None and pid in subjects
         }
+
+
+def _completion(sheet_figures, result_set, metric_id) -> dict:
+    """{participant id: actual ÷ target} of one metric, for money (two reads of the score sheets).
+
+    The sheets keep the completion rounded to 6 decimals, but actual and target exactly (4
+    decimals) for value and increase figures: money paid pro rata on the stored rate would be
+    rounded twice (3,000 × 0.888888 = 2,666.66 where 3,000 × 8,888,884 ÷ 10,000,000 = 2,666.67).
+    As the scoring does, no rate without a target above 0."""
+    actuals = sheet_figures(result_set, metric_id, field="actual")
+    targets = sheet_figures(result_set, metric_id, field="target")
+    return {
+        pid: actual / targets[pid]
+        for pid, actual in actuals.items()
+        if actual is not None and targets.get(pid) is not None and targets[pid] > 0
+    }

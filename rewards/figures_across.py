@@ -290,10 +290,17 @@ def _across_staff(book, expr: dict) -> dict:
         return {unit_id: _decimal(found) for unit_id, found in cursor.fetchall()}
 
 
+def _placed(book) -> tuple[str, list]:
+    from rewards.placement import main_units_sql
+
+    return main_units_sql(book.start, book.as_of)
+
+
 def _unit_of(book, expr: dict) -> dict:
-    """Each staff member assigned on the as-of date, joined to their unit's value."""
+    """Each staff member joined to the value of the unit their reward belongs to: the unit they
+    were assigned to for most of the book's window (``rewards.placement``), as on their line."""
     sources, staged, values = _figure_rows(book, expr["unit_of"])
-    assigned, assigned_params = _assigned(book)
+    assigned, assigned_params = _placed(book)
     if isinstance(values, Everyone):
         if values.value is None:
             return {}

@@ -1,9 +1,10 @@
 """Rewards and payouts: a campaign's reward scheme, its rules, payout runs and their lines.
 
-A payout run is what finance approved. Once locked it never changes: ``save()`` and ``delete()``
-refuse here, and database triggers (migration 0002) refuse the same at the SQL level, so a
-``QuerySet.update()`` or a hand-written statement cannot change a locked run either. Corrections
-are new lines in a later run that reference the line they correct.
+A payout run is what finance approved. Only a draft run's lines change, and once locked the run
+never changes: ``save()`` and ``delete()`` refuse here, and database triggers (migrations 0002,
+0008) refuse the same at the SQL level, so a ``QuerySet.update()``, a hand-written statement or a
+``TRUNCATE`` cannot either. Corrections are new lines in a later run that reference the line they
+correct.
 """
 
 from __future__ import annotations
@@ -174,6 +175,11 @@ class PayoutRun(models.Model):
         related_name="+",
     )
     locked_at = models.DateTimeField(_("locked at"), null=True, blank=True)
+    # What the scheme's rules were when the lines were calculated (``calculate.rules_fingerprint``):
+    # a run whose rules changed since (in the admin, by a campaign file) must be recalculated
+    # before it is approved. NULL for a run made without calculation: nullable so that SQLite adds
+    # the column in place instead of rebuilding the table, which would drop its locking triggers.
+    rules_fingerprint = models.CharField(_("rules when calculated"), max_length=64, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         verbose_name = _("payout run")
@@ -208,19 +214,30 @@ class PayoutRun(models.Model):
 
 
 class RunChange(models.Model):
-    """Who changed a run's lines, and how (made, recalculated, a line added): an audit record,
-    and the four-eyes check: nobody who changed a run may approve it (``services.approve_payout_run``),
-    not only its maker. Written only while the run is a draft."""
+    """Who changed a run, and how: an audit record of a draft's lines (made, recalculated, a line
+    added), of a warning acknowledged before approval, and of a run sent back to draft (with the
+    sign-offs it cleared). The four-eyes check reads it: nobody who made, recalculated, added a
+    line to or acknowledged a warning of a run may approve it (``services.approve_payout_run``);
+    sending a run back is no such change (the checker who sends it back may approve it later)."""
 
     class Action(models.TextChoices):
         MADE = "made", _("made (生成)")
         RECALCULATED = "recalculated", _("recalculated (重算)")
         LINE_ADDED = "line_added", _("line added (新增调整行)")
+        ACKNOWLEDGED = "acknowledged", _("warning acknowledged (确认提示)")
+        RETURNED = "returned", _("sent back to draft (退回草稿)")
+
+    # The changes that make their author one of the run's makers (four eyes).
+    MAKING = (Action.MADE, Action.RECALCULATED, Action.LINE_ADDED, Action.ACKNOWLEDGED)
+    # The changes after which the lines are new: an acknowledgement before them no longer holds.
+    CALCULATING = (Action.MADE, Action.RECALCULATED, Action.LINE_ADDED)
 
     run = models.ForeignKey(PayoutRun, verbose_name=_("payout run"), on_delete=models.CASCADE, related_name="changes")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("at"), auto_now_add=True)
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    # What the change touched: the lines acknowledged, or the state and sign-offs a return cleared.
+    details = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("payout run change")
@@ -229,6 +246,20 @@ class RunChange(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.run_id} {self.action} {self.by_id}"
+
+    def details_text(self) -> str:
+        """What the change touched, in the user's language: the lines acknowledged, or the state a
+        run was sent back from and the sign-offs that cleared."""
+        if self.action == self.Action.ACKNOWLEDGED:
+            return _("lines %(lines)s") % {"lines": ", ".join(f"#{pk}" for pk in self.details.get("lines", []))}
+        if self.action == self.Action.RETURNED:
+            parts = [_("from %(state)s") % {"state": RunState(self.details["from"]).label}] if self.details.get("from") else []
+            for key, text in (("reviewed", _("reviewed by %(by)s at %(at)s")), ("approved", _("approved by %(by)s at %(at)s"))):
+                signed = self.details.get(key) or {}
+                if signed:
+                    parts.append(text % {"by": signed["by"], "at": signed["at"][:16].replace("T", " ")})
+            return "; ".join(str(part) for part in parts)
+        return ""
 
 
 class LineKind(models.TextChoices):
@@ -307,21 +338,22 @@ class PayoutLine(models.Model):
         return f"{self.payee_name} {self.rule_name} {self.amount}"
 
     def save(self, *args, **kwargs):
-        if self._run_locked():
-            raise LockedError(
-                _("Payout run #%(id)s is locked: its lines cannot change.") % {"id": self.run_id}
-            )
+        self._refuse_unless_draft()
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        if self._run_locked():
-            raise LockedError(
-                _("Payout run #%(id)s is locked: its lines cannot change.") % {"id": self.run_id}
-            )
+        self._refuse_unless_draft()
         return super().delete(*args, **kwargs)
 
-    def _run_locked(self) -> bool:
-        return PayoutRun.objects.filter(pk=self.run_id, state=RunState.LOCKED).exists()
+    def _refuse_unless_draft(self) -> None:
+        """Only a draft run's lines change: what was reviewed is what is approved and locked
+        (the database refuses the same, migration 0008)."""
+        state = PayoutRun.objects.filter(pk=self.run_id).values_list("state", flat=True).first()
+        if state is not None and state != RunState.DRAFT:
+            raise LockedError(
+                _("Payout run #%(id)s is %(state)s: only a draft run's lines can change.")
+                % {"id": self.run_id, "state": RunState(state).label}
+            )
 
 
 class ExportState(models.TextChoices):

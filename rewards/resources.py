@@ -14,6 +14,7 @@ from rewards.exporters import neutralise
 from rewards.models import PayoutLine
 
 TEXT_FIELDS = (
+    "figures_text",
     "payee_name",
     "employee_no",
     "unit_code",
@@ -28,6 +29,8 @@ class PayoutLineResource(resources.ModelResource):
     run_id = fields.Field(attribute="run_id", column_name="批次号", widget=widgets.IntegerWidget())
     # The kind in the bank's words (奖励, 扣回 …), not its code.
     kind = fields.Field(attribute="get_kind_display", column_name="类别")
+    # The figures the line was paid on, in words (万元, %, places: rewards.line_figures).
+    figures_text = fields.Field(column_name="计算数据")
 
     class Meta:
         model = PayoutLine
@@ -43,9 +46,19 @@ class PayoutLineResource(resources.ModelResource):
             "amount",
             "non_cash_award",
             "formula",
+            "figures_text",
             "run_id",
         )
         export_order = fields
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        from rewards.line_figures import FigureText
+
+        self._figure_text = FigureText()
+
+    def dehydrate_figures_text(self, line):
+        return self._figure_text(rule_id=line.rule_id, kind=line.kind, figures=line.figures)
 
     def get_export_headers(self, selected_fields=None):
         headers = {
@@ -60,6 +73,7 @@ class PayoutLineResource(resources.ModelResource):
             "amount": "金额(元)",
             "non_cash_award": "实物/荣誉",
             "formula": "计算公式",
+            "figures_text": "计算数据",
             "run_id": "批次号",
         }
         return [

@@ -77,6 +77,10 @@ class Entitlement:
     value: Decimal = ZERO
     penalty: bool = False
     period: tuple = ()  # (start, as-of) of the window it was computed on; set by rewards.calculate
+    # The unit the line belongs to when it is not the payee's own: a unit's result handed to its
+    # head, deputies or staff belongs to that unit. None: a unit's own, or a staff member's own
+    # (the unit of most of the window, ``rewards.placement``).
+    unit_id: int | None = None
 
 
 @dataclass
@@ -330,7 +334,7 @@ class RuleKind:
         level = self.level()
         beneficiary = self.params.get("beneficiary", "self" if level == SubjectKind.STAFF else "unit")
 
-        def entitle(kind, pid, result: Result, part: Decimal = share) -> Entitlement:
+        def entitle(kind, pid, result: Result, part: Decimal = share, unit_id: int | None = None) -> Entitlement:
             formula = result.formula + (f" × {_fmt(part)}" if part != 1 else "")
             return Entitlement(
                 kind,
@@ -341,6 +345,7 @@ class RuleKind:
                 result.award or award,
                 result.value or value,
                 self.penalty,
+                unit_id=unit_id,
             )
 
         if beneficiary in ("unit", "self"):
@@ -358,7 +363,7 @@ class RuleKind:
                 "unit_id",
                 results,
             ):
-                yield entitle(SubjectKind.STAFF, staff_id, results[unit_id], parts[position])
+                yield entitle(SubjectKind.STAFF, staff_id, results[unit_id], parts[position], unit_id)
             return
         if beneficiary == "head":
             assignments = assignments.filter(position=Position.HEAD)
@@ -369,4 +374,4 @@ class RuleKind:
         for staff_id, unit_id in filter_ids(
             assignments.values_list("staff_id", "unit_id"), "unit_id", results
         ):
-            yield entitle(SubjectKind.STAFF, staff_id, results[unit_id])
+            yield entitle(SubjectKind.STAFF, staff_id, results[unit_id], unit_id=unit_id)

@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 
 from branches import access
-from branches.models import SubjectKind
-from rewards.models import PayoutLine, PayoutRun, RewardScheme, RunState
+from branches.models import SubjectKind, Unit
+from rewards.models import LineKind, PayoutLine, PayoutRun, RewardScheme, RunChange, RunState
 from rewards.money import to_fen
 
 ZERO = Decimal("0.00")
@@ -27,6 +27,17 @@ def runs_for(user) -> QuerySet[PayoutRun]:
 def run_lines(run: PayoutRun) -> QuerySet[PayoutLine]:
     """The run's lines in statement order (unit, employee number)."""
     return run.lines.order_by("unit_code", "employee_no", "id")
+
+
+def described(lines) -> list[PayoutLine]:
+    """``lines`` as a list, each with ``figures_text``: its figures in the user's language
+    (``rewards.line_figures``; one query per rule, not per line), for the pages."""
+    from rewards.line_figures import FigureText
+
+    text, described_lines = FigureText(), list(lines)
+    for line in described_lines:
+        line.figures_text = text(rule_id=line.rule_id, kind=line.kind, figures=line.figures)
+    return described_lines
 
 
 def run_total(run: PayoutRun) -> Decimal:
@@ -79,12 +90,107 @@ def budget_status(run: PayoutRun) -> BudgetStatus:
     return BudgetStatus(scheme.budget, awarded, overrun)
 
 
+COMPUTED_CORRECTIONS = (LineKind.TRUE_UP, LineKind.CLAWBACK, LineKind.ADJUSTMENT)
+
+
+def corrections_on_manual_adjustments(run: PayoutRun) -> list[PayoutLine]:
+    """This run's computed corrections (true-up, clawback, adjustment) going the same way as the
+    manual adjustments of their rule, payee and period (locked runs and this run): finance clawed
+    back 3,000 by hand for falsified figures, the figures were then corrected too, and the run
+    claws back 3,000 again — the money taken twice. Each line gets ``manual_total``. Two queries:
+    manual lines are few, so they are read first."""
+    manual = (
+        PayoutLine.objects.filter(
+            Q(run__scheme_id=run.scheme_id, run__state=RunState.LOCKED) | Q(run=run), kind=LineKind.MANUAL
+        )
+        .values("rule_id", "payee_kind", "payee_id", "period_start")
+        .annotate(total=Sum("amount"))
+    )
+    totals = {(m["rule_id"], m["payee_kind"], m["payee_id"], m["period_start"]): m["total"] for m in manual if m["total"]}
+    if not totals:
+        return []
+    candidates = run.lines.filter(
+        kind__in=COMPUTED_CORRECTIONS,
+        rule_id__in={rule_id for rule_id, *_rest in totals},
+        payee_id__in={payee_id for _rule, _kind, payee_id, _start in totals},
+    ).order_by("id")
+    found = []
+    for line in candidates:
+        total = totals.get((line.rule_id, line.payee_kind, line.payee_id, line.period_start))
+        if total is not None and (total > 0) == (line.amount > 0):
+            line.manual_total = total
+            found.append(line)
+    return found
+
+
+def corrections_acknowledged(run: PayoutRun) -> RunChange | None:
+    """The acknowledgement of this run's corrections on top of manual adjustments, if one was made
+    after the lines last changed (a recalculation or an added line needs a new one)."""
+    last = run.changes.order_by("-id").filter(action__in=RunChange.CALCULATING).values_list("id", flat=True).first()
+    return (
+        run.changes.filter(action=RunChange.Action.ACKNOWLEDGED, id__gt=last or 0)
+        .select_related("by")
+        .order_by("-id")
+        .first()
+    )
+
+
+def rules_changed_since_calculation(run: PayoutRun) -> bool:
+    """Whether the scheme's rules (or budget) differ from those the run's lines were calculated on
+    (False for a run made without calculation, or before the rules were recorded)."""
+    from rewards.calculate import rules_fingerprint
+
+    if not run.rules_fingerprint:
+        return False
+    return rules_fingerprint(RewardScheme.objects.get(pk=run.scheme_id)) != run.rules_fingerprint
+
+
+def adjustable_line(run: PayoutRun, number) -> PayoutLine | None:
+    """The line numbered ``number`` (its id, as the pages show it: #123) if a manual adjustment in
+    ``run`` may correct it: a line of a locked run of the same scheme. None otherwise."""
+    try:
+        pk = int(str(number).strip().lstrip("#"))
+    except ValueError:
+        return None
+    return (
+        PayoutLine.objects.filter(pk=pk, run__scheme_id=run.scheme_id, run__state=RunState.LOCKED)
+        .select_related("run")
+        .first()
+    )
+
+
+def paid_for_rule(line: PayoutLine) -> QuerySet[PayoutLine]:
+    """What locked runs of ``line``'s scheme paid its payee under its rule, oldest first (what a
+    manual adjustment of ``line`` corrects)."""
+    return statement(payee_kind=line.payee_kind, payee_id=line.payee_id, scheme=line.run.scheme).filter(
+        rule_id=line.rule_id, run__state=RunState.LOCKED
+    )
+
+
 def statement(*, payee_kind: int, payee_id: int, scheme: RewardScheme | None = None) -> QuerySet[PayoutLine]:
     """Every line paid to one staff member or unit, oldest run first (a person's or unit's statement)."""
     lines = PayoutLine.objects.filter(payee_kind=payee_kind, payee_id=payee_id).select_related("run")
     if scheme is not None:
         lines = lines.filter(run__scheme=scheme)
     return lines.order_by("run__period_end", "run_id", "id")
+
+
+def staff_statement_for(user, staff) -> QuerySet[PayoutLine] | None:
+    """The lines of ``staff``'s statement that ``user`` may see; None when they may see none.
+
+    The whole bank and the person see every line. A branch manager sees the person only if they
+    were assigned inside the manager's subtree at some time (``access.staff_periods_visible``:
+    figures before a move stay with the old unit), and only the lines that belong to a unit of
+    the subtree: each line carries the unit it belongs to (``rewards.placement``), so the old
+    branch keeps what was earned there and the new one sees none of it."""
+    scope = access.scope_for(user)
+    spans = access.staff_periods_visible(scope, staff)
+    if spans == []:
+        return None
+    lines = statement(payee_kind=SubjectKind.STAFF, payee_id=staff.pk)
+    if spans is None:
+        return lines
+    return lines.filter(unit_code__in=Unit.objects.filter(path__startswith=scope.unit_path).values("code"))
 
 
 def unit_statement(*, unit_code: str, scheme: RewardScheme | None = None) -> QuerySet[PayoutLine]:

@@ -7,9 +7,10 @@ import os
 import tempfile
 
 from celery import shared_task
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from rewards import exporters
 from rewards.models import ExportState, PayoutExport
@@ -18,12 +19,18 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(name="rewards.render_payout_export", acks_late=True)
-def render_payout_export(export_id: int) -> str:
+def render_payout_export(export_id: int, language: str | None = None) -> str:
     """Write one requested export to storage, updating its progress; returns the final state.
 
-    A second copy of the task (redelivery after a killed worker) finds the export no longer
+    ``language``: the requester's (the kinds and figures are written in words), default the
+    site's. A second copy of the task (redelivery after a killed worker) finds the export no longer
     queued and does nothing, unless it was left running by a dead worker: then it starts over.
     """
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _render(export_id)
+
+
+def _render(export_id: int) -> str:
     with transaction.atomic():
         export = PayoutExport.objects.select_for_update().select_related("run__scheme").get(pk=export_id)
         if export.state == ExportState.DONE:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches import access, roles
-from branches.models import Staff, SubjectKind, Unit
+from branches.models import Staff, Unit
 from rewards import exporters, selectors, services, sponsorship
 from rewards.models import ExportState, PayoutExport, PeriodKind, RewardScheme, RunState
 from rewards.resources import statement_sheet
@@ -26,6 +26,7 @@ ACTIONS = {
     "lock": services.lock_payout_run,
     "return": services.return_payout_run_to_draft,
     "recalculate": services.recalculate_payout_run,
+    "acknowledge": services.acknowledge_corrections_on_manual_adjustments,
 }
 
 
@@ -72,18 +73,22 @@ def run_list(request):
 @finance_required
 def run_detail(request, run_id: int):
     run = get_object_or_404(selectors.runs_for(request.user), pk=run_id)
-    page = Paginator(selectors.run_lines(run).select_related("rule"), 200).get_page(request.GET.get("page"))
+    page = Paginator(selectors.run_lines(run), 200).get_page(request.GET.get("page"))
     return render(
         request,
         "rewards/run_detail.html",
         {
             "run": run,
             "page": page,
+            "lines": selectors.described(page),
             "total": selectors.run_total(run),
             "by_unit": selectors.totals_by_unit(run),
             "by_rule": selectors.totals_by_rule(run),
             "budget": selectors.budget_status(run),
             "changes": run.changes.select_related("by"),
+            "corrections_on_manual": selectors.corrections_on_manual_adjustments(run),
+            "acknowledged": selectors.corrections_acknowledged(run),
+            "rules_changed": selectors.rules_changed_since_calculation(run),
             "exporters": exporters.names(),
             "exports": run.exports.all()[:10],
             "states": RunState,
@@ -102,6 +107,40 @@ def run_action(request, run_id: int, action: str):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("rewards:run", run_id=run.pk)
+
+
+@finance_required
+def add_adjustment(request, run_id: int):
+    """A manual adjustment (手工调整) of a locked line, added to a draft run: the line's number,
+    the amount and the reason (``services.add_adjustment_line``; four eyes record it)."""
+    run = get_object_or_404(selectors.runs_for(request.user), pk=run_id)
+    data = request.POST if request.method == "POST" else request.GET
+    form = {key: data.get(key, "") for key in ("line", "amount", "reason")}
+    original = selectors.adjustable_line(run, form["line"]) if form["line"] else None
+    if request.method == "POST":
+        try:
+            if original is None:
+                raise services.PayoutError(
+                    {"line": _("Line: %(line)r is not the number of a line of a locked run of this scheme.") % {"line": form["line"]}}
+                )
+            line = services.add_adjustment_line(
+                run, original=original, amount=form["amount"], reason=form["reason"], by=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Manual adjustment #%(line)s of %(amount)s yuan added to payout run #%(id)s.")
+                % {"line": line.pk, "amount": line.amount, "id": run.pk},
+            )
+            return redirect("rewards:run", run_id=run.pk)
+    history = selectors.described(selectors.paid_for_rule(original)) if original else []
+    return render(
+        request,
+        "rewards/adjust.html",
+        {"run": run, "form": form, "original": original, "history": history, "states": RunState},
+    )
 
 
 @finance_required
@@ -159,16 +198,21 @@ def _statement(request, *, title: str, lines, filename: str, sponsored=()):
     return render(
         request,
         "rewards/statement.html",
-        {"title": title, "lines": lines, "total": sum((line.amount for line in lines), 0), "sponsored": sponsored},
+        {
+            "title": title,
+            "lines": selectors.described(lines),
+            "total": sum((line.amount for line in lines), 0),
+            "sponsored": sponsored,
+        },
     )
 
 
 @login_required
 def staff_statement(request, staff_id: int):
     staff = get_object_or_404(Staff.objects.select_related("unit"), pk=staff_id)
-    if not access.can_see_staff(request.user, staff):
+    lines = selectors.staff_statement_for(request.user, staff)
+    if lines is None:
         raise PermissionDenied
-    lines = selectors.statement(payee_kind=SubjectKind.STAFF, payee_id=staff.pk)
     return _statement(
         request,
         title=f"{staff.employee_no} {staff.name}",

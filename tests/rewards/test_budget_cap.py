@@ -72,6 +72,49 @@ def test_scaling_pro_rata_keeps_awards_within_budget_and_leaves_penalties(over_b
     assert selectors.budget_status(run).overrun == Decimal("0.00")
 
 
+def test_scaled_awards_add_up_to_the_budget_never_a_fen_over(scheme, finance, small_bank):
+    """Three awards of 1,000 and a budget of 2,000: each is 666.666…; rounded half-up each it
+    was 666.67 (2,000.01, over by a fen). Rounded down to 666.66 (1,999.98), the two fen left go
+    to the largest remainders (all equal here: the first units by rule and payee)."""
+    units = [small_bank["b1"], small_bank["b2"], small_bank["b3"]]
+    put_facts("DEP", [(unit, BASE_DAY, 0) for unit in units] + [(unit, Q1_END, 1_000_000) for unit in units])
+    RewardRule.objects.create(
+        scheme=scheme, code="P", name="计件", kind="piece_rate",
+        params={"figure": {"indicator": "DEP", "measure": "increase"}, "rate": "1000", "per": "1000000"},
+    )
+    scheme.budget, scheme.scale_to_budget = Decimal("2000"), True
+    scheme.save()
+    run = quarter_run(scheme, finance)
+    ids = {unit.code: unit.pk for unit in units}
+    first, second, third = sorted(ids, key=ids.get)
+    assert {line.unit_code: line.amount for line in run.lines.all()} == {
+        first: Decimal("666.67"), second: Decimal("666.67"), third: Decimal("666.66")
+    }
+    assert selectors.budget_status(run) == selectors.BudgetStatus(Decimal("2000"), Decimal("2000.00"), Decimal("0.00"))
+
+
+def test_the_fen_left_go_to_the_largest_remainders(scheme, finance, small_bank):
+    """Awards of 33,334, 33,334 and 33,342 against a budget of 100.01 (× 0.001): 33.334, 33.334 and
+    33.342. Rounded down they make 100.00, one fen short of the budget; it goes to the largest
+    remainder (0.4 of a fen, B1 and B2 tied: B1, the first unit), not to B3's 0.2. Rounded half-up
+    each, B1 would have been paid 33.33."""
+    b1, b2, b3 = small_bank["b1"], small_bank["b2"], small_bank["b3"]
+    put_facts(
+        "DEP", [(unit, BASE_DAY, 0) for unit in (b1, b2, b3)] + [(b1, Q1_END, 33334), (b2, Q1_END, 33334), (b3, Q1_END, 33342)]
+    )
+    RewardRule.objects.create(
+        scheme=scheme, code="P", name="计件", kind="piece_rate",
+        params={"figure": {"indicator": "DEP", "measure": "increase"}, "rate": "1"},
+    )
+    scheme.budget, scheme.scale_to_budget = Decimal("100.01"), True
+    scheme.save()
+    run = quarter_run(scheme, finance)
+    assert {line.unit_code: line.amount for line in run.lines.all()} == {
+        "B1": Decimal("33.34"), "B2": Decimal("33.33"), "B3": Decimal("33.34")
+    }
+    assert "0.001000" in run.lines.get(unit_code="B1").formula
+
+
 def test_rule_parameters_are_validated_naming_the_field(scheme):
     with pytest.raises(ValidationError, match="rate"):
         RewardRule.objects.create(

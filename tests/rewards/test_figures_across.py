@@ -206,28 +206,31 @@ def many(db):
         Staff(employee_no=f"M{index:05d}", name=f"M{index}", unit=units[index % MANY_UNITS])
         for index in range(MANY_STAFF)
     )
-    assignments, unit_on_end = [], {}
+    # unit_on_end: a unit's staff on the as-of date (across_staff); main_unit: the unit of most of
+    # the quarter, where a person's own reward belongs (unit_of, rewards.placement).
+    assignments, unit_on_end, main_unit = [], {}, {}
     for person in staff:
         first, second = rng.sample(units, 2)
-        story = rng.choice(("stays", "moved", "left", "joins_late"))
-        if (
-            story == "moved"
-        ):  # figures dated before the move stay with the old unit; the end date decides here
+        story = rng.choice(("stays", "moved", "moved_early", "left", "joins_late"))
+        if story in ("moved", "moved_early"):  # figures dated before the move stay with the old unit
+            last_day = FEB_END if story == "moved" else JAN_END  # 59 days of 90 at the first, or 31
             assignments += [
                 StaffAssignment(
-                    staff=person, unit=first, position="staff", valid_from=Q1_START, valid_to=FEB_END
+                    staff=person, unit=first, position="staff", valid_from=Q1_START, valid_to=last_day
                 ),
                 StaffAssignment(
-                    staff=person, unit=second, position="staff", valid_from=FEB_END + datetime.timedelta(1)
+                    staff=person, unit=second, position="staff", valid_from=last_day + datetime.timedelta(1)
                 ),
             ]
             unit_on_end[person.pk] = second.pk
+            main_unit[person.pk] = first.pk if story == "moved" else second.pk
         elif story == "left":
             assignments.append(
                 StaffAssignment(
                     staff=person, unit=first, position="staff", valid_from=Q1_START, valid_to=FEB_END
                 )
             )
+            main_unit[person.pk] = first.pk  # left after two months: what they earned stays there
         elif story == "joins_late":
             assignments.append(
                 StaffAssignment(
@@ -238,7 +241,7 @@ def many(db):
             assignments.append(
                 StaffAssignment(staff=person, unit=first, position="staff", valid_from=Q1_START)
             )
-            unit_on_end[person.pk] = first.pk
+            unit_on_end[person.pk] = main_unit[person.pk] = first.pk
     StaffAssignment.objects.bulk_create(assignments)
     indicators = {
         code: Indicator.objects.create(code=code, name=code)
@@ -281,6 +284,7 @@ def many(db):
     Fact.objects.bulk_create(facts, batch_size=5000)
     return {
         "unit_on_end": unit_on_end,
+        "main_unit": main_unit,
         "card_days": card_days,
         "ranks": ranks,
         "before": before,
@@ -318,7 +322,7 @@ def test_across_staff_and_unit_of_at_a_few_thousand_staff_mean_what_the_docs_say
                 )
     for unit_figure in _in_place_and_staged({"indicator": "MUNIT"}):
         expected = {
-            sid: many["unit_values"][uid] for sid, uid in unit_on_end.items() if uid in many["unit_values"]
+            sid: many["unit_values"][uid] for sid, uid in many["main_unit"].items() if uid in many["unit_values"]
         }
         assert book().evaluate({"unit_of": unit_figure}) == expected
 

@@ -126,7 +126,7 @@ def test_a_scaled_award_shows_the_factor(figures, scheme, finance):
     scheme.budget, scheme.scale_to_budget = 2000, True
     scheme.save()
     got = quarter_formulas(scheme, finance, "piece_rate", {"figure": INCREASE, "rate": "1000", "per": "1000000"})
-    assert got["B1"] == ("1000 × ⌊3000000 ÷ 1000000⌋ × 0.500000 (scaled to the budget)", "1500.00")
+    assert got["B1"] == ("1000 × ⌊3000000 ÷ 1000000⌋ × 0.500000 (scaled to the budget, to the fen rounded down)", "1500.00")
 
 
 def test_a_later_line_shows_the_entitlement_and_what_was_paid(figures, scheme, finance):

@@ -112,7 +112,8 @@ def test_csv_neutralises_formula_injection_and_keeps_amounts(run, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
     assert rows[0][0] == "收款人"
-    cells = [cell for row in rows[1:] for col, cell in enumerate(row) if col not in (8, 11)]
+    amount_col, run_col = rows[0].index("金额(元)"), rows[0].index("批次号")
+    cells = [cell for row in rows[1:] for col, cell in enumerate(row) if col not in (amount_col, run_col)]
     assert not any(cell.startswith(tuple(exporters.FORMULA_TRIGGERS)) for cell in cells)
     assert sorted(row[8] for row in rows[1:])[:3] == ["-500.00", "0.05", "1.00"]
 
@@ -168,4 +169,4 @@ def test_workbook_round_trips_through_libreoffice(run, tmp_path):
     assert Decimal(by_employee["E002"][8].replace("¥", "").replace(",", "")) == Decimal("0.05")
     assert Decimal(by_employee["E003"][8].replace("¥", "").replace(",", "")) == Decimal("-500.00")
     assert by_employee["X0"][0] == '\'=HYPERLINK("http://x")'
-    assert by_employee["E001"][11] == str(run.pk)
+    assert by_employee["E001"][rows[0].index("批次号")] == str(run.pk)

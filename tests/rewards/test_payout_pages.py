@@ -209,7 +209,7 @@ def test_a_persons_statement_sheet_has_their_lines_with_amounts_as_numbers(clien
             "收款人": "张伟", "员工号": "E001", "机构号": "B1", "机构名称": "城关信用社", "奖励规则": "存款计件",
             "类别": str(LineKind.AWARD.label), "期间起": datetime.datetime(2027, 1, 1), "期间止": datetime.datetime(2027, 1, 31),
             "金额(元)": 1200,
-            "实物/荣誉": None, "计算公式": "1000 × 1", "批次号": run.pk,
+            "实物/荣誉": None, "计算公式": "1000 × 1", "计算数据": None, "批次号": run.pk,
         }
     ]
 
@@ -249,3 +249,66 @@ def test_export_progress_rises_while_the_file_is_written(
     assert client.get(url).json() | {"error": ""} == {
         "state": "done", "percent": 100, "rows_done": 5, "rows_total": 5, "error": ""
     }
+
+
+@pytest.fixture
+def correction(run, finance, scheme):
+    """The fixture's run locked, and a draft correction run of the same scheme."""
+    from tests.rewards.conftest import settle
+
+    settle(run, finance)
+    return services.create_payout_run(
+        scheme=scheme, period_kind=PeriodKind.CORRECTION, period_start=Q1_START, period_end=JAN_END,
+        by=finance["maker"], calculate=False,
+    )
+
+
+def test_finance_adds_a_manual_adjustment_from_the_run_page(client, run, correction, finance):
+    from rewards.models import RunChange
+
+    original = run.lines.get(employee_no="E001")
+    url = reverse("rewards:adjust", args=[correction.pk])
+    client.force_login(finance["checker"])
+    assert reverse("rewards:adjust", args=[correction.pk]) in client.get(reverse("rewards:run", args=[correction.pk])).content.decode()
+    shown = client.get(url, {"line": f"#{original.pk}"})
+    assert shown.context["original"] == original and [line.pk for line in shown.context["history"]] == [original.pk]
+    response = client.post(url, {"line": original.pk, "amount": "-1,200.00", "reason": "虚增业绩（退钱交荣誉）"})
+    assert response.status_code == 302
+    added = correction.lines.get()
+    assert (added.kind, added.amount, added.adjusts, added.formula) == (
+        LineKind.MANUAL, Decimal("-1200.00"), original, "虚增业绩（退钱交荣誉）"
+    )
+    assert correction.changes.filter(by=finance["checker"], action=RunChange.Action.LINE_ADDED).exists()
+
+
+@pytest.mark.parametrize(
+    ("form", "message", "values"),
+    [
+        ({"amount": "lots", "reason": "x"}, "Amount: %(value)r is not an amount of yuan (e.g. -3000.00).", {"value": "lots"}),
+        ({"amount": "0", "reason": "x"}, "Amount: an adjustment of 0.00 changes nothing.", {}),
+        ({"amount": "-10", "reason": " "}, "Give the reason for the adjustment.", {}),
+        (
+            {"amount": "-10", "reason": "x", "line": "999999"},
+            "Line: %(line)r is not the number of a line of a locked run of this scheme.",
+            {"line": "999999"},
+        ),
+    ],
+)
+def test_a_wrong_adjustment_is_refused_naming_the_field(client, run, correction, finance, form, message, values):
+    from django.utils.translation import gettext
+
+    client.force_login(finance["maker"])
+    data = {"line": run.lines.get(employee_no="E001").pk, **form}
+    response = client.post(reverse("rewards:adjust", args=[correction.pk]), data, follow=True)
+    assert [str(shown) for shown in response.context["messages"]] == [gettext(message) % values if values else gettext(message)]
+    assert correction.lines.count() == 0
+
+
+def test_a_line_of_a_draft_run_cannot_be_adjusted_and_only_finance_opens_the_page(client, run, finance, scheme, role_users):
+    draft_line = run.lines.get(employee_no="E001")  # the run is still a draft
+    client.force_login(finance["maker"])
+    response = client.post(reverse("rewards:adjust", args=[run.pk]), {"line": draft_line.pk, "amount": "-1", "reason": "x"})
+    assert run.lines.filter(kind=LineKind.MANUAL).count() == 0 and response.status_code == 200
+    for role in (roles.PLANNER, roles.BRANCH_MANAGER, roles.STAFF, roles.VIEWER):
+        client.force_login(role_users[role])
+        assert client.get(reverse("rewards:adjust", args=[run.pk])).status_code == 403

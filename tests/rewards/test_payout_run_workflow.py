@@ -175,3 +175,70 @@ def test_a_run_records_everyone_who_changed_it(scheme, finance, locked_january):
         ("finance_checker", RunChange.Action.RECALCULATED),
         ("finance", RunChange.Action.LINE_ADDED),
     ]
+
+
+def test_sending_a_run_back_records_who_when_and_the_sign_offs_it_cleared(scheme, finance):
+    from rewards.models import RunChange
+
+    run = services.review_payout_run(make_run(scheme, finance["maker"]), by=finance["maker"])
+    run = services.approve_payout_run(run, by=finance["checker"])
+    reviewed_at, approved_at = run.reviewed_at, run.approved_at
+    run = services.return_payout_run_to_draft(run, by=finance["checker"])
+    assert (run.state, run.reviewed_by, run.approved_by) == (RunState.DRAFT, None, None)
+    change = run.changes.order_by("id").last()
+    assert (change.action, change.by) == (RunChange.Action.RETURNED, finance["checker"])
+    assert change.details == {
+        "from": "approved",
+        "reviewed": {"by": "finance", "at": reviewed_at.isoformat()},
+        "approved": {"by": "finance_checker", "at": approved_at.isoformat()},
+    }
+    # Sending back is not a change of the lines: the checker may approve the run once reviewed again.
+    run = services.review_payout_run(run, by=finance["maker"])
+    assert services.approve_payout_run(run, by=finance["checker"]).state == RunState.APPROVED
+
+
+def test_the_run_page_shows_a_run_sent_back(client, scheme, finance):
+    from django.urls import reverse
+
+    run = services.review_payout_run(make_run(scheme, finance["maker"]), by=finance["maker"])
+    services.return_payout_run_to_draft(run, by=finance["checker"])
+    client.force_login(finance["maker"])
+    page = client.get(reverse("rewards:run", args=[run.pk]))
+    returned = list(page.context["changes"])[-1]
+    assert returned.details_text() and returned.details_text() in page.content.decode()
+    assert "finance" in returned.details_text()  # whose review it cleared
+
+
+@pytest.mark.parametrize("edit", ["rule_saved", "rule_updated_in_sql", "rule_added", "budget"])
+def test_a_run_whose_rules_changed_after_its_calculation_must_be_recalculated_before_approval(
+    client, scheme, finance, locked_january, edit
+):
+    from django.urls import reverse
+
+    from rewards.models import RewardRule
+
+    run = services.create_payout_run(
+        scheme=scheme, period_kind=PeriodKind.MONTH, period_start=JAN_END.replace(day=1), period_end=JAN_END,
+        by=finance["maker"],
+    )
+    rule = scheme.rules.get()
+    if edit == "rule_saved":  # what the admin's inline does
+        rule.params = {**rule.params, "rate": "2000"}
+        rule.save()
+    elif edit == "rule_updated_in_sql":
+        RewardRule.objects.filter(pk=rule.pk).update(name="计件（改）")
+    elif edit == "rule_added":
+        RewardRule.objects.create(scheme=scheme, code="Q", name="q", kind="piece_rate", params=rule.params)
+    else:
+        scheme.budget = 10
+        scheme.save()
+    client.force_login(finance["maker"])
+    assert client.get(reverse("rewards:run", args=[run.pk])).context["rules_changed"] is True
+    run = services.review_payout_run(run, by=finance["maker"])
+    with pytest.raises(services.PayoutError) as refused:
+        services.approve_payout_run(run, by=finance["checker"])
+    assert refused.value.code == "rules_changed"
+    run = services.return_payout_run_to_draft(run, by=finance["checker"])
+    run = services.recalculate_payout_run(run, by=finance["maker"])
+    run = services.review_payout_run(run, by=finance["maker"])
+    assert services.approve_payout_run(run, by=finance["checker"]).state == RunState.APPROVED

@@ -135,3 +135,26 @@ def test_a_title_by_a_figure_ranks_the_highest_first_unless_told_otherwise(ranke
         ("HIGH", "B1", 1),
         ("LOW", "B3", 1),
     }
+
+
+def test_pro_rata_is_paid_on_actual_over_target_rounded_once_at_the_end(db):
+    """The sheets round a completion rate to 6 decimals when scores are stored, but keep actual and
+    target exactly: 3,000 pro rata on an increase of 8,888,884 against 10,000,000 is
+    3,000 × 0.8888884 = 2,666.6652 → 2,666.67 (on the stored 0.888888 it was 2,666.66)."""
+    roles.ensure_role_groups()
+    finance = {"maker": make_user("f1", roles.FINANCE), "checker": make_user("f2", roles.FINANCE)}
+    build = Builder()
+    build.branches("B1")
+    build.metric("dep", figure="increase_over_base")
+    build.facts("dep", Q1_END, B1=Decimal("18888884"))
+    build.target("dep", "B1", 10_000_000, base=10_000_000)
+    build.rule("dep", "completion", "dep", 100)
+    recompute(build.campaign.pk, Q1_END)
+    scheme = RewardScheme.objects.create(code="Q1R", name="奖励", campaign_code="Q1", start=Q1_START, end=Q1_END)
+    RewardRule.objects.create(
+        scheme=scheme, code="PR", name="按比例", kind="completion_bonus",
+        params={"completion": {"metric": "dep", "field": "completion"}, "floor": "0.8", "amount": "3000", "payment": "at_end"},
+    )
+    line = pay(scheme, finance, Q1_END, kind=PeriodKind.QUARTER, start=Q1_START).lines.get()
+    assert line.amount == Decimal("2666.67")
+    assert Decimal(line.figures["completion"]) == Decimal("0.8888884")

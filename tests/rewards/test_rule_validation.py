@@ -82,13 +82,17 @@ def rules_of(template: str) -> dict[str, dict]:
 def test_templates_mark_the_values_they_make_up_as_placeholders():
     assert rules_of("c-insurance-agents")["first_sale_day"]["placeholders"] == ["bands", "cancelled_within_days"]
     assert rules_of("d-staff-deposit-assessment")["head_office_bank_task"]["placeholders"] == ["conditions[0].value"]
-    # Every value of a title or trip in C is made up (the source gives none), and decides which
-    # trip survives the non-stacking: each one is marked.
-    valued = {code: params for code, params in rules_of("c-insurance-agents").items() if "value" in params}
-    assert set(valued) == {
-        "summit", "top300_trip", "fenjin_trip", "supervisor_108_trip", "org_dev_place", "strong_39", "fast_39",
-    }
-    assert all("value" in params.get("placeholders", []) for params in valued.values())
+    # Every value of a trip in C is made up (the source gives none), and decides which trip
+    # survives the non-stacking: each one is marked. The awards that stack (summit, meeting place,
+    # 39强, 39快) carry no value: it would decide nothing, and a placeholder there would block every
+    # run for nothing.
+    rules = {rule["code"]: rule for rule in load_template("c-insurance-agents")["rewards"][0]["rules"]}
+    valued = {code for code, rule in rules.items() if "value" in rule["params"]}
+    assert valued == {"top300_trip", "fenjin_trip", "supervisor_108_trip"}
+    assert all(rules[code].get("stacking_group") == "trip" for code in valued)
+    assert all("value" in rules[code]["params"]["placeholders"] for code in valued)
+    for code in ("summit", "org_dev_place", "strong_39", "fast_39"):
+        assert not rules[code].get("stacking_group") and "placeholders" not in rules[code]["params"], code
 
 
 def test_a_payout_run_is_refused_while_a_placeholder_is_unreplaced_naming_the_rule(scheme, finance):
