@@ -139,6 +139,26 @@ def format_line(entry: dict) -> str:
     )
 
 
+def vacuum(*tables: str) -> None:
+    """VACUUM ANALYZE ``tables`` (untimed): a measurement that deletes what the last one wrote must not
+    time the dead rows it left, whether or not the server runs autovacuum (this machine's does not)."""
+    with raw_connection() as conn:
+        for table in tables:
+            conn.execute(f"VACUUM ANALYZE {table}")
+
+
+def settle() -> None:
+    """CHECKPOINT (untimed): the dirty pages an earlier measurement left (a 5,000,000-row import)
+    are written now, not during the next measurement's timing. Needs a superuser; skipped without."""
+    import psycopg
+
+    with raw_connection() as conn:
+        try:
+            conn.execute("CHECKPOINT")
+        except psycopg.errors.InsufficientPrivilege:
+            pass
+
+
 def raw_connection():
     """A psycopg connection to the bench database in autocommit mode (for COPY and DDL)."""
     import psycopg

@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import bench_environment, line, peak_mib, raw_connection, run_child, timer
+from bench.common import bench_environment, line, peak_mib, raw_connection, run_child, timer, vacuum
 
 LINES = 500_000
 SCHEME_CODE = "BENCH-PAYOUT"
@@ -48,6 +48,7 @@ def _prepare(lines: int) -> int:
 
         delete_draft_lines(run)
         run.delete()
+        vacuum("rewards_payoutline")
     maker, _ = User.objects.get_or_create(username="bench-finance")
     run = PayoutRun.objects.create(
         scheme=scheme,
@@ -186,6 +187,7 @@ def _calculate() -> tuple[float, int]:
     for run in scheme.runs.all():
         delete_draft_lines(run)
         run.delete()
+    vacuum("rewards_payoutline")
     roles.ensure_role_groups()
     user, _ = User.objects.get_or_create(username="bench-finance")
     roles.grant_role(user, roles.FINANCE)

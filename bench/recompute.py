@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
-from bench.common import line, run_child, timer
+from bench.common import line, run_child, settle, timer, vacuum
 from bench.synthetic import STAFF_DAY, START, ensure_bank, ensure_daily_average_campaign
 
 FLOOR_TABLE = "bench_floor_scores"
@@ -68,8 +68,10 @@ def measure(size: str) -> list[dict]:
         ("recompute_units_daily_average", ensure_daily_average_campaign(), FLOOR_DAILY_AVERAGE_SQL),
     ]
     for name, campaign_id, floor_sql in campaigns:
-        floor, participants = floor_seconds(campaign_id, floor_sql)
         forget_day(campaign_id, STAFF_DAY)
+        settle()
+        floor, participants = floor_seconds(campaign_id, floor_sql)
+        settle()
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             _, peak = run_child(
                 [sys.executable, "-m", "bench.recompute", str(campaign_id), STAFF_DAY.isoformat(), out.name]
@@ -92,6 +94,7 @@ def forget_day(campaign_id: int, day) -> None:
         for model in RESULT_MODELS:
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE result_set_id = ANY(%s)", [ids])
         ResultSet.objects.filter(pk__in=ids).delete()
+    vacuum(*(model._meta.db_table for model in RESULT_MODELS))
 
 
 def floor_seconds(campaign_id: int, floor_sql: str = FLOOR_SQL) -> tuple[float, int]:

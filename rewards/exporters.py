@@ -147,7 +147,9 @@ class PayoutWorkbook(Exporter):
         for row_no, row in enumerate(line_rows(run), start=1):
             for col in text_cols:
                 value = row[col]
-                if value and value[0] in FORMULA_TRIGGERS:
+                if not value:  # an empty cell is no cell (most lines have no award in kind or no employee number)
+                    continue
+                if value[0] in FORMULA_TRIGGERS:
                     value = "'" + value
                 write_string(row_no, col, value)
             write_number(row_no, amount_col, float(row[amount_col]), yuan)
