@@ -156,6 +156,7 @@ class TargetPlan:
         phases = {phase.code: phase for phase in Phase.objects.filter(campaign=campaign)}
         metrics = {metric.code: metric for metric in Metric.objects.filter(campaign=campaign)}
         existing = {(t.participant_id, t.metric_id, t.period, t.period_start): t for t in Target.objects.filter(campaign=campaign)}
+        self.campaign = campaign
         self.entries: list[tuple] = []
         self.new: list[Target] = []
         self.changed: list[Target] = []
@@ -282,8 +283,14 @@ class TargetResource(PlannedResource):
         return TargetPlan(dataset, _campaign(self.options), self.info.labels)
 
     def write(self, plan: TargetPlan) -> None:
+        from scoring import services as scoring_services
+
         Target.objects.bulk_create(plan.new, batch_size=2000)
         Target.objects.bulk_update(plan.changed, ["target_value", "base_value"], batch_size=2000)
+        if plan.new or plan.changed:
+            scoring_services.queue_recomputes_for_changed_targets(
+                plan.campaign, scoring_services.earliest_period_start([*plan.new, *plan.changed])
+            )
 
 
 RESOURCE = TargetResource
