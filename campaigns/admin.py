@@ -144,3 +144,23 @@ class TargetAdmin(admin.ModelAdmin):
     list_filter = ["period", "metric__campaign"]
     raw_id_fields = ["campaign", "participant", "metric", "phase"]
     list_select_related = ["participant__unit", "participant__staff", "metric"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change or {"target_value", "base_value", "period", "phase", "month"} & set(form.changed_data):
+            from scoring import services as scoring_services
+
+            scoring_services.queue_recomputes_for_changed_targets(obj.campaign, obj.period_start)
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Target.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        from scoring import services as scoring_services
+
+        touched = {}
+        for campaign_id, since in queryset.values_list("campaign_id", "period_start"):
+            touched[campaign_id] = min(since, touched.get(campaign_id, since)) if since else touched.get(campaign_id)
+        super().delete_queryset(request, queryset)
+        for campaign in Campaign.objects.filter(pk__in=touched):
+            scoring_services.queue_recomputes_for_changed_targets(campaign, touched[campaign.pk])
