@@ -86,6 +86,9 @@ class PayoutLineResource(resources.ModelResource):
         return neutralise(value) if field.attribute in TEXT_FIELDS else value
 
 
+# The columns in yuan of a statement's sheets: numbers shown with the payout workbook's ¥ format.
+YUAN_HEADERS = {"金额(元)", "机构奖励(元)"}
+
 SPONSORED_HEADERS = ("奖励方案", "承包社机构号", "机构名称", "分管主任员工号", "截至", "总得分", "完成全部任务", "机构奖励(元)")
 
 
@@ -96,7 +99,7 @@ def statement_sheet(lines, sponsored=()) -> bytes:
     details = PayoutLineResource().export(queryset=lines, force_native_type=True)
     details.title = "明细"
     if not sponsored:
-        return details.xlsx
+        return _as_finance_reads_it(details.xlsx)
     linked = tablib.Dataset(headers=SPONSORED_HEADERS, title="承包社")
     for row in sponsored:
         linked.append(
@@ -111,4 +114,25 @@ def statement_sheet(lines, sponsored=()) -> bytes:
                 row.paid,
             )
         )
-    return tablib.Databook([details, linked]).export("xlsx")
+    return _as_finance_reads_it(tablib.Databook([details, linked]).export("xlsx"))
+
+
+def _as_finance_reads_it(workbook: bytes) -> bytes:
+    """The header row frozen, amounts in ¥ with two decimals, as in the payout workbook (a
+    statement is a few hundred lines at most: rewritten in memory)."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from rewards.exporters import YUAN_FORMAT
+
+    book = load_workbook(BytesIO(workbook))
+    for sheet in book.worksheets:
+        sheet.freeze_panes = "A2"
+        for heading in sheet[1]:
+            if heading.value in YUAN_HEADERS:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=heading.column, max_col=heading.column):
+                    cell.number_format = YUAN_FORMAT
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -201,9 +201,13 @@ def test_a_persons_statement_sheet_has_their_lines_with_amounts_as_numbers(clien
     client.force_login(finance["maker"])
     sheet = client.get(reverse("rewards:staff_statement", args=[small_bank["s1"].pk]) + "?format=xlsx")
     assert sheet["Content-Disposition"] == 'attachment; filename="statement-E001.xlsx"'
-    rows = list(openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    book = openpyxl.load_workbook(io.BytesIO(sheet.content)).active
+    rows = list(book.iter_rows(values_only=True))
     header = rows[0]
     assert header[:3] == ("收款人", "员工号", "机构号")
+    # As the payout workbook shows them: ¥ with two decimals, under a frozen header row.
+    assert book.cell(row=2, column=header.index("金额(元)") + 1).number_format == "¥#,##0.00;-¥#,##0.00"
+    assert book.freeze_panes == "A2"
     assert [dict(zip(header, row, strict=True)) for row in rows[1:]] == [
         {
             "收款人": "张伟", "员工号": "E001", "机构号": "B1", "机构名称": "城关信用社", "奖励规则": "存款计件",
