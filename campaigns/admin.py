@@ -146,21 +146,24 @@ class TargetAdmin(admin.ModelAdmin):
     list_select_related = ["participant__unit", "participant__staff", "metric"]
 
     def save_model(self, request, obj, form, change):
+        from scoring.services import queue_recomputes_for_changed_targets
+
+        # The target as it was too: moved to a later period, the days of its old one change as well.
+        before = list(Target.objects.filter(pk=obj.pk)) if change else []
         super().save_model(request, obj, form, change)
         if not change or {"target_value", "base_value", "period", "phase", "month"} & set(form.changed_data):
-            from scoring import services as scoring_services
-
-            scoring_services.queue_recomputes_for_changed_targets(obj.campaign, obj.period_start)
+            queue_recomputes_for_changed_targets(obj.campaign, [*before, obj])
 
     def delete_model(self, request, obj):
         self.delete_queryset(request, Target.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        from scoring import services as scoring_services
+        from scoring.services import queue_recomputes_for_changed_targets
 
-        touched = {}
-        for campaign_id, since in queryset.values_list("campaign_id", "period_start"):
-            touched[campaign_id] = min(since, touched.get(campaign_id, since)) if since else touched.get(campaign_id)
+        deleted = list(queryset.select_related("campaign"))
         super().delete_queryset(request, queryset)
-        for campaign in Campaign.objects.filter(pk__in=touched):
-            scoring_services.queue_recomputes_for_changed_targets(campaign, touched[campaign.pk])
+        by_campaign = {}
+        for target in deleted:
+            by_campaign.setdefault(target.campaign, []).append(target)
+        for campaign, targets in by_campaign.items():
+            queue_recomputes_for_changed_targets(campaign, targets)

@@ -148,12 +148,9 @@ def set_targets(*, campaign: Campaign, targets: Sequence[TargetValue], by=None) 
             unchanged += 1
     Target.objects.bulk_create(new, batch_size=2000)
     Target.objects.bulk_update(changed, ["target_value"], batch_size=2000)
-    if new or changed:
-        from scoring import services as scoring_services
+    from scoring.services import queue_recomputes_for_changed_targets
 
-        scoring_services.queue_recomputes_for_changed_targets(
-            campaign, scoring_services.earliest_period_start([*new, *changed])
-        )
+    queue_recomputes_for_changed_targets(campaign, [*new, *changed])
     return TargetsWritten(new=len(new), changed=len(changed), unchanged=unchanged)
 
 

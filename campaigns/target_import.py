@@ -283,14 +283,11 @@ class TargetResource(PlannedResource):
         return TargetPlan(dataset, _campaign(self.options), self.info.labels)
 
     def write(self, plan: TargetPlan) -> None:
-        from scoring import services as scoring_services
+        from scoring.services import queue_recomputes_for_changed_targets
 
         Target.objects.bulk_create(plan.new, batch_size=2000)
         Target.objects.bulk_update(plan.changed, ["target_value", "base_value"], batch_size=2000)
-        if plan.new or plan.changed:
-            scoring_services.queue_recomputes_for_changed_targets(
-                plan.campaign, scoring_services.earliest_period_start([*plan.new, *plan.changed])
-            )
+        queue_recomputes_for_changed_targets(plan.campaign, [*plan.new, *plan.changed])
 
 
 RESOURCE = TargetResource

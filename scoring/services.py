@@ -61,47 +61,40 @@ def queue_recomputes_for_changed_facts(
     after the current transaction commits (so a rolled-back import queues nothing). Returns the
     (campaign_id, day) pairs queued.
     """
-    from scoring.tasks import recompute_campaign_day
-
     pairs = affected_campaign_days(changes, today=today)
-    for campaign_id, day in pairs:
-        transaction.on_commit(
-            lambda c=campaign_id, d=day: recompute_campaign_day.delay(c, d.isoformat())
-        )
+    _queue_after_commit(pairs)
     return pairs
 
 
-def queue_recomputes_for_changed_targets(campaign: Campaign, since: datetime.date | None) -> list[datetime.date]:
+def _queue_after_commit(pairs: Iterable[tuple[int, datetime.date]]) -> None:
+    """One ``recompute_campaign_day`` task per (campaign id, day), queued once the transaction commits."""
+    from scoring.tasks import recompute_campaign_day
+
+    for campaign_id, day in pairs:
+        transaction.on_commit(lambda c=campaign_id, d=day: recompute_campaign_day.delay(c, d.isoformat()))
+
+
+def queue_recomputes_for_changed_targets(campaign: Campaign, targets: Iterable) -> list[datetime.date]:
     """Queue ``recompute_campaign_day`` for every day of an active campaign already computed from
-    ``since`` (the earliest period start among the changed targets) on.
+    the earliest period start among ``targets`` (new, changed or deleted ``Target`` rows) on.
 
     A target or base changed mid-campaign changes each completion rate of its period and every
     later quarter figure; recomputing only today would also show the target change as today's
-    movement against yesterday. Days not computed yet are left to the morning's schedule. The
-    tasks are queued after the current transaction commits. Returns the days queued.
+    movement against yesterday. Days not computed yet are left to the morning's schedule. No
+    targets, nothing queued. Returns the days queued (after the current transaction commits).
     """
     from scoring.models import ResultSet
-    from scoring.tasks import recompute_campaign_day
 
-    if campaign.status != CampaignStatus.ACTIVE:
+    starts = [target.period_start or campaign.start_date for target in targets]
+    if not starts or campaign.status != CampaignStatus.ACTIVE:
         return []
-    first = max(since or campaign.start_date, campaign.start_date)
     days = list(
-        ResultSet.objects.filter(
-            campaign=campaign, is_current=True, business_date__gte=first, business_date__lte=campaign.end_date
-        )
+        ResultSet.objects.filter(campaign=campaign, is_current=True, business_date__gte=min(starts))
         .order_by("business_date")
         .values_list("business_date", flat=True)
     )
-    for day in days:
-        transaction.on_commit(lambda c=campaign.pk, d=day: recompute_campaign_day.delay(c, d.isoformat()))
+    _queue_after_commit((campaign.pk, day) for day in days)
     return days
-
-
-def earliest_period_start(targets) -> datetime.date | None:
-    """The first day whose results the given (new or changed) targets touch."""
-    starts = [target.period_start for target in targets if target.period_start is not None]
-    return min(starts) if starts else None
 
 
 def set_flag(*, participant, code: str, on: bool = True, by=None, note: str = "") -> None:

@@ -51,7 +51,15 @@ def test_a_target_changed_or_deleted_in_the_admin_recomputes_the_computed_days(c
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Target.objects.get(pk=target.pk).target_value == 150
     assert queued == [(campaign.pk, "2027-01-10")]
+    # Moved to February: January's computed day loses the target, so it is recomputed too.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {**form, "period": "month", "month": "2027-02-01"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Target.objects.get(pk=target.pk).period_start == datetime.date(2027, 2, 1)
+    assert queued == [(campaign.pk, "2027-01-10")] * 2
+    ResultSet.objects.create(campaign=campaign, business_date=datetime.date(2027, 2, 10), version=1, is_current=True, computed_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/admin/campaigns/target/{target.pk}/delete/", {"post": "yes"})
     assert not Target.objects.filter(pk=target.pk).exists()
-    assert queued == [(campaign.pk, "2027-01-10")] * 2
+    # A February target: February's computed day only.
+    assert queued == [(campaign.pk, "2027-01-10")] * 2 + [(campaign.pk, "2027-02-10")]

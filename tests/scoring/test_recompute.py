@@ -267,5 +267,5 @@ def test_targets_of_a_closed_campaign_queue_nothing(campaign, queued_tasks, djan
     recompute(campaign.campaign.pk, DAY)
     close_campaign(campaign.campaign)
     with django_capture_on_commit_callbacks(execute=True):
-        assert queue_recomputes_for_changed_targets(campaign.campaign, None) == []
+        assert queue_recomputes_for_changed_targets(campaign.campaign, campaign.campaign.targets.all()) == []
     assert queued_tasks == []
