@@ -79,3 +79,14 @@ def require_service(name: str) -> str | None:
 @pytest.fixture
 def redis_url():
     return require_service("REDIS_URL")
+
+
+@pytest.fixture
+def queued_recomputes(monkeypatch):
+    """(campaign id, day) of every ``recompute_campaign_day`` task queued, recorded instead of sent:
+    the tests that use it check which days a change queues, not what the worker then computes."""
+    from scoring.tasks import recompute_campaign_day
+
+    queued = []
+    monkeypatch.setattr(recompute_campaign_day, "delay", lambda campaign_id, day: queued.append((campaign_id, day)))
+    return queued

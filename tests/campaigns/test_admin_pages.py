@@ -22,16 +22,13 @@ def test_admin_list_page_opens(client, db, url):
     assert client.get(url).status_code == 200
 
 
-def test_a_target_changed_or_deleted_in_the_admin_recomputes_the_computed_days(client, db, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_target_changed_or_deleted_in_the_admin_recomputes_the_computed_days(client, db, queued_recomputes, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
     from branches.models import SubjectKind, Unit
     from campaigns.models import Metric, Participant, Target
     from scoring.models import ResultSet
-    from scoring.tasks import recompute_campaign_day
 
-    queued = []
-    monkeypatch.setattr(recompute_campaign_day, "delay", lambda campaign_id, day: queued.append((campaign_id, day)))
     campaign = Campaign.objects.create(
         code="Q1", name="开门红", start_date=datetime.date(2027, 1, 1), end_date=datetime.date(2027, 3, 31), status="active"
     )
@@ -50,16 +47,16 @@ def test_a_target_changed_or_deleted_in_the_admin_recomputes_the_computed_days(c
         response = client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Target.objects.get(pk=target.pk).target_value == 150
-    assert queued == [(campaign.pk, "2027-01-10")]
+    assert queued_recomputes == [(campaign.pk, "2027-01-10")]
     # Moved to February: January's computed day loses the target, so it is recomputed too.
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url, {**form, "period": "month", "month": "2027-02-01"})
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Target.objects.get(pk=target.pk).period_start == datetime.date(2027, 2, 1)
-    assert queued == [(campaign.pk, "2027-01-10")] * 2
+    assert queued_recomputes == [(campaign.pk, "2027-01-10")] * 2
     ResultSet.objects.create(campaign=campaign, business_date=datetime.date(2027, 2, 10), version=1, is_current=True, computed_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/admin/campaigns/target/{target.pk}/delete/", {"post": "yes"})
     assert not Target.objects.filter(pk=target.pk).exists()
     # A February target: February's computed day only.
-    assert queued == [(campaign.pk, "2027-01-10")] * 2 + [(campaign.pk, "2027-02-10")]
+    assert queued_recomputes == [(campaign.pk, "2027-01-10")] * 2 + [(campaign.pk, "2027-02-10")]

@@ -100,21 +100,18 @@ def test_targets_from_an_xls_workbook(campaign, tmp_path):
     assert Target.objects.get(metric__code="dep").target_value == Decimal("125000")
 
 
-def test_targets_changed_by_a_file_recompute_the_days_already_computed(campaign, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
+def test_targets_changed_by_a_file_recompute_the_days_already_computed(campaign, tmp_path, queued_recomputes, django_capture_on_commit_callbacks):
     from django.utils import timezone
 
     from scoring.models import ResultSet
-    from scoring.tasks import recompute_campaign_day
 
-    queued = []
-    monkeypatch.setattr(recompute_campaign_day, "delay", lambda campaign_id, day: queued.append((campaign_id, day)))
     campaign.status = "active"
     campaign.save(update_fields=["status"])
     for day in (datetime.date(2027, 1, 20), datetime.date(2027, 2, 10)):
         ResultSet.objects.create(campaign=campaign, business_date=day, version=1, is_current=True, computed_at=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):
         run(campaign, tmp_path, [["机构号", "期间", "dep"], ["B1", "2027-02", "40"]], apply=True)
-    assert queued == [(campaign.pk, "2027-02-10")]  # a February target: February's day on
+    assert queued_recomputes == [(campaign.pk, "2027-02-10")]  # a February target: February's day on
     with django_capture_on_commit_callbacks(execute=True):
         run(campaign, tmp_path, [["机构号", "dep"], ["B1", "100"]], apply=True)
-    assert queued[1:] == [(campaign.pk, "2027-01-20"), (campaign.pk, "2027-02-10")]
+    assert queued_recomputes[1:] == [(campaign.pk, "2027-01-20"), (campaign.pk, "2027-02-10")]

@@ -219,17 +219,7 @@ def test_recompute_inside_a_callers_transaction_leaves_its_planner_settings(camp
         assert cursor.fetchone()[0] == "on"
 
 
-@pytest.fixture
-def queued_tasks(monkeypatch):
-    """(campaign id, day) of every recompute task queued, instead of running it."""
-    from scoring.tasks import recompute_campaign_day
-
-    queued = []
-    monkeypatch.setattr(recompute_campaign_day, "delay", lambda campaign_id, day: queued.append((campaign_id, day)))
-    return queued
-
-
-def test_a_changed_target_recomputes_every_computed_day_of_its_period(campaign, queued_tasks, django_capture_on_commit_callbacks):
+def test_a_changed_target_recomputes_every_computed_day_of_its_period(campaign, queued_recomputes, django_capture_on_commit_callbacks):
     from campaigns.models import Participant
     from campaigns.services import TargetValue, set_targets
 
@@ -239,12 +229,12 @@ def test_a_changed_target_recomputes_every_computed_day_of_its_period(campaign, 
     b1 = Participant.objects.get(campaign=campaign.campaign, unit__code="B1")
     with django_capture_on_commit_callbacks(execute=True):
         set_targets(campaign=campaign.campaign, targets=[TargetValue(b1, campaign.metrics["dep"], D("200"))])
-    assert queued_tasks == [(campaign.campaign.pk, "2027-01-05"), (campaign.campaign.pk, "2027-01-10")]
+    assert queued_recomputes == [(campaign.campaign.pk, "2027-01-05"), (campaign.campaign.pk, "2027-01-10")]
     # What the queued task computes: B1's 50 of increase now against 200.
     assert totals(campaign, recompute(campaign.campaign.pk, DAY)) == {"B1": D("25"), "B2": D("100")}
 
 
-def test_a_month_target_recomputes_from_its_month_and_an_equal_one_nothing(campaign, queued_tasks, django_capture_on_commit_callbacks):
+def test_a_month_target_recomputes_from_its_month_and_an_equal_one_nothing(campaign, queued_recomputes, django_capture_on_commit_callbacks):
     from campaigns.models import Participant, TargetPeriod
     from campaigns.services import TargetValue, set_targets
 
@@ -255,17 +245,17 @@ def test_a_month_target_recomputes_from_its_month_and_an_equal_one_nothing(campa
     month = TargetValue(b1, campaign.metrics["dep"], D("40"), period=TargetPeriod.MONTH, month=datetime.date(2027, 2, 1))
     with django_capture_on_commit_callbacks(execute=True):
         set_targets(campaign=campaign.campaign, targets=[month])
-    assert queued_tasks == [(campaign.campaign.pk, "2027-02-05")]
+    assert queued_recomputes == [(campaign.campaign.pk, "2027-02-05")]
     with django_capture_on_commit_callbacks(execute=True):
         set_targets(campaign=campaign.campaign, targets=[month])  # unchanged
-    assert queued_tasks == [(campaign.campaign.pk, "2027-02-05")]
+    assert queued_recomputes == [(campaign.campaign.pk, "2027-02-05")]
 
 
-def test_targets_of_a_closed_campaign_queue_nothing(campaign, queued_tasks, django_capture_on_commit_callbacks):
+def test_targets_of_a_closed_campaign_queue_nothing(campaign, queued_recomputes, django_capture_on_commit_callbacks):
     from scoring.services import queue_recomputes_for_changed_targets
 
     recompute(campaign.campaign.pk, DAY)
     close_campaign(campaign.campaign)
     with django_capture_on_commit_callbacks(execute=True):
         assert queue_recomputes_for_changed_targets(campaign.campaign, campaign.campaign.targets.all()) == []
-    assert queued_tasks == []
+    assert queued_recomputes == []
