@@ -44,7 +44,7 @@ from pathlib import Path
 from django.db import DataError, transaction
 from django.utils.translation import gettext as _
 
-from branches import bulk_fast, bulk_parallel, fact_digest, facts
+from branches import bulk_columnar, bulk_fast, bulk_parallel, fact_digest, facts
 from branches.facts import FactSource, MergeOutcome, StageError
 from branches.models import ImportBatch, Indicator, Staff, SubjectKind, Unit
 
@@ -286,9 +286,11 @@ class DailyFileLoader:
         self.sniff()
         if stage.pg:
             # The very file that last filled its day, and nothing changed since; or a new day's
-            # large clean file, filled by two connections.
+            # large clean file, filled by two connections (read by the process's columnar reader,
+            # or, for forms it does not take, by the server).
             done = (
                 bulk_fast.try_known_file(cursor, self, stage)
+                or bulk_columnar.try_columnar_fill(cursor, self, stage)
                 or bulk_parallel.try_split_fill(cursor, self, stage)
                 or bulk_parallel.try_split_compare(cursor, self, stage)
             )

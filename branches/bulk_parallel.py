@@ -67,16 +67,16 @@ def try_split_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[int, 
 
     None leaves nothing behind: the caller reads the file the usual way.
     """
-    if not _applies(cursor, loader, stage):
+    if not applies(cursor, loader, stage):
         return None
-    day, day_text = _first_row_day(loader)
+    day, day_text = first_row_day(loader)
     if day is None or facts.days_outside_campaigns([day]):
         return None
     _started[0] = time.perf_counter()
     partitions.lock(cursor)
-    if day in partitions.existing_partitions(cursor, [day]) or _default_holds(cursor, day):
+    if day in partitions.existing_partitions(cursor, [day]) or default_holds(cursor, day):
         return None
-    groups = _indicator_groups()
+    groups = indicator_groups()
     if groups is None:
         return None
     try:
@@ -107,12 +107,12 @@ def try_split_compare(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[in
     Otherwise None, with the whole file in ``loader.prefilled_raw`` for the usual lanes (and
     ``loader.known_unequal`` so that they do not compare again).
     """
-    if not _applies(cursor, loader, stage):
+    if not applies(cursor, loader, stage):
         return None
-    day, day_text = _first_row_day(loader)
+    day, day_text = first_row_day(loader)
     if day is None or facts.days_outside_campaigns([day]) or day not in partitions.existing_partitions(cursor, [day]):
         return None
-    groups = _indicator_groups()
+    groups = indicator_groups()
     if groups is None:
         return None
     _started[0] = time.perf_counter()
@@ -157,18 +157,22 @@ def try_split_compare(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[in
         other.close()
 
 
-def _applies(cursor, loader, stage) -> bool:
+def applies(cursor, loader, stage, *, min_bytes: int | None = None) -> bool:
+    """Whether a file may be poured by two connections (``min_bytes``: this module's ``MIN_BYTES``
+    unless given)."""
     if not stage.pg or stage.preview or stage.batch_id is None or loader.is_xlsx or loader.padding:
         return False
+    if loader.fast_failed:
+        return False  # a lane before found a value the cast refuses or a key twice
     if connection.savepoint_ids:
         # The import runs inside a caller's transaction: B would not see what it wrote before.
         return False
-    if loader.path.stat().st_size < MIN_BYTES:
+    if loader.path.stat().st_size < (MIN_BYTES if min_bytes is None else min_bytes):
         return False
     return partitions.is_partitioned(cursor)
 
 
-def _first_row_day(loader) -> tuple[datetime.date | None, str | None]:
+def first_row_day(loader) -> tuple[datetime.date | None, str | None]:
     """The file's day as the fast lane takes it (``bulk_fast._file_day``), read from the file."""
     if facts.COL_DATE not in loader.columns:
         return loader.business_date, None
@@ -187,13 +191,13 @@ def _first_row_day(loader) -> tuple[datetime.date | None, str | None]:
     return (None, None) if problem else (day, text)
 
 
-def _default_holds(cursor, day: datetime.date) -> bool:
+def default_holds(cursor, day: datetime.date) -> bool:
     # Facts of the day written around branches.facts would have to move into the new table.
     cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {partitions.DEFAULT} WHERE business_date = %s)", [day])
     return bool(cursor.fetchone()[0])
 
 
-def _indicator_groups() -> dict[str, dict] | None:
+def indicator_groups() -> dict[str, dict] | None:
     """Indicators alternately in two halves: ids and (alias → (id, measure)) of each."""
     aliases = bulk_fast.indicator_aliases()
     ids = sorted({pk for pk, _measure in aliases.values()})
@@ -228,20 +232,20 @@ def _fill(cursor, loader, stage, day, day_text, groups, other) -> tuple[int, tup
     cursor.execute("SET LOCAL enable_nestloop = off")
     resolved, params = bulk_fast.resolved_rows(raw, groups["a"]["aliases"], loader, day, day_text)
     leaf = f"{table}_a"
-    _new_leaf(cursor, leaf, day, groups["a"]["ids"])
+    new_leaf(cursor, leaf, day, groups["a"]["ids"])
     _trace("A", "insert")
     bulk_fast.fill_day_table(
         cursor, leaf, resolved, {**params, "first_id": first_id, "batch": stage.batch_id}, mine, work_mem="512MB"
     )
     _trace("A", "key")
-    _add_key(cursor, leaf)
+    add_key(cursor, leaf)
     _trace("A", "analyze")
     cursor.execute(f"ANALYZE {leaf}")
     cursor.execute(f"DROP TABLE {raw}")
     _trace("A", "wait B")
     other.wait_clean()
     _trace("A", "attach")
-    _attach_day(cursor, day, groups)
+    attach_day(cursor, day, groups)
     _trace("A", "attached")
     pairs = bulk_fast.indicators_of_day(cursor, table, day)
     if loader.digest is not None:
@@ -249,7 +253,7 @@ def _fill(cursor, loader, stage, day, day_text, groups, other) -> tuple[int, tup
     return total, (total, 0, pairs)
 
 
-def _new_leaf(cursor, leaf: str, day: datetime.date, ids: list[int]) -> None:
+def new_leaf(cursor, leaf: str, day: datetime.date, ids: list[int]) -> None:
     """A table for one half of the day: its checks prove both partition bounds, so that
     attaching it reads none of its rows."""
     cursor.execute(f"DROP TABLE IF EXISTS {leaf}")  # left by a killed import (we hold the lock)
@@ -265,11 +269,11 @@ def _new_leaf(cursor, leaf: str, day: datetime.date, ids: list[int]) -> None:
     )
 
 
-def _add_key(cursor, leaf: str) -> None:
+def add_key(cursor, leaf: str) -> None:
     cursor.execute(f"ALTER TABLE {leaf} ADD CONSTRAINT {leaf}_key UNIQUE ({partitions.KEY_COLUMNS})")
 
 
-def _attach_day(cursor, day: datetime.date, groups) -> None:
+def attach_day(cursor, day: datetime.date, groups) -> None:
     table = partitions.partition_name(day)
     cursor.execute(f"CREATE TABLE {table} (LIKE {partitions.PARENT} INCLUDING CONSTRAINTS) PARTITION BY LIST (indicator_id)")
     cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_key UNIQUE ({partitions.KEY_COLUMNS})")
@@ -368,7 +372,7 @@ class _Other(threading.Thread):
             cursor.execute(f"ANALYZE {raw}")
             cursor.execute("SET LOCAL enable_nestloop = off")
             resolved, params = bulk_fast.resolved_rows(raw, self.group["aliases"], loader, self.day, self.day_text)
-            _new_leaf(cursor, self.leaf, self.day, self.group["ids"])
+            new_leaf(cursor, self.leaf, self.day, self.group["ids"])
             _trace("B", "insert")
             try:
                 bulk_fast.fill_day_table(
@@ -376,7 +380,7 @@ class _Other(threading.Thread):
                     work_mem="512MB",
                 )
                 _trace("B", "key")
-                _add_key(cursor, self.leaf)
+                add_key(cursor, self.leaf)
                 _trace("B", "keyed")
             except (bulk_fast._NotClean, psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
                 conn.rollback()

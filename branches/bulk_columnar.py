@@ -1,0 +1,359 @@
+"""PostgreSQL: a new day's large clean CSV read, resolved and sorted by the import's own process
+with a columnar reader (polars), then poured as typed rows by two connections, one half of the
+indicators each, into the day's two tables (``branches.bulk_parallel``'s layout).
+
+Why not in SQL: done by the server, each connection parses the whole file into a raw table
+(``COPY … WHERE``), reads it back, joins it with the employee numbers, sorts it and inserts it
+row by row. That is about 6.5 s of server time a half for the national file, 13 s on two cores,
+and the first import stayed at 4.3–6.6 × a bare ``COPY`` (docs/performance.md). Here the file
+is parsed once, on both cores, by the reader; the server's only work is one ``COPY`` of
+already-typed, already-sorted rows per half, and the key over them.
+
+* The file is read in blocks cut at line ends. A block with a quote, a line with another number
+  of commas than the header's, or a cell the reader refuses: the lane does not take the file
+  (the others do, with the same result). So each line is one row, and its number in the file is
+  the count of lines before it.
+* Each block's rows are resolved against the employee numbers, unit codes and indicator texts
+  (fetched once) and checked as ``bulk_fast.resolved_rows`` checks them, but stricter on the
+  form of numbers (plain digits and a point; a count's decimals zeros, a rate's value between 0
+  and 1 by its digits). A single row that fails, and the lane does not take the file: the usual
+  lanes name the problem when there is one. The value goes to the server as its text, and
+  ``numeric(20,4)``'s cast rounds it there, as everywhere else.
+* The ids of the whole file are reserved at once (fact id = first id + row number − 2, as in the
+  other lanes); each connection writes its indicators' rows, sorted by the key, with ``COPY``
+  into its table, builds the key (presorted: no sort) and its statistics; B commits its table
+  unattached, A attaches both in the import's transaction. A value the cast refuses (too many
+  digits) or a key twice: A rolls back, B's table is dropped, and the file takes the usual lanes.
+
+Peak memory: the resolved rows (about 30 bytes each: 150 MB for 5,000,000) and one block's
+frames; polars' allocator is told to hand freed pages back at once, or the blocks' frames would
+stay in the process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import queue
+import threading
+import time
+
+import psycopg
+from django.db import DataError, IntegrityError, connection, transaction
+
+from branches import bulk_fast, bulk_parallel, fact_digest, facts
+from branches import fact_partitions as partitions
+from branches.models import Measure, Staff, SubjectKind, Unit
+
+# As bulk_parallel.MIN_BYTES: below it, the second connection and the reader cost what they save.
+MIN_BYTES = 64 << 20
+BLOCK_BYTES = 8 << 20
+COPY_ROWS = 250_000
+WAIT_SECONDS = 3600
+
+# What the lane takes as a number: stricter than the server's cast (no spaces, no exponent, no
+# NaN or infinity, no thousands separators), so that every value it takes the cast takes too,
+# digits aside (17 before the point: the cast refuses, and the file takes the usual lanes).
+NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+# A count: no sign but +, and only zeros after the point.
+COUNT = r"^\+?[0-9]+(\.0*)?$"
+# A rate: 0 to 1 by its digits (0.x, .x, 1, 1.000).
+RATE = r"^\+?(0+(\.[0-9]*)?|0*1(\.0*)?|0*\.[0-9]+)$"
+
+_COPY_COLUMNS = "id, indicator_id, subject_kind, subject_id, value, source_row"
+
+_log = logging.getLogger(__name__)
+_started = [0.0]
+
+
+def _trace(step: str) -> None:
+    _log.debug("columnar fill: %s at %.2f s", step, time.perf_counter() - _started[0])
+
+
+class _NotTaken(Exception):
+    """The file is not for this lane (its form, or a row that does not pass): the others take it."""
+
+
+def load_polars():
+    """The polars module, or None when it cannot be imported (the other lanes then take the files)."""
+    # jemalloc in polars keeps freed pages for seconds by default; the read's block frames would
+    # then stay in the process (about 150 MB more at the peak for the national file).
+    os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+    try:
+        import polars as pl
+    except ImportError:
+        return None
+    return pl
+
+
+def try_columnar_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[int, int, list]] | None:
+    """Fill a new day from a large clean UTF-8 CSV; (rows, (new, 0, pairs)) or None.
+
+    None leaves nothing behind: the caller reads the file the usual way.
+    """
+    if loader.encoding != "utf-8" or not bulk_parallel.applies(cursor, loader, stage, min_bytes=MIN_BYTES):
+        return None
+    pl = load_polars()
+    if pl is None:
+        return None
+    day, day_text = bulk_parallel.first_row_day(loader)
+    if day is None or facts.days_outside_campaigns([day]):
+        return None
+    _started[0] = time.perf_counter()
+    partitions.lock(cursor)
+    if day in partitions.existing_partitions(cursor, [day]) or bulk_parallel.default_holds(cursor, day):
+        return None
+    groups = bulk_parallel.indicator_groups()
+    if groups is None:
+        return None
+    try:
+        rows, total, digest = _read(pl, cursor, loader, day_text)
+    except _NotTaken:
+        return None
+    _trace(f"read and resolved {total} rows")
+    if not total:
+        return None
+    try:
+        with transaction.atomic():
+            first_id = bulk_fast.reserve_ids(cursor, total)
+            try:
+                second = _Second(pl, rows, day, groups["b"]["ids"], first_id, stage.batch_id)
+            except psycopg.OperationalError:
+                raise _NotTaken from None  # no second connection to be had
+            second.start()
+            try:
+                mine = _pour(pl, cursor.cursor, _leaf(day, "a"), day, groups["a"]["ids"], rows, first_id, stage.batch_id)
+                _trace("half a keyed")
+                theirs = second.result()
+                _trace("half b committed")
+                if mine + theirs != total:
+                    raise _NotTaken
+                bulk_parallel.attach_day(cursor, day, groups)
+            except BaseException:
+                second.abandon()
+                raise
+            finally:
+                second.close()
+            if digest is not None:
+                loader.digest = digest
+            if loader.digest is not None:
+                fact_digest.remember(cursor, day, loader.digest, total, stage.batch_id)
+            _trace("attached")
+    except (DataError, IntegrityError, psycopg.errors.DataError, psycopg.errors.IntegrityError):
+        # A value the cast refuses or a key twice: every other fast lane would find the same.
+        loader.fast_failed = True
+        return None
+    except (_NotTaken, psycopg.Error, pl.exceptions.PolarsError):
+        return None
+    pairs = [(int(pk), day) for pk in rows.get_column("indicator_id").unique().sort()]
+    return total, (total, 0, pairs)
+
+
+def _leaf(day, half: str) -> str:
+    return f"{partitions.partition_name(day)}_{half}"
+
+
+def _read(pl, cursor, loader, day_text: str | None):
+    """(resolved rows, row count, the file's digest or None when the loader has it) or _NotTaken."""
+    maps = _maps(pl, cursor, loader)
+    names = list(loader.columns)
+    schema = {name: pl.String for name in names}
+    commas = len(names) - 1
+    digest = None if loader.digest is not None else fact_digest.FileDigest(loader.business_date)
+    parts, row_no = [], 2
+    with loader.path.open("rb") as handle:
+        header = handle.read(loader.header_bytes)
+        if digest is not None:
+            digest.update(header)
+        rest = b""
+        while True:
+            block = handle.read(BLOCK_BYTES)
+            if digest is not None and block:
+                digest.update(block)
+            data = rest + block
+            if not data:
+                break
+            if block:
+                cut = data.rfind(b"\n") + 1
+                chunk, rest = data[:cut], data[cut:]
+                if not chunk:
+                    continue  # a line longer than a block: read on
+            else:
+                chunk, rest = (data if data.endswith(b"\n") else data + b"\n"), b""
+            lines = chunk.count(b"\n")
+            if b'"' in chunk or chunk.count(b",") != commas * lines:
+                raise _NotTaken
+            try:
+                frame = pl.read_csv(io.BytesIO(chunk), has_header=False, new_columns=names, schema=schema)
+            except pl.exceptions.PolarsError:
+                raise _NotTaken from None  # not UTF-8, or a line the reader splits otherwise
+            if frame.height != lines:
+                raise _NotTaken
+            part = _resolved(pl, frame.with_row_index("row_no", offset=row_no), maps, loader, day_text)
+            if part.height != lines:
+                raise _NotTaken
+            parts.append(part)
+            row_no += lines
+    rows = pl.concat(parts, rechunk=False) if parts else None
+    return rows, row_no - 2, digest
+
+
+def _maps(pl, cursor, loader) -> dict:
+    """The texts a row may name, as frames: indicator (id, measure), employee number and unit code."""
+    aliases = bulk_fast.indicator_aliases()
+    maps = {
+        "indicators": pl.DataFrame(
+            {
+                facts.COL_INDICATOR: list(aliases),
+                "indicator_id": [pk for pk, _measure in aliases.values()],
+                "measure": [measure for _pk, measure in aliases.values()],
+            },
+            schema={facts.COL_INDICATOR: pl.String, "indicator_id": pl.Int64, "measure": pl.String},
+        ).lazy()
+    }
+    if facts.COL_STAFF in loader.columns:
+        maps["staff"] = _fetched(pl, cursor, f"SELECT employee_no, id FROM {Staff._meta.db_table}", facts.COL_STAFF, "staff_id")
+    if facts.COL_UNIT in loader.columns:
+        maps["units"] = _fetched(pl, cursor, f"SELECT code, id FROM {Unit._meta.db_table}", facts.COL_UNIT, "unit_id")
+    return maps
+
+
+def _fetched(pl, cursor, query: str, text: str, pk: str):
+    # COPY's CSV straight into the reader: 500,000 employee numbers in a fifth of a second.
+    buffer = io.BytesIO()
+    with cursor.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    if not buffer.getbuffer().nbytes:
+        return pl.DataFrame(schema={text: pl.String, pk: pl.Int64}).lazy()
+    return pl.read_csv(buffer, has_header=False, new_columns=[text, pk], schema={text: pl.String, pk: pl.Int64}).lazy()
+
+
+def _resolved(pl, frame, maps: dict, loader, day_text: str | None):
+    """The rows of ``frame`` that pass every check, as (indicator_id, subject_kind, subject_id, value, row_no)."""
+    col = pl.col
+    has_staff, has_unit = "staff" in maps, "units" in maps
+    rows = frame.lazy().join(maps["indicators"], on=facts.COL_INDICATOR, how="inner")
+    if has_staff:
+        rows = rows.join(maps["staff"], on=facts.COL_STAFF, how="left")
+    if has_unit:
+        rows = rows.join(maps["units"], on=facts.COL_UNIT, how="left")
+    conditions = []
+    if has_staff and has_unit:
+        # Exactly one of the two cells filled, and it names someone.
+        conditions.append(col(facts.COL_STAFF).is_null() != col(facts.COL_UNIT).is_null())
+        kind = pl.when(col(facts.COL_STAFF).is_not_null()).then(int(SubjectKind.STAFF)).otherwise(int(SubjectKind.UNIT))
+        subject = pl.coalesce("staff_id", "unit_id")
+    elif has_staff:
+        kind, subject = pl.lit(int(SubjectKind.STAFF)), col("staff_id")
+    else:
+        kind, subject = pl.lit(int(SubjectKind.UNIT)), col("unit_id")
+    conditions.append(subject.is_not_null())
+    if day_text is not None:
+        same_day = col(facts.COL_DATE) == day_text
+        # An empty date cell takes the --date day, as in the general pipeline.
+        conditions.append(same_day | col(facts.COL_DATE).is_null() if loader.business_date else same_day)
+    value = col(facts.COL_VALUE)
+    conditions.append(value.str.contains(NUMBER))
+    conditions.append((col("measure") != Measure.COUNT.value) | value.str.contains(COUNT))
+    conditions.append((col("measure") != Measure.RATE.value) | value.str.contains(RATE))
+    return (
+        rows.filter(pl.all_horizontal(conditions))
+        .select(
+            "indicator_id",
+            kind.cast(pl.Int16).alias("subject_kind"),
+            subject.cast(pl.Int64).alias("subject_id"),
+            facts.COL_VALUE,
+            col("row_no").cast(pl.Int64),
+        )
+        .collect()
+    )
+
+
+def _pour(pl, cursor, leaf: str, day, indicator_ids: list[int], rows, first_id: int, batch_id: int) -> int:
+    """Write ``rows`` of ``indicator_ids`` into a new ``leaf`` in the order of the key, key it;
+    returns the rows written. ``cursor``: a psycopg cursor (of the import's or the second connection)."""
+    bulk_parallel.new_leaf(cursor, leaf, day, indicator_ids)
+    # Columns the same in every row come from defaults, not from the stream (literals: utility
+    # statements take no parameters).
+    cursor.execute(
+        f"ALTER TABLE {leaf} ALTER COLUMN business_date SET DEFAULT '{day.isoformat()}'::date,"
+        f" ALTER COLUMN version_no SET DEFAULT 1, ALTER COLUMN batch_id SET DEFAULT {int(batch_id)}"
+    )
+    written = 0
+    with cursor.copy(f"COPY {leaf} ({_COPY_COLUMNS}) FROM STDIN WITH (FORMAT csv)") as copy:
+        for indicator_id in sorted(indicator_ids):
+            # The key's order within the indicator; rows are already grouped by it.
+            piece = rows.filter(pl.col("indicator_id") == indicator_id).sort(["subject_kind", "subject_id"])
+            for start in range(0, piece.height, COPY_ROWS):
+                out = piece.slice(start, COPY_ROWS).select(
+                    (pl.col("row_no") + (first_id - 2)).alias("id"),
+                    "indicator_id",
+                    "subject_kind",
+                    "subject_id",
+                    facts.COL_VALUE,
+                    pl.col("row_no").alias("source_row"),
+                )
+                copy.write(out.write_csv(include_header=False))
+                written += out.height
+    cursor.execute(
+        f"ALTER TABLE {leaf} ALTER COLUMN business_date DROP DEFAULT, ALTER COLUMN version_no DROP DEFAULT,"
+        " ALTER COLUMN batch_id DROP DEFAULT"
+    )
+    # Rows in key order: one pass builds the key; workers would only split a sort with nothing to do.
+    cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+    cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")
+    bulk_parallel.add_key(cursor, leaf)
+    cursor.execute(f"ANALYZE {leaf}")
+    return written
+
+
+class _Second(threading.Thread):
+    """Connection B: pours the second half into its table and commits it, unattached."""
+
+    def __init__(self, pl, rows, day, indicator_ids, first_id, batch_id):
+        super().__init__(name="kmh-bulk-columnar-b", daemon=True)
+        self._args = (pl, rows, day, indicator_ids, first_id, batch_id)
+        self.leaf = _leaf(day, "b")
+        self._outcome: queue.Queue = queue.Queue()
+        self._committed = False
+        self._conn = connection.get_new_connection(connection.get_connection_params())
+
+    def run(self) -> None:
+        pl, rows, day, indicator_ids, first_id, batch_id = self._args
+        try:
+            with self._conn.cursor() as cursor:
+                written = _pour(pl, cursor, self.leaf, day, indicator_ids, rows, first_id, batch_id)
+            self._conn.commit()
+            self._committed = True
+            self._outcome.put(("clean", written))
+        except Exception as exc:  # handed to A, which gives the file to the other lanes
+            with contextlib.suppress(psycopg.Error):
+                self._conn.rollback()
+            self._outcome.put(("error", exc))
+
+    def result(self) -> int:
+        kind, value = self._outcome.get(timeout=WAIT_SECONDS)
+        if kind == "error":
+            if isinstance(value, psycopg.Error):
+                raise value  # a value the cast refuses or a key twice in B's half, as in A's
+            raise _NotTaken from value
+        return value
+
+    def abandon(self) -> None:
+        """A gave up: cut B's statement short and drop what it committed."""
+        with contextlib.suppress(psycopg.Error):
+            self._conn.cancel()
+        self.join(WAIT_SECONDS)
+        if self._committed:
+            with contextlib.suppress(psycopg.Error):
+                self._conn.rollback()
+                self._conn.execute(f"DROP TABLE IF EXISTS {self.leaf}")
+                self._conn.commit()
+
+    def close(self) -> None:
+        self.join(WAIT_SECONDS)
+        self._conn.close()
