@@ -4,30 +4,29 @@ indicators each, into the day's two tables (``branches.bulk_parallel``'s layout)
 
 Why not in SQL: done by the server, each connection parses the whole file into a raw table
 (``COPY … WHERE``), reads it back, joins it with the employee numbers, sorts it and inserts it
-row by row. That is about 6.5 s of server time a half for the national file, 13 s on two cores,
-and the first import stayed at 4.3–6.6 × a bare ``COPY`` (docs/performance.md). Here the file
-is parsed once, on both cores, by the reader; the server's only work is one ``COPY`` of
-already-typed, already-sorted rows per half, and the key over them.
+row by row: about 6.5 s of server time a half for the national file, 13 s on two cores, and the
+first import stayed at 4.3–6.6 × a bare ``COPY`` (docs/performance.md). Here the file is parsed
+once, on both cores, by the reader; the server's work is one ``COPY`` of typed rows in the key's
+order per half, and the key over them (national file: 5.1 s, 3.0 × the floor, 418 MiB).
 
-* The file is read in blocks cut at line ends. A block with a quote, a line with another number
-  of commas than the header's, or a cell the reader refuses: the lane does not take the file
-  (the others do, with the same result). So each line is one row, and its number in the file is
-  the count of lines before it.
+* The file is read in blocks cut at line ends (not by its path: the reader would map the whole
+  file into the process). A block with a quote, or a line with another number of commas than the
+  header's: the lane does not take the file (the others do, with the same result). So each line
+  is one row, and its number in the file is the count of lines before it.
 * Each block's rows are resolved against the employee numbers, unit codes and indicator texts
-  (fetched once) and checked as ``bulk_fast.resolved_rows`` checks them, but stricter on the
-  form of numbers (plain digits and a point; a count's decimals zeros, a rate's value between 0
-  and 1 by its digits). A single row that fails, and the lane does not take the file: the usual
-  lanes name the problem when there is one. The value goes to the server as its text, and
-  ``numeric(20,4)``'s cast rounds it there, as everywhere else.
+  (fetched once) and checked as ``bulk_fast.resolved_rows`` checks them: the same exact match of
+  cells, the same day, the same measure checks on the value as ``numeric(20,4)`` rounds it
+  (half away from zero at the fourth decimal, computed here in ten-thousandths). Stricter only on
+  form: plain digits and a point, under 10¹⁴. A single row that fails, and the lane does not take
+  the file: the usual lanes take it and name the problem when there is one.
 * The ids of the whole file are reserved at once (fact id = first id + row number − 2, as in the
   other lanes); each connection writes its indicators' rows, sorted by the key, with ``COPY``
   into its table, builds the key (presorted: no sort) and its statistics; B commits its table
-  unattached, A attaches both in the import's transaction. A value the cast refuses (too many
-  digits) or a key twice: A rolls back, B's table is dropped, and the file takes the usual lanes.
+  unattached, A attaches both in the import's transaction. A key twice: A rolls back, B's table
+  is dropped, and the general pipeline takes the file.
 
-Peak memory: the resolved rows (about 30 bytes each: 150 MB for 5,000,000) and one block's
-frames; polars' allocator is told to hand freed pages back at once, or the blocks' frames would
-stay in the process.
+Memory: the resolved rows (about 25 bytes each, kept by indicator and let go as each is poured)
+and one block's frames; polars' allocator is told to hand freed pages back at once.
 """
 
 from __future__ import annotations
@@ -49,18 +48,16 @@ from branches.models import Measure, Staff, SubjectKind, Unit
 
 # As bulk_parallel.MIN_BYTES: below it, the second connection and the reader cost what they save.
 MIN_BYTES = 64 << 20
-BLOCK_BYTES = 8 << 20
-COPY_ROWS = 250_000
+BLOCK_BYTES = 32 << 20
+COPY_ROWS = 100_000
 WAIT_SECONDS = 3600
 
 # What the lane takes as a number: stricter than the server's cast (no spaces, no exponent, no
-# NaN or infinity, no thousands separators), so that every value it takes the cast takes too,
-# digits aside (17 before the point: the cast refuses, and the file takes the usual lanes).
+# NaN or infinity, no thousands separators) and below MAX_WHOLE; the usual lanes take any other
+# (and name what they refuse).
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
-# A count: no sign but +, and only zeros after the point.
-COUNT = r"^\+?[0-9]+(\.0*)?$"
-# A rate: 0 to 1 by its digits (0.x, .x, 1, 1.000).
-RATE = r"^\+?(0+(\.[0-9]*)?|0*1(\.0*)?|0*\.[0-9]+)$"
+MAX_WHOLE = 10**14  # ten-thousandths of it fit in a bigint
+SCALE = 10_000  # values are held in ten-thousandths, as numeric(20,4) keeps them
 
 _COPY_COLUMNS = "id, indicator_id, subject_kind, subject_id, value, source_row"
 
@@ -95,9 +92,6 @@ def try_columnar_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[in
     """
     if loader.encoding != "utf-8" or not bulk_parallel.applies(cursor, loader, stage, min_bytes=MIN_BYTES):
         return None
-    pl = load_polars()
-    if pl is None:
-        return None
     day, day_text = bulk_parallel.first_row_day(loader)
     if day is None or facts.days_outside_campaigns([day]):
         return None
@@ -106,12 +100,16 @@ def try_columnar_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[in
     if day in partitions.existing_partitions(cursor, [day]) or bulk_parallel.default_holds(cursor, day):
         return None
     groups = bulk_parallel.indicator_groups()
-    if groups is None:
+    pl = load_polars() if groups is not None else None  # imported only for a file it may take
+    if pl is None:
         return None
     try:
         rows, total, digest = _read(pl, cursor, loader, day_text)
     except _NotTaken:
         return None
+    if digest is not None:
+        loader.digest = digest  # of the whole file, read through: the other lanes need not hash it again
+    present = sorted(rows)  # the indicators with figures (the pours let their rows go)
     _trace(f"read and resolved {total} rows")
     if not total:
         return None
@@ -124,7 +122,16 @@ def try_columnar_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[in
                 raise _NotTaken from None  # no second connection to be had
             second.start()
             try:
-                mine = _pour(pl, cursor.cursor, _leaf(day, "a"), day, groups["a"]["ids"], rows, first_id, stage.batch_id)
+                mine = _pour(
+                    pl,
+                    cursor.cursor,
+                    _leaf(day, "a"),
+                    day,
+                    groups["a"]["ids"],
+                    rows,
+                    first_id,
+                    stage.batch_id,
+                )
                 _trace("half a keyed")
                 theirs = second.result()
                 _trace("half b committed")
@@ -136,18 +143,17 @@ def try_columnar_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[in
                 raise
             finally:
                 second.close()
-            if digest is not None:
-                loader.digest = digest
             if loader.digest is not None:
                 fact_digest.remember(cursor, day, loader.digest, total, stage.batch_id)
             _trace("attached")
     except (DataError, IntegrityError, psycopg.errors.DataError, psycopg.errors.IntegrityError):
-        # A value the cast refuses or a key twice: every other fast lane would find the same.
+        # A key twice (the key refuses it): every other fast lane would find the same, and only the
+        # general pipeline tells equal repeats (taken once) from different ones (named).
         loader.fast_failed = True
         return None
     except (_NotTaken, psycopg.Error, pl.exceptions.PolarsError):
         return None
-    pairs = [(int(pk), day) for pk in rows.get_column("indicator_id").unique().sort()]
+    pairs = [(int(pk), day) for pk in present]
     return total, (total, 0, pairs)
 
 
@@ -156,13 +162,18 @@ def _leaf(day, half: str) -> str:
 
 
 def _read(pl, cursor, loader, day_text: str | None):
-    """(resolved rows, row count, the file's digest or None when the loader has it) or _NotTaken."""
+    """(resolved rows, row count, the file's digest or None when the loader has it) or _NotTaken.
+
+    The file goes to the reader in blocks cut at line ends, not by its path: the reader would map
+    the whole file into the process (193 MB of the national file's pages counted in its memory).
+    """
     maps = _maps(pl, cursor, loader)
     names = list(loader.columns)
     schema = {name: pl.String for name in names}
     commas = len(names) - 1
     digest = None if loader.digest is not None else fact_digest.FileDigest(loader.business_date)
-    parts, row_no = [], 2
+    parts: dict[int, list] = {}
+    row_no = 2
     with loader.path.open("rb") as handle:
         header = handle.read(loader.header_bytes)
         if digest is not None:
@@ -182,22 +193,37 @@ def _read(pl, cursor, loader, day_text: str | None):
                     continue  # a line longer than a block: read on
             else:
                 chunk, rest = (data if data.endswith(b"\n") else data + b"\n"), b""
+            del data
             lines = chunk.count(b"\n")
+            # Each line one row: no quote (the reader could take two lines as one row), and the
+            # header's number of commas in every line (or it could take one as none).
             if b'"' in chunk or chunk.count(b",") != commas * lines:
                 raise _NotTaken
             try:
-                frame = pl.read_csv(io.BytesIO(chunk), has_header=False, new_columns=names, schema=schema)
+                part = _resolved(
+                    pl,
+                    pl.scan_csv(
+                        io.BytesIO(chunk),
+                        has_header=False,
+                        schema=schema,
+                        row_index_name="row_no",
+                        row_index_offset=row_no,
+                    ),
+                    maps,
+                    loader,
+                    day_text,
+                ).collect(engine="streaming")
             except pl.exceptions.PolarsError:
                 raise _NotTaken from None  # not UTF-8, or a line the reader splits otherwise
-            if frame.height != lines:
-                raise _NotTaken
-            part = _resolved(pl, frame.with_row_index("row_no", offset=row_no), maps, loader, day_text)
             if part.height != lines:
-                raise _NotTaken
-            parts.append(part)
+                raise _NotTaken  # a row that does not pass
+            # Kept by indicator: each is then sorted and poured on its own, and let go.
+            for (indicator_id,), rows in part.partition_by(
+                "indicator_id", as_dict=True, include_key=False
+            ).items():
+                parts.setdefault(indicator_id, []).append(rows)
             row_no += lines
-    rows = pl.concat(parts, rechunk=False) if parts else None
-    return rows, row_no - 2, digest
+    return parts, row_no - 2, digest
 
 
 def _maps(pl, cursor, loader) -> dict:
@@ -214,9 +240,13 @@ def _maps(pl, cursor, loader) -> dict:
         ).lazy()
     }
     if facts.COL_STAFF in loader.columns:
-        maps["staff"] = _fetched(pl, cursor, f"SELECT employee_no, id FROM {Staff._meta.db_table}", facts.COL_STAFF, "staff_id")
+        maps["staff"] = _fetched(
+            pl, cursor, f"SELECT employee_no, id FROM {Staff._meta.db_table}", facts.COL_STAFF, "staff_id"
+        )
     if facts.COL_UNIT in loader.columns:
-        maps["units"] = _fetched(pl, cursor, f"SELECT code, id FROM {Unit._meta.db_table}", facts.COL_UNIT, "unit_id")
+        maps["units"] = _fetched(
+            pl, cursor, f"SELECT code, id FROM {Unit._meta.db_table}", facts.COL_UNIT, "unit_id"
+        )
     return maps
 
 
@@ -229,14 +259,17 @@ def _fetched(pl, cursor, query: str, text: str, pk: str):
     buffer.seek(0)
     if not buffer.getbuffer().nbytes:
         return pl.DataFrame(schema={text: pl.String, pk: pl.Int64}).lazy()
-    return pl.read_csv(buffer, has_header=False, new_columns=[text, pk], schema={text: pl.String, pk: pl.Int64}).lazy()
+    return pl.read_csv(
+        buffer, has_header=False, new_columns=[text, pk], schema={text: pl.String, pk: pl.Int64}
+    ).lazy()
 
 
-def _resolved(pl, frame, maps: dict, loader, day_text: str | None):
-    """The rows of ``frame`` that pass every check, as (indicator_id, subject_kind, subject_id, value, row_no)."""
+def _resolved(pl, rows, maps: dict, loader, day_text: str | None):
+    """The rows of the lazy frame ``rows`` that pass every check, as (indicator_id, subject_kind,
+    subject_id, value, row_no): a lazy frame."""
     col = pl.col
     has_staff, has_unit = "staff" in maps, "units" in maps
-    rows = frame.lazy().join(maps["indicators"], on=facts.COL_INDICATOR, how="inner")
+    rows = rows.join(maps["indicators"], on=facts.COL_INDICATOR, how="inner")
     if has_staff:
         rows = rows.join(maps["staff"], on=facts.COL_STAFF, how="left")
     if has_unit:
@@ -245,7 +278,11 @@ def _resolved(pl, frame, maps: dict, loader, day_text: str | None):
     if has_staff and has_unit:
         # Exactly one of the two cells filled, and it names someone.
         conditions.append(col(facts.COL_STAFF).is_null() != col(facts.COL_UNIT).is_null())
-        kind = pl.when(col(facts.COL_STAFF).is_not_null()).then(int(SubjectKind.STAFF)).otherwise(int(SubjectKind.UNIT))
+        kind = (
+            pl.when(col(facts.COL_STAFF).is_not_null())
+            .then(int(SubjectKind.STAFF))
+            .otherwise(int(SubjectKind.UNIT))
+        )
         subject = pl.coalesce("staff_id", "unit_id")
     elif has_staff:
         kind, subject = pl.lit(int(SubjectKind.STAFF)), col("staff_id")
@@ -256,20 +293,55 @@ def _resolved(pl, frame, maps: dict, loader, day_text: str | None):
         same_day = col(facts.COL_DATE) == day_text
         # An empty date cell takes the --date day, as in the general pipeline.
         conditions.append(same_day | col(facts.COL_DATE).is_null() if loader.business_date else same_day)
-    value = col(facts.COL_VALUE)
-    conditions.append(value.str.contains(NUMBER))
-    conditions.append((col("measure") != Measure.COUNT.value) | value.str.contains(COUNT))
-    conditions.append((col("measure") != Measure.RATE.value) | value.str.contains(RATE))
+    text = col(facts.COL_VALUE)
+    conditions.append(text.str.contains(NUMBER))
+    # The measure's checks on the value as the cast leaves it (rounded to 4 decimals).
+    value = col("ten_thousandths")
+    conditions.append(value.is_not_null())
+    conditions.append((col("measure") != Measure.COUNT.value) | ((value >= 0) & (value % SCALE == 0)))
+    conditions.append((col("measure") != Measure.RATE.value) | value.is_between(0, SCALE))
+    # Each step in a column of its own: an expression used twice is computed twice.
     return (
-        rows.filter(pl.all_horizontal(conditions))
-        .select(
-            "indicator_id",
-            kind.cast(pl.Int16).alias("subject_kind"),
-            subject.cast(pl.Int64).alias("subject_id"),
-            facts.COL_VALUE,
-            col("row_no").cast(pl.Int64),
+        rows.with_columns(
+            negative=text.str.starts_with("-"),
+            digits=text.str.strip_chars_start("+-").str.split_exact(".", 1),
         )
-        .collect()
+        .with_columns(
+            whole=col("digits").struct.field("field_0"), fraction=col("digits").struct.field("field_1")
+        )
+        .with_columns(
+            ten_thousandths=_ten_thousandths(pl, col("negative"), col("whole"), col("fraction").fill_null(""))
+        )
+        .filter(pl.all_horizontal(conditions))
+        .select(
+            col("indicator_id").cast(pl.Int32),
+            kind.cast(pl.Int8).alias("subject_kind"),
+            subject.cast(pl.Int64).alias("subject_id"),
+            value.alias("value"),
+            col("row_no").cast(pl.Int32),
+        )
+    )
+
+
+def _ten_thousandths(pl, negative, whole, fraction):
+    """The number rounded half away from zero to 4 decimals, as ``numeric(20,4)``'s cast rounds it
+    (only the fifth decimal decides), in ten-thousandths; null from MAX_WHOLE on (a bigint holds
+    no more)."""
+    whole = whole.str.pad_start(1, "0").cast(pl.Int64, strict=False)
+    first_four = fraction.str.slice(0, 4).str.pad_end(4, "0").cast(pl.Int64, strict=False)
+    rounds_up = (fraction.str.slice(4, 1) >= "5").cast(pl.Int64)
+    magnitude = pl.when(whole < MAX_WHOLE).then(whole * SCALE + first_four + rounds_up)
+    return pl.when(negative).then(-magnitude).otherwise(magnitude)
+
+
+def _decimal_text(pl, value):
+    """Ten-thousandths back to the number's text (the server casts it without rounding)."""
+    magnitude = value.abs()
+    return pl.concat_str(
+        pl.when(value < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+        (magnitude // SCALE).cast(pl.String),
+        pl.lit("."),
+        (magnitude % SCALE).cast(pl.String).str.pad_start(4, "0"),
     )
 
 
@@ -286,19 +358,24 @@ def _pour(pl, cursor, leaf: str, day, indicator_ids: list[int], rows, first_id: 
     written = 0
     with cursor.copy(f"COPY {leaf} ({_COPY_COLUMNS}) FROM STDIN WITH (FORMAT csv)") as copy:
         for indicator_id in sorted(indicator_ids):
-            # The key's order within the indicator; rows are already grouped by it.
-            piece = rows.filter(pl.col("indicator_id") == indicator_id).sort(["subject_kind", "subject_id"])
+            pieces = rows.pop(indicator_id, [])
+            if not pieces:
+                continue
+            # The key's order within the indicator.
+            piece = pl.concat(pieces).sort(["subject_kind", "subject_id"])
+            del pieces
             for start in range(0, piece.height, COPY_ROWS):
                 out = piece.slice(start, COPY_ROWS).select(
-                    (pl.col("row_no") + (first_id - 2)).alias("id"),
-                    "indicator_id",
+                    (pl.col("row_no").cast(pl.Int64) + (first_id - 2)).alias("id"),
+                    pl.lit(indicator_id, pl.Int64).alias("indicator_id"),
                     "subject_kind",
                     "subject_id",
-                    facts.COL_VALUE,
+                    _decimal_text(pl, pl.col("value")),
                     pl.col("row_no").alias("source_row"),
                 )
                 copy.write(out.write_csv(include_header=False))
                 written += out.height
+            del piece
     cursor.execute(
         f"ALTER TABLE {leaf} ALTER COLUMN business_date DROP DEFAULT, ALTER COLUMN version_no DROP DEFAULT,"
         " ALTER COLUMN batch_id DROP DEFAULT"
