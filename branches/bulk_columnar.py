@@ -31,6 +31,7 @@ and one block's frames; polars' allocator is told to hand freed pages back at on
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import logging
@@ -40,7 +41,7 @@ import threading
 import time
 
 import psycopg
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from branches import bulk_fast, bulk_parallel, fact_digest, facts
 from branches import fact_partitions as partitions
@@ -49,6 +50,7 @@ from branches.models import Measure, Staff, SubjectKind, Unit
 # As bulk_parallel.MIN_BYTES: below it, the second connection and the reader cost what they save.
 MIN_BYTES = 64 << 20
 BLOCK_BYTES = 32 << 20
+MAX_LINE_BYTES = 1 << 20
 COPY_ROWS = 100_000
 WAIT_SECONDS = 3600
 
@@ -103,58 +105,50 @@ def try_columnar_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[in
     pl = load_polars() if groups is not None else None  # imported only for a file it may take
     if pl is None:
         return None
+    second, result = None, None
     try:
-        rows, total, digest = _read(pl, cursor, loader, day_text)
-    except _NotTaken:
-        return None
-    if digest is not None:
-        loader.digest = digest  # of the whole file, read through: the other lanes need not hash it again
-    present = sorted(rows)  # the indicators with figures (the pours let their rows go)
-    _trace(f"read and resolved {total} rows")
-    if not total:
-        return None
-    try:
+        # A savepoint around it all, reads included: whatever fails leaves the import's
+        # transaction as it was.
         with transaction.atomic():
+            rows, total, digest = _read(pl, cursor, loader, day_text)
+            if digest is not None:
+                loader.digest = digest  # of the whole file: the other lanes need not hash it again
+            _trace(f"read and resolved {total} rows")
+            if not total:
+                raise _NotTaken
+            present = sorted(rows)  # the indicators with figures (the pours let their rows go)
             first_id = bulk_fast.reserve_ids(cursor, total)
-            try:
-                second = _Second(pl, rows, day, groups["b"]["ids"], first_id, stage.batch_id)
-            except psycopg.OperationalError:
-                raise _NotTaken from None  # no second connection to be had
+            second = _Second(pl, rows, day, groups["b"]["ids"], first_id, stage.batch_id)
             second.start()
-            try:
-                mine = _pour(
-                    pl,
-                    cursor.cursor,
-                    _leaf(day, "a"),
-                    day,
-                    groups["a"]["ids"],
-                    rows,
-                    first_id,
-                    stage.batch_id,
-                )
-                _trace("half a keyed")
-                theirs = second.result()
-                _trace("half b committed")
-                if mine + theirs != total:
-                    raise _NotTaken
-                bulk_parallel.attach_day(cursor, day, groups)
-            except BaseException:
-                second.abandon()
-                raise
-            finally:
-                second.close()
+            mine = _pour(
+                pl, cursor.cursor, _leaf(day, "a"), day, groups["a"]["ids"], rows, first_id, stage.batch_id
+            )
+            _trace("half a keyed")
+            theirs = second.result()
+            _trace("half b committed")
+            if mine + theirs != total:
+                raise _NotTaken
+            bulk_parallel.attach_day(cursor, day, groups)
             if loader.digest is not None:
                 fact_digest.remember(cursor, day, loader.digest, total, stage.batch_id)
             _trace("attached")
-    except (DataError, IntegrityError, psycopg.errors.DataError, psycopg.errors.IntegrityError):
+        result = total, (total, 0, [(int(pk), day) for pk in present])
+    except (IntegrityError, psycopg.errors.IntegrityError):
         # A key twice (the key refuses it): every other fast lane would find the same, and only the
         # general pipeline tells equal repeats (taken once) from different ones (named).
         loader.fast_failed = True
-        return None
-    except (_NotTaken, psycopg.Error, pl.exceptions.PolarsError):
-        return None
-    pairs = [(int(pk), day) for pk in present]
-    return total, (total, 0, pairs)
+    except (_NotTaken, DatabaseError, psycopg.Error, pl.exceptions.PolarsError):
+        pass
+    except Exception:
+        # A fault of this lane must not fail an import the other lanes can make.
+        _log.exception("the columnar fill of %s failed; the other lanes take the file", loader.path.name)
+    finally:
+        if second is not None:
+            # After the savepoint's rollback: A no longer locks B's table, which B may now drop.
+            if result is None:
+                second.abandon()
+            second.close()
+    return result
 
 
 def _leaf(day, half: str) -> str:
@@ -174,6 +168,7 @@ def _read(pl, cursor, loader, day_text: str | None):
     digest = None if loader.digest is not None else fact_digest.FileDigest(loader.business_date)
     parts: dict[int, list] = {}
     row_no = 2
+    crlf = None  # the line end of the first data line, as COPY takes it for the whole file
     with loader.path.open("rb") as handle:
         header = handle.read(loader.header_bytes)
         if digest is not None:
@@ -190,14 +185,26 @@ def _read(pl, cursor, loader, day_text: str | None):
                 cut = data.rfind(b"\n") + 1
                 chunk, rest = data[:cut], data[cut:]
                 if not chunk:
-                    continue  # a line longer than a block: read on
+                    if len(rest) > MAX_LINE_BYTES:
+                        raise _NotTaken  # no daily file's line
+                    continue
             else:
-                chunk, rest = (data if data.endswith(b"\n") else data + b"\n"), b""
+                chunk, rest = (data if data.endswith(b"\n") else data + (b"\r\n" if crlf else b"\n")), b""
             del data
             lines = chunk.count(b"\n")
-            # Each line one row: no quote (the reader could take two lines as one row), and the
-            # header's number of commas in every line (or it could take one as none).
-            if b'"' in chunk or chunk.count(b",") != commas * lines:
+            if crlf is None:
+                crlf = chunk[: chunk.find(b"\n")].endswith(b"\r")
+            # Each line one row, as COPY reads it: no quote (two lines could be one row), the
+            # header's number of commas in every line (one could be none), every line ending as
+            # the first (COPY refuses a line ending otherwise; the reader would take it), and no
+            # byte-order mark (the reader drops one at the start of a block; COPY keeps it).
+            if (
+                b'"' in chunk
+                or chunk.count(b",") != commas * lines
+                or chunk.count(b"\r") != (lines if crlf else 0)
+                or (crlf and chunk.count(b"\r\n") != lines)
+                or codecs.BOM_UTF8 in chunk
+            ):
                 raise _NotTaken
             try:
                 part = _resolved(
@@ -208,6 +215,7 @@ def _read(pl, cursor, loader, day_text: str | None):
                         schema=schema,
                         row_index_name="row_no",
                         row_index_offset=row_no,
+                        truncate_ragged_lines=False,
                     ),
                     maps,
                     loader,
@@ -256,6 +264,8 @@ def _fetched(pl, cursor, query: str, text: str, pk: str):
     with cursor.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
         for chunk in copy:
             buffer.write(chunk)
+    if buffer.getvalue().startswith(codecs.BOM_UTF8):
+        raise _NotTaken  # the reader would drop it from the first code
     buffer.seek(0)
     if not buffer.getbuffer().nbytes:
         return pl.DataFrame(schema={text: pl.String, pk: pl.Int64}).lazy()
@@ -345,9 +355,12 @@ def _decimal_text(pl, value):
     )
 
 
-def _pour(pl, cursor, leaf: str, day, indicator_ids: list[int], rows, first_id: int, batch_id: int) -> int:
+def _pour(
+    pl, cursor, leaf: str, day, indicator_ids: list[int], rows, first_id: int, batch_id: int, stop=None
+) -> int:
     """Write ``rows`` of ``indicator_ids`` into a new ``leaf`` in the order of the key, key it;
-    returns the rows written. ``cursor``: a psycopg cursor (of the import's or the second connection)."""
+    returns the rows written. ``cursor``: a psycopg cursor (of the import's or the second
+    connection); ``stop``: an Event that, once set, stops the pour (the other side gave up)."""
     bulk_parallel.new_leaf(cursor, leaf, day, indicator_ids)
     # Columns the same in every row come from defaults, not from the stream (literals: utility
     # statements take no parameters).
@@ -365,6 +378,8 @@ def _pour(pl, cursor, leaf: str, day, indicator_ids: list[int], rows, first_id: 
             piece = pl.concat(pieces).sort(["subject_kind", "subject_id"])
             del pieces
             for start in range(0, piece.height, COPY_ROWS):
+                if stop is not None and stop.is_set():
+                    raise _NotTaken
                 out = piece.slice(start, COPY_ROWS).select(
                     (pl.col("row_no").cast(pl.Int64) + (first_id - 2)).alias("id"),
                     pl.lit(indicator_id, pl.Int64).alias("indicator_id"),
@@ -384,6 +399,8 @@ def _pour(pl, cursor, leaf: str, day, indicator_ids: list[int], rows, first_id: 
     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
     cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")
     bulk_parallel.add_key(cursor, leaf)
+    cursor.execute("SET LOCAL maintenance_work_mem TO DEFAULT")
+    cursor.execute("SET LOCAL max_parallel_maintenance_workers TO DEFAULT")
     cursor.execute(f"ANALYZE {leaf}")
     return written
 
@@ -397,17 +414,20 @@ class _Second(threading.Thread):
         self.leaf = _leaf(day, "b")
         self._outcome: queue.Queue = queue.Queue()
         self._committed = False
+        self._given_up = threading.Event()
         self._conn = connection.get_new_connection(connection.get_connection_params())
 
     def run(self) -> None:
         pl, rows, day, indicator_ids, first_id, batch_id = self._args
         try:
             with self._conn.cursor() as cursor:
-                written = _pour(pl, cursor, self.leaf, day, indicator_ids, rows, first_id, batch_id)
+                written = _pour(
+                    pl, cursor, self.leaf, day, indicator_ids, rows, first_id, batch_id, self._given_up
+                )
             self._conn.commit()
             self._committed = True
             self._outcome.put(("clean", written))
-        except Exception as exc:  # handed to A, which gives the file to the other lanes
+        except BaseException as exc:  # handed to A (which would otherwise wait), then the other lanes
             with contextlib.suppress(psycopg.Error):
                 self._conn.rollback()
             self._outcome.put(("error", exc))
@@ -416,12 +436,13 @@ class _Second(threading.Thread):
         kind, value = self._outcome.get(timeout=WAIT_SECONDS)
         if kind == "error":
             if isinstance(value, psycopg.Error):
-                raise value  # a value the cast refuses or a key twice in B's half, as in A's
+                raise value  # a key twice in B's half, say: as in A's
             raise _NotTaken from value
         return value
 
     def abandon(self) -> None:
-        """A gave up: cut B's statement short and drop what it committed."""
+        """A gave up: stop B's pour, cut its statement short and drop what it committed."""
+        self._given_up.set()
         with contextlib.suppress(psycopg.Error):
             self._conn.cancel()
         self.join(WAIT_SECONDS)

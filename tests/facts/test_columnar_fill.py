@@ -237,3 +237,49 @@ def test_every_edge_value_ends_as_with_the_server_lanes(small_bank, indicators, 
     assert lanes[0] == ("try_columnar_fill", value in TAKEN[indicator])
     monkeypatch.setattr(bulk_columnar, "MIN_BYTES", 1 << 40)
     assert imported() == with_the_lane
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "business_date,employee_no,indicator,value\n2027-01-04,E001,DEP,1\n2027-01-04,E002,POS,2\r\n",
+        "business_date,employee_no,indicator,value\r\n2027-01-04,E001,DEP,1\r\n2027-01-04,E002,POS,2\n",
+        "business_date,employee_no,indicator,value\n2027-01-04,E001,DEP,1\n\ufeff2027-01-04,E002,POS,2\n",
+        "business_date,employee_no,indicator,value\n2027-01-04,E001,DEP\n2027-01-04,E002,POS,2,3\n",
+    ],
+    ids=["a crlf line in a lf file", "a lf line in a crlf file", "a byte-order mark inside", "a short line and a long one"],
+)
+def test_lines_copy_would_read_otherwise_are_left_to_the_other_lanes(small_bank, indicators, tmp_path, lanes, text):
+    outcome = import_daily_file(write(tmp_path, "odd.csv", text))
+    assert lanes[0] == ("try_columnar_fill", False)
+    assert outcome.error_count == 1 and Fact.objects.count() == 0
+    assert tables_of_the_day() == {}
+
+
+def test_a_crlf_file_is_taken_to_its_last_line_without_its_end(small_bank, indicators, tmp_path, lanes):
+    text = "business_date,employee_no,indicator,value\r\n2027-01-04,E001,DEP,1\r\n2027-01-04,E002,POS,2"
+    outcome = import_daily_file(write(tmp_path, "crlf.csv", text))
+    assert (outcome.new, outcome.error_count) == (2, 0)
+    assert lanes == [("try_columnar_fill", True)]
+    assert sorted(Fact.objects.values_list("source_row", "value")) == [(2, Decimal("1")), (3, Decimal("2"))]
+
+
+def test_a_failure_after_both_halves_are_poured_leaves_nothing_and_waits_for_nothing(
+    small_bank, indicators, tmp_path, lanes, monkeypatch
+):
+    # The day's tables are made and both halves attached when the failure comes: B's committed
+    # table must be dropped once A has let go of it (or the two would wait for each other).
+    calls = []
+    original = fact_digest.watch
+
+    def failing_once(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the watch trigger could not be made")
+        return original(*args)
+
+    monkeypatch.setattr(fact_digest, "watch", failing_once)
+    outcome = import_daily_file(write(tmp_path, "daily.csv", CLEAN_CSV))
+    assert (outcome.new, outcome.error_count) == (4, 0)
+    assert lanes == [("try_columnar_fill", False), ("try_split_fill", True)]
+    assert len(stored()) == 4 and tables_of_the_day() == SPLIT_DAY
