@@ -248,30 +248,33 @@ def _maps(pl, cursor, loader) -> dict:
         ).lazy()
     }
     if facts.COL_STAFF in loader.columns:
-        maps["staff"] = _fetched(
-            pl, cursor, f"SELECT employee_no, id FROM {Staff._meta.db_table}", facts.COL_STAFF, "staff_id"
-        )
+        maps["staff"] = _fetched(pl, cursor, Staff._meta.db_table, "employee_no", facts.COL_STAFF, "staff_id")
     if facts.COL_UNIT in loader.columns:
-        maps["units"] = _fetched(
-            pl, cursor, f"SELECT code, id FROM {Unit._meta.db_table}", facts.COL_UNIT, "unit_id"
-        )
+        maps["units"] = _fetched(pl, cursor, Unit._meta.db_table, "code", facts.COL_UNIT, "unit_id")
     return maps
 
 
-def _fetched(pl, cursor, query: str, text: str, pk: str):
-    # COPY's CSV straight into the reader: 500,000 employee numbers in a fifth of a second.
-    buffer = io.BytesIO()
-    with cursor.cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
-        for chunk in copy:
-            buffer.write(chunk)
-    if buffer.getvalue().startswith(codecs.BOM_UTF8):
+def _fetched(pl, cursor, table: str, column: str, text: str, pk: str):
+    """(code, id) of every row of ``table`` as a lazy frame. One text of tab-separated lines: a
+    third of the time of ``COPY … TO`` (which sends a message per row) for 500,000 employees."""
+    cursor.execute(f"SELECT COUNT(*), string_agg({column} || E'\\t' || id, E'\\n') FROM {table}")
+    count, lines = cursor.fetchone()
+    schema = {text: pl.String, pk: pl.Int64}
+    if not count:
+        return pl.DataFrame(schema=schema).lazy()
+    if lines.startswith("\ufeff"):
         raise _NotTaken  # the reader would drop it from the first code
-    buffer.seek(0)
-    if not buffer.getbuffer().nbytes:
-        return pl.DataFrame(schema={text: pl.String, pk: pl.Int64}).lazy()
-    return pl.read_csv(
-        buffer, has_header=False, new_columns=[text, pk], schema={text: pl.String, pk: pl.Int64}
-    ).lazy()
+    frame = pl.read_csv(
+        io.BytesIO(lines.encode()),
+        separator="\t",
+        quote_char=None,
+        has_header=False,
+        new_columns=list(schema),
+        schema=schema,
+    )
+    if frame.height != count:
+        raise _NotTaken  # a code with a line break in it
+    return frame.lazy()
 
 
 def _resolved(pl, rows, maps: dict, loader, day_text: str | None):
