@@ -156,56 +156,21 @@ def _leaf(day, half: str) -> str:
 
 
 def _read(pl, cursor, loader, day_text: str | None):
-    """(resolved rows, row count, the file's digest or None when the loader has it) or _NotTaken.
+    """(resolved rows by indicator, row count, the file's digest or None when the loader has it),
+    or _NotTaken.
 
     The file goes to the reader in blocks cut at line ends, not by its path: the reader would map
     the whole file into the process (193 MB of the national file's pages counted in its memory).
     """
     maps = _maps(pl, cursor, loader)
-    names = list(loader.columns)
-    schema = {name: pl.String for name in names}
-    commas = len(names) - 1
-    digest = None if loader.digest is not None else fact_digest.FileDigest(loader.business_date)
+    schema = {name: pl.String for name in loader.columns}
+    blocks = _Blocks(loader, commas=len(schema) - 1)
     parts: dict[int, list] = {}
     row_no = 2
-    crlf = None  # the line end of the first data line, as COPY takes it for the whole file
-    with loader.path.open("rb") as handle:
-        header = handle.read(loader.header_bytes)
-        if digest is not None:
-            digest.update(header)
-        rest = b""
-        while True:
-            block = handle.read(BLOCK_BYTES)
-            if digest is not None and block:
-                digest.update(block)
-            data = rest + block
-            if not data:
-                break
-            if block:
-                cut = data.rfind(b"\n") + 1
-                chunk, rest = data[:cut], data[cut:]
-                if not chunk:
-                    if len(rest) > MAX_LINE_BYTES:
-                        raise _NotTaken  # no daily file's line
-                    continue
-            else:
-                chunk, rest = (data if data.endswith(b"\n") else data + (b"\r\n" if crlf else b"\n")), b""
-            del data
-            lines = chunk.count(b"\n")
-            if crlf is None:
-                crlf = chunk[: chunk.find(b"\n")].endswith(b"\r")
-            # Each line one row, as COPY reads it: no quote (two lines could be one row), the
-            # header's number of commas in every line (one could be none), every line ending as
-            # the first (COPY refuses a line ending otherwise; the reader would take it), and no
-            # byte-order mark (the reader drops one at the start of a block; COPY keeps it).
-            if (
-                b'"' in chunk
-                or chunk.count(b",") != commas * lines
-                or chunk.count(b"\r") != (lines if crlf else 0)
-                or (crlf and chunk.count(b"\r\n") != lines)
-                or codecs.BOM_UTF8 in chunk
-            ):
-                raise _NotTaken
+    # (Reading the next block in a thread meanwhile saved 0.1 s of 5 and cost 40 MiB more.)
+    with blocks:
+        while (block := blocks.next()) is not None:
+            chunk, lines = block
             try:
                 part = _resolved(
                     pl,
@@ -231,7 +196,67 @@ def _read(pl, cursor, loader, day_text: str | None):
             ).items():
                 parts.setdefault(indicator_id, []).append(rows)
             row_no += lines
-    return parts, row_no - 2, digest
+    return parts, row_no - 2, blocks.digest
+
+
+class _Blocks:
+    """The file's data lines in blocks cut at line ends, each checked to be read by the reader as
+    COPY reads it, one row a line; the file's digest taken on the way (unless the loader has it)."""
+
+    def __init__(self, loader, *, commas: int):
+        self.commas = commas
+        self.digest = None if loader.digest is not None else fact_digest.FileDigest(loader.business_date)
+        self.crlf = None  # the line end of the first data line, as COPY takes it for the whole file
+        self._rest = b""
+        self._handle = loader.path.open("rb")
+        header = self._handle.read(loader.header_bytes)
+        if self.digest is not None:
+            self.digest.update(header)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._handle.close()
+
+    def next(self) -> tuple[bytes, int] | None:
+        """(block, lines in it), None at the end, or _NotTaken."""
+        while True:
+            block = self._handle.read(BLOCK_BYTES)
+            if self.digest is not None and block:
+                self.digest.update(block)
+            data = self._rest + block
+            if not data:
+                return None
+            if not block:
+                self._rest = b""
+                return self._checked(
+                    data if data.endswith(b"\n") else data + (b"\r\n" if self.crlf else b"\n")
+                )
+            cut = data.rfind(b"\n") + 1
+            self._rest = data[cut:]
+            if cut:
+                return self._checked(data[:cut])
+            if len(self._rest) > MAX_LINE_BYTES:
+                raise _NotTaken  # no daily file's line
+
+    def _checked(self, chunk: bytes) -> tuple[bytes, int]:
+        lines = chunk.count(b"\n")
+        if self.crlf is None:
+            self.crlf = chunk[: chunk.find(b"\n")].endswith(b"\r")
+        # Each line one row, as COPY reads it: no quote (two lines could be one row), the
+        # header's number of commas in every line (one could be none), every line ending as the
+        # first (COPY refuses a line ending otherwise; the reader would take it), and no
+        # byte-order mark (the reader drops one at the start of a block; COPY keeps it).
+        if (
+            b'"' in chunk
+            or chunk.count(b",") != self.commas * lines
+            or chunk.count(b"\r") != (lines if self.crlf else 0)
+            or (self.crlf and chunk.count(b"\r\n") != lines)
+            or codecs.BOM_UTF8 in chunk
+        ):
+            raise _NotTaken
+        return chunk, lines
 
 
 def _maps(pl, cursor, loader) -> dict:
