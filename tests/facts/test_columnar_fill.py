@@ -97,14 +97,19 @@ def test_rows_are_numbered_across_blocks_and_a_last_line_without_its_end(small_b
     assert rows[("COLL", small_bank["s3"].pk)] == (Decimal("0.97"), 5)
 
 
-def test_units_and_staff_in_one_file_with_the_date_given_and_cells_without_it(small_bank, indicators, tmp_path, lanes):
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_units_and_staff_in_one_file_with_the_date_given_and_cells_without_it(
+    small_bank, indicators, tmp_path, lanes, encoding
+):
     text = (
         "业务日期,机构号,工号,指标,数值\n"
         "2027-01-04,B1,,存款余额,5000000.123456\n"
         ",,E002,POS,2\n"
         "2027-01-04,,E001,COLL,1\n"
     )
-    outcome = import_daily_file(write(tmp_path, "daily.csv", text), business_date=DAY)
+    path = tmp_path / "daily.csv"
+    path.write_bytes(text.encode(encoding))
+    outcome = import_daily_file(path, business_date=DAY)
     assert (outcome.new, outcome.error_count) == (3, 0)
     assert lanes == [("try_columnar_fill", True)]
     values = {(code, kind, subject): value for (code, kind, subject), (value, *_rest) in stored().items()}
@@ -120,11 +125,10 @@ def test_units_and_staff_in_one_file_with_the_date_given_and_cells_without_it(sm
     ("text", "encoding"),
     [
         ('business_date,employee_no,indicator,value\n2027-01-04,"E001",DEP,1\n2027-01-04,E002,POS,2\n', "utf-8"),
-        ("business_date,employee_no,indicator,value\n2027-01-04,E001,存款余额,1\n2027-01-04,E002,POS,2\n", "gb18030"),
         ("business_date,employee_no,indicator,value\n2027-01-04,E001,DEP, 1\n2027-01-04,E002,POS,2\n", "utf-8"),
         ("business_date,employee_no,indicator,value\n2027-01-04,E001,DEP,123456789012345.5\n2027-01-04,E002,POS,2\n", "utf-8"),
     ],
-    ids=["a quoted cell", "gb18030", "a value with a space", "15 digits before the point"],
+    ids=["a quoted cell", "a value with a space", "15 digits before the point"],
 )
 def test_forms_this_lane_does_not_take_go_to_the_server_lanes(small_bank, indicators, tmp_path, lanes, text, encoding):
     path = tmp_path / "daily.csv"
@@ -283,3 +287,12 @@ def test_a_failure_after_both_halves_are_poured_leaves_nothing_and_waits_for_not
     assert (outcome.new, outcome.error_count) == (4, 0)
     assert lanes == [("try_columnar_fill", False), ("try_split_fill", True)]
     assert len(stored()) == 4 and tables_of_the_day() == SPLIT_DAY
+
+
+def test_a_gb18030_file_with_a_byte_that_is_not_gb18030_is_left_to_the_other_lanes(small_bank, indicators, tmp_path, lanes):
+    path = tmp_path / "daily.csv"
+    path.write_bytes("业务日期,工号,指标,数值\n2027-01-04,E001,存款余额,1\n".encode("gb18030") + b"2027-01-04,E002,POS,\x80\n")
+    outcome = import_daily_file(path)
+    assert lanes[0] == ("try_columnar_fill", False)
+    assert outcome.error_count == 1 and Fact.objects.count() == 0
+    assert tables_of_the_day() == {}
