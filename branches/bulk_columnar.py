@@ -57,7 +57,7 @@ WAIT_SECONDS = 3600
 # What the lane takes as a number: stricter than the server's cast (no spaces, no exponent, no
 # NaN or infinity, no thousands separators) and below MAX_WHOLE; the usual lanes take any other
 # (and name what they refuse).
-NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$"
+NUMBER = r"^[+-]?([0-9]+(\.[0-9]{0,255})?|\.[0-9]{1,255})$"  # decimals as bulk_import.NUMBER_PATTERN
 MAX_WHOLE = 10**14  # ten-thousandths of it fit in a bigint
 SCALE = 10_000  # values are held in ten-thousandths, as numeric(20,4) keeps them
 
@@ -141,7 +141,7 @@ def try_columnar_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[in
         loader.fast_failed = True
     except (_NotTaken, DatabaseError, psycopg.Error, pl.exceptions.PolarsError):
         pass
-    except Exception:
+    except (Exception, pl.exceptions.PanicException):  # a panic in polars is no Exception
         # A fault of this lane must not fail an import the other lanes can make.
         _log.exception("the columnar fill of %s failed; the other lanes take the file", loader.path.name)
     finally:
@@ -259,6 +259,7 @@ class _Blocks:
             or chunk.count(b",") != self.commas * lines
             or chunk.count(b"\r") != (lines if self.crlf else 0)
             or (self.crlf and chunk.count(b"\r\n") != lines)
+            or b"\x00" in chunk  # COPY refuses it; the reader keeps it in the cell
         ):
             raise _NotTaken
         if self.gb18030:
@@ -488,7 +489,8 @@ class _Second(threading.Thread):
         self._given_up.set()
         with contextlib.suppress(psycopg.Error):
             self._conn.cancel()
-        self.join(WAIT_SECONDS)
+        if self.ident is not None:  # started
+            self.join(WAIT_SECONDS)
         if self._committed:
             with contextlib.suppress(psycopg.Error):
                 self._conn.rollback()
@@ -496,5 +498,6 @@ class _Second(threading.Thread):
                 self._conn.commit()
 
     def close(self) -> None:
-        self.join(WAIT_SECONDS)
+        if self.ident is not None:
+            self.join(WAIT_SECONDS)
         self._conn.close()

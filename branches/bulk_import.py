@@ -63,8 +63,10 @@ HEADER_ALIASES = {
 }
 _ALIAS_TO_KEY = {alias.casefold(): key for key, aliases in HEADER_ALIASES.items() for alias in aliases}
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d")
-# At most 16 digits before the point, leading zeros aside (what numeric(20,4) holds).
-NUMBER_PATTERN = r"^[+-]?0*([0-9]{1,16}([.][0-9]*)?|[.][0-9]+)$"
+# At most 16 digits before the point, leading zeros aside (what numeric(20,4) holds), and 255
+# after it (more than any figure has; the cast itself fails from 16,384 on, and PostgreSQL's
+# patterns count to 255 at most).
+NUMBER_PATTERN = r"^[+-]?0*([0-9]{1,16}([.][0-9]{0,255})?|[.][0-9]{1,255})$"
 XLSX_MAGIC = b"PK\x03\x04"
 
 

@@ -214,18 +214,20 @@ def test_a_file_below_the_size_or_without_polars_is_left_to_the_other_lanes(smal
 # Values at the edges of what each measure takes: the lane must store what the server lanes store
 # and refuse what they refuse (refusing more is allowed: the server lanes then take the file).
 EDGE_VALUES = ["0", "+3", "-0", ".5", "5.", "00.5", "1.0000", "0.99995", "1.00004", "1.00005", "-0.00001", "-2.00005",
-               "99999999999999.99995", "1234567890123456.12345", "12345678901234567", "NaN", "1_000", "0x1F", "."]
+               "99999999999999.99995", "1234567890123456.12345", "12345678901234567", "NaN", "1_000", "0x1F", ".",
+               "1." + "0" * 255, "1." + "0" * 256, "1." + "0" * 16384]
 
 
 TAKEN = {
-    "DEP": {"0", "+3", "-0", ".5", "5.", "00.5", "1.0000", "0.99995", "1.00004", "1.00005", "-0.00001", "-2.00005", "99999999999999.99995"},
-    "POS": {"0", "+3", "-0", "5.", "1.0000", "0.99995", "1.00004", "-0.00001", "99999999999999.99995"},
-    "COLL": {"0", "-0", ".5", "00.5", "1.0000", "0.99995", "1.00004", "-0.00001"},
+    "DEP": {"0", "+3", "-0", ".5", "5.", "00.5", "1.0000", "0.99995", "1.00004", "1.00005", "-0.00001", "-2.00005",
+            "99999999999999.99995", "1." + "0" * 255},
+    "POS": {"0", "+3", "-0", "5.", "1.0000", "0.99995", "1.00004", "-0.00001", "99999999999999.99995", "1." + "0" * 255},
+    "COLL": {"0", "-0", ".5", "00.5", "1.0000", "0.99995", "1.00004", "-0.00001", "1." + "0" * 255},
 }
 
 
 @pytest.mark.parametrize("indicator", ["DEP", "POS", "COLL"])
-@pytest.mark.parametrize("value", EDGE_VALUES)
+@pytest.mark.parametrize("value", EDGE_VALUES, ids=lambda v: v if len(v) < 30 else f"1. and {len(v) - 2} zeros")
 def test_every_edge_value_ends_as_with_the_server_lanes(small_bank, indicators, tmp_path, monkeypatch, lanes, indicator, value):
     text = f"business_date,employee_no,indicator,value\n2027-01-04,E001,{indicator},{value}\n2027-01-04,E002,DEP,1\n"
 
@@ -250,8 +252,10 @@ def test_every_edge_value_ends_as_with_the_server_lanes(small_bank, indicators, 
         "business_date,employee_no,indicator,value\r\n2027-01-04,E001,DEP,1\r\n2027-01-04,E002,POS,2\n",
         "business_date,employee_no,indicator,value\n2027-01-04,E001,DEP,1\n\ufeff2027-01-04,E002,POS,2\n",
         "business_date,employee_no,indicator,value\n2027-01-04,E001,DEP\n2027-01-04,E002,POS,2,3\n",
+        "business_date,employee_no,indicator,value\n2027-01-04\x00,E001,DEP,1\n2027-01-04\x00,E002,POS,2\n",
     ],
-    ids=["a crlf line in a lf file", "a lf line in a crlf file", "a byte-order mark inside", "a short line and a long one"],
+    ids=["a crlf line in a lf file", "a lf line in a crlf file", "a byte-order mark inside", "a short line and a long one",
+         "a nul byte"],
 )
 def test_lines_copy_would_read_otherwise_are_left_to_the_other_lanes(small_bank, indicators, tmp_path, lanes, text):
     outcome = import_daily_file(write(tmp_path, "odd.csv", text))
@@ -296,3 +300,23 @@ def test_a_gb18030_file_with_a_byte_that_is_not_gb18030_is_left_to_the_other_lan
     assert lanes[0] == ("try_columnar_fill", False)
     assert outcome.error_count == 1 and Fact.objects.count() == 0
     assert tables_of_the_day() == {}
+
+
+@pytest.mark.parametrize("fault", ["a panic in polars", "no thread to be had"])
+def test_a_fault_of_the_lane_is_logged_and_the_other_lanes_import_the_file(
+    small_bank, indicators, tmp_path, lanes, monkeypatch, caplog, fault
+):
+    if fault == "a panic in polars":
+        def panicking(*args):
+            raise bulk_columnar.load_polars().exceptions.PanicException("polars panicked")
+
+        monkeypatch.setattr(bulk_columnar, "_read", panicking)
+    else:
+        def refused(self):
+            raise RuntimeError("can't start new thread")
+
+        monkeypatch.setattr(bulk_columnar._Second, "start", refused)
+    outcome = import_daily_file(write(tmp_path, "daily.csv", CLEAN_CSV))
+    assert (outcome.new, outcome.error_count) == (4, 0)
+    assert lanes == [("try_columnar_fill", False), ("try_split_fill", True)]
+    assert "the columnar fill of daily.csv failed" in caplog.text
