@@ -7,7 +7,8 @@ Why not in SQL: done by the server, each connection parses the whole file into a
 row by row: about 6.5 s of server time a half for the national file, 13 s on two cores, and the
 first import stayed at 4.3–6.6 × a bare ``COPY`` (docs/performance.md). Here the file is parsed
 once, on both cores, by the reader; the server's work is one ``COPY`` of typed rows in the key's
-order per half, and the key over them (national file: 5.1 s, 3.0 × the floor, 418 MiB).
+order per half, and the key over them (national file: 5.2–5.5 s, 3.1–3.25 × the floor,
+380–390 MiB).
 
 * The file is read in blocks cut at line ends (not by its path: the reader would map the whole
   file into the process). A block with a quote, or a line with another number of commas than the
@@ -88,25 +89,18 @@ def load_polars():
 
 
 def try_columnar_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[int, int, list]] | None:
-    """Fill a new day from a large clean UTF-8 CSV; (rows, (new, 0, pairs)) or None.
+    """Fill a new day from a large clean UTF-8 or GB18030 CSV; (rows, (new, 0, pairs)) or None.
 
     None leaves nothing behind: the caller reads the file the usual way.
     """
-    if loader.encoding not in ("utf-8", "gb18030") or not bulk_parallel.applies(
-        cursor, loader, stage, min_bytes=MIN_BYTES
-    ):
+    if loader.encoding not in ("utf-8", "gb18030"):
         return None
-    day, day_text = bulk_parallel.first_row_day(loader)
-    if day is None or facts.days_outside_campaigns([day]):
-        return None
-    _started[0] = time.perf_counter()
-    partitions.lock(cursor)
-    if day in partitions.existing_partitions(cursor, [day]) or bulk_parallel.default_holds(cursor, day):
-        return None
-    groups = bulk_parallel.indicator_groups()
-    pl = load_polars() if groups is not None else None  # imported only for a file it may take
+    new_day = bulk_parallel.new_day_to_split(cursor, loader, stage, min_bytes=MIN_BYTES)
+    pl = load_polars() if new_day is not None else None  # imported only for a file it may take
     if pl is None:
         return None
+    day, day_text, groups = new_day
+    _started[0] = time.perf_counter()
     second, result = None, None
     try:
         # A savepoint around it all, reads included: whatever fails leaves the import's

@@ -67,18 +67,11 @@ def try_split_fill(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[int, 
 
     None leaves nothing behind: the caller reads the file the usual way.
     """
-    if not applies(cursor, loader, stage):
+    new_day = new_day_to_split(cursor, loader, stage)
+    if new_day is None:
         return None
-    day, day_text = first_row_day(loader)
-    if day is None or facts.days_outside_campaigns([day]):
-        return None
+    day, day_text, groups = new_day
     _started[0] = time.perf_counter()
-    partitions.lock(cursor)
-    if day in partitions.existing_partitions(cursor, [day]) or default_holds(cursor, day):
-        return None
-    groups = indicator_groups()
-    if groups is None:
-        return None
     try:
         other = _Other(loader, day, day_text, groups, stage.batch_id)
     except psycopg.OperationalError:
@@ -155,6 +148,22 @@ def try_split_compare(cursor, loader, stage: facts.Stage) -> tuple[int, tuple[in
         return None
     finally:
         other.close()
+
+
+def new_day_to_split(cursor, loader, stage, *, min_bytes: int | None = None):
+    """(day, the date's text in the file, indicator groups) when ``loader``'s file may fill a new
+    day in two halves (``applies``, a day of the campaigns that has no partition and nothing in
+    the default one, two indicators at least); None otherwise. Takes the partitions' lock."""
+    if not applies(cursor, loader, stage, min_bytes=min_bytes):
+        return None
+    day, day_text = first_row_day(loader)
+    if day is None or facts.days_outside_campaigns([day]):
+        return None
+    partitions.lock(cursor)
+    if day in partitions.existing_partitions(cursor, [day]) or default_holds(cursor, day):
+        return None
+    groups = indicator_groups()
+    return None if groups is None else (day, day_text, groups)
 
 
 def applies(cursor, loader, stage, *, min_bytes: int | None = None) -> bool:
